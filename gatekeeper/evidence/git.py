@@ -1,0 +1,264 @@
+"""Git evidence: the range under review, the changed files and their added lines.
+
+Everything here asks git itself (through GitPython) so that renames, binary files and
+line numbers are exactly what ``git diff`` says. The range is merge-base(base, head)..head,
+the same as a pull request's "Files changed" tab.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from gatekeeper.errors import EvidenceError, UsageError
+
+_HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_STATUS = {
+    "A": "added",
+    "M": "modified",
+    "D": "deleted",
+    "R": "renamed",
+    "C": "copied",
+    "T": "type-changed",
+}
+_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    """One file in the diff. ``path`` is the new path (the old one for a deletion)."""
+
+    path: str
+    status: str
+    old_path: str | None = None
+    binary: bool = False
+    added_lines: tuple[int, ...] = field(default=(), repr=False)
+    """Line numbers of the new version that ``git diff -U0`` marks with '+'."""
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    author_name: str
+    author_email: str
+    message: str
+
+    @property
+    def subject(self) -> str:
+        return self.message.split("\n", 1)[0]
+
+
+def unquote_path(raw: bytes) -> str:
+    """Undo git's C-style quoting of a path (``"caf\\303\\251"`` -> ``café``)."""
+    if not raw.startswith(b'"'):
+        return raw.decode("utf-8", "surrogateescape")
+    text = raw[1:-1].decode("ascii", "surrogateescape")
+    out = bytearray()
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch != "\\":
+            out += ch.encode("ascii", "surrogateescape")
+            i += 1
+        elif text[i + 1] in _ESCAPES:
+            out.append(_ESCAPES[text[i + 1]])
+            i += 2
+        else:
+            out.append(int(text[i + 1 : i + 4], 8))
+            i += 4
+    return out.decode("utf-8", "surrogateescape")
+
+
+def parse_added_lines(patch: bytes) -> dict[str, list[int]]:
+    """Map each new-side path of a ``git diff -U0`` patch to the line numbers it adds."""
+    added: dict[str, list[int]] = {}
+    current: list[int] | None = None
+    for line in patch.split(b"\n"):
+        if line.startswith(b"+++ "):
+            target = line[4:].rstrip(b"\t")
+            if target == b"/dev/null":
+                current = None
+                continue
+            path = unquote_path(target)
+            current = added.setdefault(path[2:] if path.startswith("b/") else path, [])
+        elif line.startswith(b"@@") and current is not None:
+            m = _HUNK.match(line)
+            if m:
+                start, count = int(m.group(1)), int(m.group(2) or 1)
+                current.extend(range(start, start + count))
+    return added
+
+
+def _parse_raw(raw: bytes) -> list[tuple[str, str, str | None]]:
+    """Parse ``git diff --raw -z`` into (status, path, old_path)."""
+    fields = raw.split(b"\0")
+    out: list[tuple[str, str, str | None]] = []
+    i = 0
+    while i < len(fields) and fields[i].startswith(b":"):
+        letter = fields[i].split(b" ")[-1][:1].decode()
+        if letter in ("R", "C"):
+            old = fields[i + 1].decode("utf-8", "surrogateescape")
+            new = fields[i + 2].decode("utf-8", "surrogateescape")
+            out.append((_STATUS[letter], new, old))
+            i += 3
+        else:
+            path = fields[i + 1].decode("utf-8", "surrogateescape")
+            out.append((_STATUS.get(letter, "modified"), path, None))
+            i += 2
+    return out
+
+
+def _parse_numstat_binary(raw: bytes) -> set[str]:
+    """Paths that ``git diff --numstat -z`` reports as binary ('-' counts)."""
+    binary: set[str] = set()
+    fields = raw.split(b"\0")
+    i = 0
+    while i < len(fields):
+        head = fields[i]
+        if not head:
+            i += 1
+            continue
+        counts = head.split(b"\t")
+        if len(counts) == 3 and counts[2]:
+            path, step = counts[2], 1
+        else:  # a rename: "a\td\t" then old and new paths as separate fields
+            path, step = fields[i + 2] if i + 2 < len(fields) else b"", 3
+        if counts[0] == b"-":
+            binary.add(path.decode("utf-8", "surrogateescape"))
+        i += step
+    return binary
+
+
+class GitEvidence:
+    """The repository and the range under review, resolved once per run."""
+
+    def __init__(self, path: Path, base: str, head: str = "HEAD", worktree: bool = False) -> None:
+        import git  # GitPython is imported lazily: `gatekeeper --help` must stay fast.
+
+        try:
+            self.repo = git.Repo(path)
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            raise UsageError(f"{path}: not a git repository (pass --repo DIR)") from None
+        self.path = Path(self.repo.working_tree_dir or path)
+        self.base_ref, self.head_ref, self.worktree = base, head, worktree
+        self.base_sha = self._resolve(base, "base")
+        self.head_sha = self._resolve(head, "head")
+        self.merge_base = self._merge_base()
+
+    def git(self, *args: str) -> bytes:
+        """Run git in the repository and return its raw standard output."""
+        import git
+
+        try:
+            out = self.repo.git.execute(
+                ["git", "-c", "core.quotePath=false", *args], stdout_as_string=False
+            )
+        except git.GitCommandError as e:
+            stderr = (e.stderr or "").strip().replace("stderr: ", "").strip("' \n")
+            raise EvidenceError(f"git {args[0]} failed: {stderr or e}") from None
+        return out if isinstance(out, bytes) else str(out).encode()
+
+    def _resolve(self, ref: str, which: str) -> str:
+        try:
+            return self.git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}").decode().strip()
+        except EvidenceError:
+            hint = " (fetch it, e.g. `git fetch origin <branch>`, or pass --base REF)" if which == "base" else ""
+            raise UsageError(f"{which} ref {ref!r} is not a commit in {self.path}{hint}") from None
+
+    def _merge_base(self) -> str:
+        try:
+            return self.git("merge-base", self.base_sha, self.head_sha).decode().strip()
+        except EvidenceError:
+            if self.git("rev-parse", "--is-shallow-repository").strip() == b"true":
+                raise UsageError(
+                    f"no merge base between {self.base_ref} and {self.head_ref}: this is a shallow "
+                    "clone; fetch full history (actions/checkout with `fetch-depth: 0`, or "
+                    "`git fetch --unshallow`)"
+                ) from None
+            raise UsageError(
+                f"{self.base_ref} and {self.head_ref} have no common ancestor; pass the branch "
+                "the release is cut from as --base"
+            ) from None
+
+    def _range(self) -> list[str]:
+        return [self.merge_base] if self.worktree else [self.merge_base, self.head_sha]
+
+    @cached_property
+    def changed_files(self) -> list[ChangedFile]:
+        """Every file changed in the range (and, with ``worktree``, in the work tree)."""
+        common = ["--no-color", "--no-ext-diff", "--no-textconv", "-M", *self._range(), "--"]
+        raw = self.git("diff", "--raw", "-z", *common)
+        binary = _parse_numstat_binary(self.git("diff", "--numstat", "-z", *common))
+        patch = self.git("diff", "-U0", "--src-prefix=a/", "--dst-prefix=b/", *common)
+        lines = parse_added_lines(patch)
+        files = [
+            ChangedFile(path, status, old, path in binary, tuple(lines.get(path, ())))
+            for status, path, old in _parse_raw(raw)
+        ]
+        if self.worktree:
+            files.extend(self._untracked())
+        return sorted(files, key=lambda f: f.path)
+
+    def _untracked(self) -> list[ChangedFile]:
+        out = self.git("ls-files", "--others", "--exclude-standard", "-z")
+        files = []
+        for raw in filter(None, out.split(b"\0")):
+            path = raw.decode("utf-8", "surrogateescape")
+            data = (self.path / path).read_bytes()
+            if b"\0" in data[:8000]:
+                files.append(ChangedFile(path, "added", binary=True))
+            else:
+                count = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+                files.append(ChangedFile(path, "added", added_lines=tuple(range(1, count + 1))))
+        return files
+
+    @property
+    def changed_paths(self) -> list[str]:
+        return [f.path for f in self.changed_files]
+
+    def read(self, path: str, ref: str | None = None) -> bytes | None:
+        """A file's content at ``ref`` (default: the head, or the work tree in worktree mode)."""
+        if ref is None and self.worktree:
+            file = self.path / path
+            return file.read_bytes() if file.is_file() else None
+        try:
+            return self.git("show", f"{ref or self.head_sha}:{path}")
+        except EvidenceError:
+            return None
+
+    @cached_property
+    def head_tags(self) -> list[str]:
+        out = self.git("tag", "--points-at", self.head_sha).decode("utf-8", "replace")
+        return sorted(out.split())
+
+    @cached_property
+    def commits(self) -> list[Commit]:
+        """Commits in merge-base..head, oldest first."""
+        out = self.git(
+            "log", "--reverse", "--format=%H%x00%an%x00%ae%x00%B%x1e", f"{self.merge_base}..{self.head_sha}"
+        ).decode("utf-8", "replace")
+        commits = []
+        for record in filter(None, (r.strip("\n") for r in out.split("\x1e"))):
+            sha, name, email, message = record.split("\0", 3)
+            commits.append(Commit(sha, name, email, message.strip()))
+        return commits
+
+    def branch_of(self, ref: str) -> str | None:
+        """The short branch name a ref names, if it names one (``origin/main`` -> ``main``)."""
+        for prefix in ("refs/heads/", "refs/remotes/"):
+            full = ref if ref.startswith(prefix) else prefix + ref
+            try:
+                self.git("show-ref", "--verify", "--quiet", full)
+            except EvidenceError:
+                continue
+            name = full[len(prefix) :]
+            return name.split("/", 1)[1] if prefix == "refs/remotes/" and "/" in name else name
+        return None
+
+    def current_branch(self) -> str | None:
+        try:
+            return self.git("symbolic-ref", "--quiet", "--short", "HEAD").decode().strip() or None
+        except EvidenceError:
+            return None
