@@ -8,6 +8,7 @@ a number of times or for ever. Every request is logged with its headers.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
@@ -98,10 +99,8 @@ class FakeGitHub:
                 for k, v in headers.items():
                     self.send_header(k, v)
                 self.end_headers()
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             do_GET = do_POST = do_PATCH = do_DELETE = _handle
 
@@ -589,8 +588,9 @@ class FakeGitHub:
         }, {}
 
 
-@pytest.fixture
-def github() -> Iterator[FakeGitHub]:
+@pytest.fixture(name="github")
+def github_fixture() -> Iterator[FakeGitHub]:
+    """A started fake; import ``github_fixture`` into a test module to use ``github``."""
     fake = FakeGitHub().start()
     try:
         yield fake
