@@ -22,6 +22,8 @@ Evaluate = Callable[[dict[str, Any], "Evidence"], "Outcome"]
 _MODULES = (
     "release_window",
     "changelog",
+    "code_review",
+    "ci_checks",
 )
 
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from gatekeeper.errors import EvidenceError
 
@@ -428,7 +428,7 @@ def pulls_for_commit(ev: Evidence, sha: str) -> list[dict[str, Any]]:
 
 def permission(ev: Evidence, login: str) -> str:
     """The user's permission on the repository: admin, maintain, write, triage, read, none."""
-    data = client(ev).get(f"{_repo_path(ev)}/collaborators/{login}/permission")
+    data = client(ev).get(f"{_repo_path(ev)}/collaborators/{quote(login, safe='')}/permission")
     return str(data.get("role_name") or data.get("permission") or "none")
 
 
@@ -440,7 +440,7 @@ def team_member(ev: Evidence, team: str, login: str) -> bool:
     """Whether ``login`` is an active member of ``org/team``. The team itself must be
     visible (a 404 there means the token cannot read the org's teams, which is an error);
     a 404 on the membership then means "not a member"."""
-    org, _, slug = team.partition("/")
+    org, _, slug = (quote(part, safe="") for part in team.partition("/"))
     gh = client(ev)
     try:
         gh.get(f"/orgs/{org}/teams/{slug}")
@@ -453,7 +453,9 @@ def team_member(ev: Evidence, team: str, login: str) -> bool:
                 "with read:org)"
             ) from None
         raise
-    membership = gh.get_optional(f"/orgs/{org}/teams/{slug}/memberships/{login}")
+    membership = gh.get_optional(
+        f"/orgs/{org}/teams/{slug}/memberships/{quote(login, safe='')}"
+    )
     return bool(membership) and membership.get("state") == "active"
 
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import pytest
 
@@ -394,7 +394,7 @@ class FakeGitHub:
         self, method: str, raw_path: str, headers: dict[str, str], raw: bytes
     ) -> tuple[int, Any, dict[str, str]]:
         parts = urlsplit(raw_path)
-        path, query = parts.path, parse_qs(parts.query)
+        path, query = unquote(parts.path), parse_qs(parts.query)
         body = json.loads(raw) if raw else None
         with self._lock:
             self.log.append(Request(method, raw_path, query, headers, body))

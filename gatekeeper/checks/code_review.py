@@ -1,0 +1,271 @@
+"""``code-review``: the change was reviewed the way GitHub itself counts reviews.
+
+Per reviewer only the latest APPROVED, CHANGES_REQUESTED or DISMISSED review counts (a
+later COMMENTED review does not undo an approval; DISMISSED cancels it). The PR author's
+own approval never counts, nor do logins matching ``ignore`` (bots). With ``stale:
+dismiss`` an approval counts only if it was given on the current head commit.
+Without a pull request (a branch or tag run), each commit in the range must carry a
+``Reviewed-by:`` trailer or have come through a merged PR with a qualifying approval.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from gatekeeper.checks import Check
+from gatekeeper.errors import EvidenceError
+from gatekeeper.evidence import codeowners
+from gatekeeper.evidence import github as gh
+from gatekeeper.model import Outcome
+
+if TYPE_CHECKING:
+    from gatekeeper.evidence import Evidence
+
+_COUNTED = {"APPROVED", "CHANGES_REQUESTED", "DISMISSED"}
+_TRAILER = re.compile(r"^Reviewed-by:[ \t]*\S", re.IGNORECASE | re.MULTILINE)
+
+OPTIONS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "min_approvals": {
+            "type": "integer",
+            "minimum": 0,
+            "default": 1,
+            "description": "Approvals needed from qualifying reviewers.",
+        },
+        "stale": {
+            "enum": ["dismiss", "keep"],
+            "default": "dismiss",
+            "description": "dismiss: an approval counts only on the current head commit.",
+        },
+        "changes_requested": {
+            "enum": ["block", "ignore"],
+            "default": "block",
+            "description": "block while any reviewer's latest review requests changes.",
+        },
+        "reviewers": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "description": "Users and org/team slugs whose approvals count "
+            "(default: anyone with write access).",
+        },
+        "codeowners": {
+            "type": "boolean",
+            "default": False,
+            "description": "Each changed path owned in CODEOWNERS needs an owner's approval.",
+        },
+        "ignore": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "default": ["*[bot]"],
+            "description": "Login patterns (* and ? wildcards) whose reviews are ignored.",
+        },
+        "min_reviewed_ratio": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "default": 1.0,
+            "description": "Without a PR: the share of commits that must be reviewed.",
+        },
+    },
+}
+
+
+@lru_cache(maxsize=256)
+def _login_glob(pattern: str) -> re.Pattern[str]:
+    # Only * and ? are wildcards: "[bot]" in "*[bot]" is literal, as in GitHub logins.
+    body = re.escape(pattern.lower()).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.compile(body + r"\Z")
+
+
+def _ignored(login: str, patterns: list[str]) -> bool:
+    return any(_login_glob(p).match(login.lower()) for p in patterns)
+
+
+@dataclass
+class ReviewState:
+    """What the reviews of one pull request add up to."""
+
+    head_sha: str
+    author: str
+    approvals: list[dict[str, Any]] = field(default_factory=list)
+    counted: list[str] = field(default_factory=list)
+    changes_requested: list[str] = field(default_factory=list)
+
+
+def review_state(
+    ev: Evidence, pr: dict[str, Any], reviews: list[dict[str, Any]], options: dict[str, Any]
+) -> ReviewState:
+    author = ((pr.get("user") or {}).get("login") or "").lower()
+    state = ReviewState(head_sha=pr["head"]["sha"], author=author)
+    latest: dict[str, dict[str, Any]] = {}
+    # GitHub lists reviews oldest first; sorting keeps that true if a server does not.
+    for review in sorted(reviews, key=lambda r: (r.get("submitted_at") or "", r.get("id", 0))):
+        login = ((review.get("user") or {}).get("login") or "").lower()
+        if not login or review.get("state") not in _COUNTED:
+            continue
+        if login == author or _ignored(login, options.get("ignore", [])):
+            continue
+        latest[login] = review
+    for login, review in latest.items():
+        if review["state"] == "CHANGES_REQUESTED":
+            state.changes_requested.append(login)
+        elif review["state"] == "APPROVED":
+            current = review.get("commit_id") == state.head_sha
+            valid = current or options.get("stale") == "keep"
+            counts = valid and _qualifies(ev, login, options.get("reviewers"))
+            state.approvals.append(
+                {"user": login, "commit_id": review.get("commit_id"), "current": current,
+                 "counts": counts}
+            )
+            if counts:
+                state.counted.append(login)
+    return state
+
+
+def _qualifies(ev: Evidence, login: str, reviewers: list[str] | None) -> bool:
+    if not reviewers:
+        return gh.can_write(ev, login)
+    if login in {r.lstrip("@").lower() for r in reviewers if "/" not in r}:
+        return True
+    return any(gh.team_member(ev, r.lstrip("@"), login) for r in reviewers if "/" in r)
+
+
+def _owner_approved(ev: Evidence, owners: tuple[str, ...], approvers: list[str]) -> bool:
+    for owner in owners:
+        if "/" in owner:
+            if any(gh.team_member(ev, owner, login) for login in approvers):
+                return True
+        elif owner in approvers:
+            return True  # an e-mail owner cannot be matched to a login and never is
+    return False
+
+
+def _missing_owners(
+    ev: Evidence, state: ReviewState, options: dict[str, Any]
+) -> dict[str, list[str]]:
+    owners_file = codeowners.load(ev)
+    if owners_file.path is None:
+        raise EvidenceError(
+            "codeowners: true, but there is no CODEOWNERS in .github/, the root or docs/ "
+            "on the base commit"
+        )
+    # Owners must have write access for GitHub to accept the CODEOWNERS line, so an
+    # owner's valid (non-stale) approval is enough here, whatever `reviewers` says.
+    keep = options["stale"] == "keep"
+    approvers = [a["user"] for a in state.approvals if a["current"] or keep]
+    paths: list[str] = []
+    for f in gh.pr_files(ev):
+        paths.append(f["filename"])
+        if f.get("previous_filename"):
+            paths.append(f["previous_filename"])
+    missing: dict[str, list[str]] = {}
+    for path in sorted(set(paths)):
+        owners = owners_file.owners_of(path)
+        if owners and not _owner_approved(ev, owners, approvers):
+            missing[path] = [o if "@" in o and "/" not in o else f"@{o}" for o in owners]
+    return missing
+
+
+def _evaluate_pr(options: dict[str, Any], ev: Evidence) -> Outcome:
+    pr = gh.pull_request(ev)
+    state = review_state(ev, pr, gh.reviews(ev), options)
+    need = options["min_approvals"]
+    missing = _missing_owners(ev, state, options) if options["codeowners"] else {}
+    details = {
+        "approvals": state.approvals,
+        "changes_requested": state.changes_requested,
+        "missing_owners": missing,
+        "unreviewed_commits": [],
+        "head_sha": state.head_sha,
+    }
+    problems, remedies = [], []
+    if len(state.counted) < need:
+        stale = [a["user"] for a in state.approvals if not a["current"]]
+        seen = f"{len(state.counted)} qualifying approval(s)"
+        if stale and options["stale"] == "dismiss":
+            seen += f" ({', '.join(stale)} approved an older commit)"
+        problems.append(f"{seen}, {need} required")
+        remedies.append(
+            "get an approval on the current head commit"
+            if stale and options["stale"] == "dismiss"
+            else "ask a reviewer with write access"
+            + (f" ({', '.join(options['reviewers'])})" if options.get("reviewers") else "")
+            + " to approve"
+        )
+    if state.changes_requested and options["changes_requested"] == "block":
+        problems.append(f"changes requested by {', '.join(state.changes_requested)}")
+        remedies.append("address the requested changes and get those reviewers to approve")
+    if missing:
+        shown = "; ".join(f"{p} (owners: {' '.join(o)})" for p, o in list(missing.items())[:5])
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        problems.append(f"no code-owner approval for {shown}{more}")
+        remedies.append("get an approval from an owner of each listed path")
+    if problems:
+        return Outcome.failed(
+            f"PR #{pr['number']}: " + "; ".join(problems), "; ".join(remedies).capitalize(),
+            **details,
+        )
+    who = ", ".join(state.counted) or "none needed"
+    return Outcome.passed(
+        f"PR #{pr['number']}: {len(state.counted)} qualifying approval(s) ({who}), "
+        f"{need} required", **details,
+    )
+
+
+def _merged_pr_approved(ev: Evidence, sha: str, options: dict[str, Any]) -> bool:
+    need = max(1, options["min_approvals"])
+    for pr in gh.pulls_for_commit(ev, sha):
+        if not pr.get("merged_at"):
+            continue
+        state = review_state(ev, pr, gh.reviews(ev, pr["number"]), options)
+        if len(state.counted) >= need:
+            return True
+    return False
+
+
+def _evaluate_range(options: dict[str, Any], ev: Evidence) -> Outcome:
+    commits = ev.git.commits
+    cfg = gh.config(ev)
+    use_api = bool(cfg.token and cfg.repository)
+    unreviewed = [
+        c.sha for c in commits
+        if not _TRAILER.search(c.message)
+        and not (use_api and _merged_pr_approved(ev, c.sha, options))
+    ]
+    details = {"approvals": [], "changes_requested": [], "missing_owners": {},
+               "unreviewed_commits": unreviewed}
+    if not commits:
+        return Outcome.passed("no commits in the range to review", **details)
+    reviewed = len(commits) - len(unreviewed)
+    ratio = reviewed / len(commits)
+    need = options["min_reviewed_ratio"]
+    seen = f"{reviewed} of {len(commits)} commits reviewed ({ratio:.0%})"
+    how = "a Reviewed-by: trailer" + (" or an approved merged PR" if use_api else "")
+    if ratio >= need:
+        return Outcome.passed(f"{seen}, {need:.0%} required", **details)
+    remedy = f"Review the listed commits ({how})"
+    if not use_api:
+        remedy += "; set GITHUB_TOKEN and GITHUB_REPOSITORY so merged PRs' approvals count"
+    short = ", ".join(s[:12] for s in unreviewed[:5])
+    return Outcome.failed(f"{seen}, {need:.0%} required; unreviewed: {short}", remedy, **details)
+
+
+def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
+    if gh.config(ev).pr is not None:
+        return _evaluate_pr(options, ev)
+    return _evaluate_range(options, ev)
+
+
+CHECK = Check(
+    name="code-review",
+    title="The change was approved by reviewers, as GitHub counts reviews",
+    options=OPTIONS,
+    evaluate=evaluate,
+    example={"min_approvals": 2, "stale": "dismiss", "codeowners": True},
+    description=__doc__ or "",
+)
