@@ -1,0 +1,109 @@
+"""Publishing a verdict where GitHub users read it: the sticky PR comment, the commit
+status, the job summary, step outputs and annotations.
+
+Publishing never changes the decision or the exit code. A write GitHub refuses (a pull
+request from a fork gets a read-only token: 403) is skipped with a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from gatekeeper.errors import EvidenceError
+from gatekeeper.publish import actions
+from gatekeeper.publish import comment as sticky
+from gatekeeper.publish import status as commit_status
+
+if TYPE_CHECKING:
+    from gatekeeper.evidence import Evidence
+    from gatekeeper.model import RuleResult
+
+
+@dataclass
+class Published:
+    """What publishing did, and the lines the CLI prints (never containing the token)."""
+
+    done: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+    """Workflow commands (annotations) for standard output."""
+
+
+def publish(
+    ev: Evidence,
+    *,
+    policy_name: str | None,
+    approved: bool,
+    summary: str,
+    markdown: str,
+    results: list[RuleResult],
+    report_path: str | None = None,
+    comment: bool = False,
+    status: bool = False,
+) -> Published:
+    environ = ev.environ
+    out = Published()
+    if actions.append_summary(environ, markdown):
+        out.done.append("job summary")
+    outputs = {"decision": "approve" if approved else "block"}
+    if report_path:
+        outputs["report"] = report_path
+    if actions.write_outputs(environ, outputs):
+        out.done.append("step outputs")
+    if environ.get("GITHUB_ACTIONS") == "true":
+        out.commands = actions.annotation_lines(results)
+    if comment:
+        _attempt(out, environ, "PR comment", lambda: _comment(ev, policy_name, markdown))
+    if status:
+        _attempt(
+            out, environ, "commit status",
+            lambda: _status(ev, policy_name, approved, summary),
+        )
+    return out
+
+
+def _attempt(
+    out: Published, environ: Mapping[str, str], what: str, action: Callable[[], str]
+) -> None:
+    from gatekeeper.evidence.github import GitHubHTTPError
+
+    try:
+        result = action()
+    except GitHubHTTPError as e:
+        reason = str(e)
+        if e.status == 403 and e.method != "GET":
+            reason = (
+                f"GitHub refused the write ({e.method} {e.endpoint}: HTTP 403); a pull request "
+                "from a fork gets a read-only token"
+            )
+        out.warnings.append(actions.warn(environ, f"{what} skipped: {reason}"))
+    except EvidenceError as e:
+        out.warnings.append(actions.warn(environ, f"{what} skipped: {e}"))
+    else:
+        out.done.append(f"{what} {result}")
+
+
+def _comment(ev: Evidence, policy_name: str | None, markdown: str) -> str:
+    from gatekeeper.evidence import github as gh
+
+    cfg = gh.config(ev)
+    repository = cfg.require_repository()
+    if cfg.pr is None:
+        raise EvidenceError("this run is not about a pull request (pass --pr N)")
+    return sticky.upsert(gh.client(ev), repository, cfg.pr, policy_name, markdown)
+
+
+def _status(ev: Evidence, policy_name: str | None, approved: bool, summary: str) -> str:
+    from gatekeeper.evidence import github as gh
+
+    cfg = gh.config(ev)
+    repository = cfg.require_repository()
+    sha = gh.head_sha(ev)
+    context = commit_status.context_for(policy_name)
+    commit_status.post(
+        gh.client(ev), repository, sha, approved=approved, description=summary,
+        context=context, target_url=cfg.run_url,
+    )
+    return f"{context} on {sha[:12]}"
