@@ -175,6 +175,14 @@ def _hint(status: int, method: str) -> str:
     return ""
 
 
+def _bearer(token: str) -> Callable[[Any], Any]:
+    def auth(request: Any) -> Any:
+        request.headers["Authorization"] = f"Bearer {token}"
+        return request
+
+    return auth
+
+
 class GitHubClient:
     """A per-run REST client: memoized GETs, pagination, bounded retries, no token leaks."""
 
@@ -197,7 +205,8 @@ class GitHubClient:
             }
         )
         if config.token:
-            self._session.headers["Authorization"] = f"Bearer {config.token}"
+            # As session auth (not a bare header) so a ~/.netrc cannot replace it.
+            self._session.auth = _bearer(config.token)
         self._sleep = sleep
         self._memo: dict[str, Any] = {}
         self._failures: dict[str, EvidenceError] = {}
