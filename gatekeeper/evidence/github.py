@@ -52,7 +52,7 @@ class Limits:
     backoff: float = 0.5
     """First retry delay; doubles on each further retry."""
     retry_budget: float = 30.0
-    """Total seconds of retry delays for one request."""
+    """Total seconds one request may take with its retries: no retry starts past it."""
     rate_limit_wait: float = 30.0
     """Total seconds the whole run may sleep waiting for a rate limit to reset."""
 
@@ -338,7 +338,7 @@ class GitHubClient:
         import requests
 
         limits = self.limits
-        attempt, slept = 0, 0.0
+        attempt, started = 0, time.monotonic()
         while True:
             attempt += 1
             self.requests_made += 1
@@ -372,14 +372,14 @@ class GitHubClient:
                     )
                 failure = (response.status_code, self._message(response))
             delay = limits.backoff * (2 ** (attempt - 1))
-            if attempt > limits.retries or slept + delay > limits.retry_budget:
+            elapsed = time.monotonic() - started
+            if attempt > limits.retries or elapsed + delay > limits.retry_budget:
                 status, what = failure
                 tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
                 raise self._error(
                     method, url, status, f"{what}; gave up after {tries}",
                     "GitHub may be unavailable; re-run the job later",
                 )
-            slept += delay
             self._sleep(delay)
 
 
