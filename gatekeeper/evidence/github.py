@@ -475,4 +475,6 @@ def head_sha(ev: Evidence) -> str:
         return str(ev.ctx.options["sha"])
     if cfg.pr is not None:
         return cfg.head_sha or pull_request(ev)["head"]["sha"]
+    if not ev.ctx.base and ev.environ.get("GITHUB_SHA"):
+        return ev.environ["GITHUB_SHA"]
     return ev.git.head_sha
