@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+ACTION = Path(__file__).resolve().parents[1] / "action.yml"
+
+
+def load() -> dict:
+    return yaml.safe_load(ACTION.read_text())
+
+
+def test_inputs_and_outputs() -> None:
+    action = load()
+    inputs = action["inputs"]
+    assert set(inputs) == {
+        "policy", "environment", "base", "comment", "status", "strict", "python-version", "token"
+    }
+    assert inputs["comment"]["default"] == "true" and inputs["status"]["default"] == "true"
+    assert inputs["token"]["default"] == "${{ github.token }}"
+    assert set(action["outputs"]) == {"decision", "report"}
+    assert action["runs"]["using"] == "composite"
+
+
+def test_installs_from_the_action_path_and_never_interpolates_inputs_into_scripts() -> None:
+    steps = load()["runs"]["steps"]
+    scripts = [s["run"] for s in steps if "run" in s]
+    assert any('"$GITHUB_ACTION_PATH"' in run for run in scripts)
+    for run in scripts:
+        # ${{ }} in a script is pasted in before bash runs: a branch name could inject code.
+        assert not re.search(r"\$\{\{", run), run
