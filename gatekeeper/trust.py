@@ -24,7 +24,7 @@ SOURCES = ("base", "worktree")
 class PolicyText:
     text: str
     source: str
-    """Names where the text came from, for messages (``policy.yml@1a2b3c4d5e6f``)."""
+    """Where the text came from, for messages: a path, or ``REF:PATH`` from git."""
     origin: str
     """``base`` or ``worktree``."""
     changed_in_pr: bool = False
@@ -33,7 +33,7 @@ class PolicyText:
     def note(self) -> str | None:
         if not self.changed_in_pr:
             return None
-        path = self.source.split("@", 1)[0]
+        path = self.source.split(":", 1)[-1]
         return (
             f"This pull request changes {path}; the base version was applied. "
             "The change takes effect once it is merged."
@@ -75,6 +75,6 @@ def read_policy(
     # the two reads (git show, the file) need not agree on them.
     changed = head is None or head.rstrip(b"\n") != base.rstrip(b"\n")
     return PolicyText(
-        base.decode("utf-8", "replace"), f"{rel}@{git.base_sha[:12]}", "base",
+        base.decode("utf-8", "replace"), f"{git.base_sha[:12]}:{rel}", "base",
         changed_in_pr=changed,
     )

@@ -26,7 +26,7 @@ def test_pr_run_reads_the_base_version(repo) -> None:
     r, base = repo
     got = read_policy(r.path / "gatekeeper.yml", GitEvidence(r.path, base), pr_run=True)
     assert got.text.strip() == STRICT.strip() and got.origin == "base" and got.changed_in_pr
-    assert got.source == f"gatekeeper.yml@{base[:12]}"
+    assert got.source == f"{base[:12]}:gatekeeper.yml"
     assert "changes gatekeeper.yml; the base version was applied" in got.note
 
 
