@@ -250,8 +250,10 @@ class GitHubClient:
 
         return self._cached(f"list:{key}:{path}", fetch)
 
-    def post(self, path: str, payload: dict[str, Any]) -> Any:
-        return self._request("POST", self._url(path), payload).json()
+    def post(self, path: str, payload: dict[str, Any], retry: bool = True) -> Any:
+        """``retry=False`` for a create that must not happen twice: after a 5xx or a
+        timeout the write may have happened anyway."""
+        return self._request("POST", self._url(path), payload, retry=retry).json()
 
     def patch(self, path: str, payload: dict[str, Any]) -> Any:
         return self._request("PATCH", self._url(path), payload).json()
@@ -334,6 +336,7 @@ class GitHubClient:
         url: str,
         payload: dict[str, Any] | None = None,
         ok_statuses: tuple[int, ...] = (),
+        retry: bool = True,
     ) -> requests.Response:
         import requests
 
@@ -373,7 +376,8 @@ class GitHubClient:
                 failure = (response.status_code, self._message(response))
             delay = limits.backoff * (2 ** (attempt - 1))
             elapsed = time.monotonic() - started
-            if attempt > limits.retries or elapsed + delay > limits.retry_budget:
+            out_of_tries = attempt > (limits.retries if retry else 0)
+            if out_of_tries or elapsed + delay > limits.retry_budget:
                 status, what = failure
                 tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
                 raise self._error(

@@ -46,7 +46,9 @@ def upsert(client: GitHubClient, repository: str, pr: int, policy_name: str | No
     comments = client.get_list(f"/repos/{repository}/issues/{pr}/comments")
     ours = [c for c in comments if (c.get("body") or "").split("\n", 1)[0].strip() == mark]
     if not ours:
-        client.post(f"/repos/{repository}/issues/{pr}/comments", {"body": body})
+        # Not retried: a create that timed out may have happened, and a duplicate comment
+        # is worse than one missing until the next run finds and updates it.
+        client.post(f"/repos/{repository}/issues/{pr}/comments", {"body": body}, retry=False)
         return "created"
     # The oldest one is the sticky comment; GitHub lists comments oldest first.
     first = min(ours, key=lambda c: (c.get("created_at") or "", c["id"]))

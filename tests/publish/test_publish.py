@@ -126,3 +126,18 @@ def test_multiline_output_uses_a_delimiter(tmp_path) -> None:
     lines = output.read_text().splitlines()
     assert lines[0].startswith("report<<ghadelimiter_") and lines[1:3] == ["a", "b"]
     assert lines[3] == lines[0].split("<<")[1]
+
+
+def test_comment_create_is_not_retried_but_update_is(github, tmp_path) -> None:
+    github.add_pr(1)
+    github.fail(r"/issues/1/comments$", 502, times=1, method="POST")
+    out = publish(evidence(github, tmp_path), policy_name="p", approved=True, summary="s",
+                  markdown="one", results=[], comment=True)
+    assert len(github.requests("POST")) == 1 and "HTTP 502" in out.warnings[0]
+    publish(evidence(github, tmp_path), policy_name="p", approved=True, summary="s",
+            markdown="two", results=[], comment=True)
+    github.fail(r"/issues/comments/\d+$", 502, times=1, method="PATCH")
+    out = publish(evidence(github, tmp_path), policy_name="p", approved=True, summary="s",
+                  markdown="three", results=[], comment=True)
+    assert out.warnings == [] and len(github.requests("PATCH")) == 2
+    assert [c["body"] for c in github.comments[1]] == ["<!-- gatekeeper:p -->\nthree"]
