@@ -228,7 +228,7 @@ class GitHubClient:
 
     def get(self, path: str) -> Any:
         """The JSON of one GET, memoized for the run."""
-        return self._cached(path, lambda: self._request("GET", self._url(path)).json())
+        return self._cached(path, lambda: self._json(self._request("GET", self._url(path))))
 
     def get_list(self, path: str, key: str | None = None) -> list[Any]:
         """Every item of a paginated list (``key`` names the list inside an object, as in
@@ -240,7 +240,7 @@ class GitHubClient:
             url: str | None = self._url(f"{path}{sep}per_page={PER_PAGE}")
             while url:
                 response = self._request("GET", url)
-                page = response.json()
+                page = self._json(response)
                 page_items = page.get(key, []) if key and isinstance(page, dict) else page
                 if not isinstance(page_items, list):
                     raise self._error("GET", url, response.status_code, "unexpected response shape")
@@ -253,17 +253,17 @@ class GitHubClient:
     def post(self, path: str, payload: dict[str, Any], retry: bool = True) -> Any:
         """``retry=False`` for a create that must not happen twice: after a 5xx or a
         timeout the write may have happened anyway."""
-        return self._request("POST", self._url(path), payload, retry=retry).json()
+        return self._json(self._request("POST", self._url(path), payload, retry=retry))
 
     def patch(self, path: str, payload: dict[str, Any]) -> Any:
-        return self._request("PATCH", self._url(path), payload).json()
+        return self._json(self._request("PATCH", self._url(path), payload))
 
     def get_optional(self, path: str) -> Any | None:
         """The JSON of a GET where 404 is an answer ("not a member"), else None; memoized."""
 
         def fetch() -> Any | None:
             response = self._request("GET", self._url(path), ok_statuses=(404,))
-            return None if response.status_code == 404 else response.json()
+            return None if response.status_code == 404 else self._json(response)
 
         return self._cached(f"optional:{path}", fetch)
 
@@ -302,6 +302,16 @@ class GitHubClient:
         if hint:
             message += f"; {hint}"
         return GitHubHTTPError(self.scrub(message), method, endpoint, status)
+
+    def _json(self, response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            request = response.request
+            raise self._error(
+                request.method or "GET", request.url or "", response.status_code,
+                "the response is not JSON", "check GITHUB_API_URL points at the REST API",
+            ) from None
 
     @staticmethod
     def _message(response: requests.Response) -> str:

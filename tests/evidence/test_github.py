@@ -184,3 +184,12 @@ def test_missing_repository_is_explained(tmp_path) -> None:
     ev = Evidence(RunContext(tmp_path, datetime.now(UTC), environ={}, options={"pr": 1}))
     with pytest.raises(EvidenceError, match="GITHUB_REPOSITORY"):
         gh.pull_request(ev)
+
+
+def test_a_non_json_answer_is_an_evidence_error(github: FakeGitHub, tmp_path) -> None:
+    github.add_pr(1)
+    github.fail(r"/pulls/1$", 200, body=b"<html>proxy login</html>")
+    ev = evidence(github, tmp_path, pr=1)
+    expected = r"GET /repos/acme/widgets/pulls/1 failed: HTTP 200 \(the response is not JSON"
+    with pytest.raises(EvidenceError, match=expected):
+        gh.pull_request(ev)

@@ -93,7 +93,10 @@ class FakeGitHub:
                 status, body, headers = fake.handle(
                     self.command, self.path, dict(self.headers.items()), raw
                 )
-                data = b"" if body is None else json.dumps(body).encode()
+                if body is None or isinstance(body, bytes):
+                    data = body or b""
+                else:
+                    data = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(data)))
