@@ -1,0 +1,79 @@
+"""The GitHub parts of ``gatekeeper check``, kept out of the CLI: run options, the
+trusted policy, and publishing the verdict."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gatekeeper.errors import GatekeeperError
+from gatekeeper.trust import PolicyText, read_policy
+
+if TYPE_CHECKING:
+    from gatekeeper.evidence import Evidence
+    from gatekeeper.evidence.git import GitEvidence
+    from gatekeeper.model import RuleResult
+    from gatekeeper.policy import Policy
+
+
+def run_options(pr: int | None, repository: str | None) -> dict[str, Any]:
+    """The ``RunContext.options`` the command line gives the GitHub provider."""
+    options: dict[str, Any] = {}
+    if pr is not None:
+        options["pr"] = pr
+    if repository:
+        options["repository"] = repository
+    return options
+
+
+def is_pr_run(environ: Mapping[str, str], options: Mapping[str, Any]) -> bool:
+    from gatekeeper.evidence.github import config_from
+
+    return config_from(environ, options).pr is not None
+
+
+def trusted_policy(
+    policy_path: Path,
+    git: GitEvidence | None,
+    environ: Mapping[str, str],
+    options: Mapping[str, Any],
+    source: str = "base",
+) -> tuple[Policy, PolicyText]:
+    """The policy this run applies: from the base commit in a pull-request run."""
+    from gatekeeper.policy import loads_policy
+
+    text = read_policy(policy_path, git, pr_run=is_pr_run(environ, options), source=source)
+    return loads_policy(text.text, text.source), text
+
+
+def publish_verdict(
+    ev: Evidence,
+    *,
+    policy_name: str | None,
+    approved: bool,
+    summary: str,
+    markdown: str,
+    results: list[RuleResult],
+    report_path: str | None,
+    comment: bool,
+    status: bool,
+    out: Callable[[str], None],
+    err: Callable[[str], None],
+) -> None:
+    """Publish and print what happened; never raises for a publishing problem."""
+    from gatekeeper.publish import publish
+
+    try:
+        published = publish(
+            ev, policy_name=policy_name, approved=approved, summary=summary,
+            markdown=markdown, results=results, report_path=report_path, comment=comment,
+            status=status,
+        )
+    except (GatekeeperError, OSError) as e:
+        err(f"gatekeeper: warning: publishing failed: {e}")
+        return
+    for line in published.commands:
+        out(line)
+    for line in published.warnings:
+        err(line)
