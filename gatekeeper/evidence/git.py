@@ -262,3 +262,27 @@ class GitEvidence:
             return self.git("symbolic-ref", "--quiet", "--short", "HEAD").decode().strip() or None
         except EvidenceError:
             return None
+
+
+def base_from_environment(path: Path, environ: dict[str, str] | None) -> str | None:
+    """The base ref of a pull-request run: ``origin/<GITHUB_BASE_REF>`` when that ref exists,
+    else the local branch of that name; ``None`` outside a pull-request run."""
+    import git
+
+    name = (environ or {}).get("GITHUB_BASE_REF", "").strip()
+    if not name:
+        return None
+    try:
+        repo = git.Repo(path)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise UsageError(f"{path}: not a git repository (pass --repo DIR)") from None
+    for candidate in (f"origin/{name}", name):
+        try:
+            repo.git.rev_parse("--verify", "--quiet", f"{candidate}^{{commit}}")
+            return candidate
+        except git.GitCommandError:
+            continue
+    raise UsageError(
+        f"GITHUB_BASE_REF is {name!r} but neither origin/{name} nor {name} exists here; "
+        "check out with `fetch-depth: 0` or pass --base REF"
+    )
