@@ -61,9 +61,13 @@ def _parse_now(value: str | None) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not ISO 8601 (e.g. 2026-12-24T10:00:00+01:00)") from None
+        raise click.BadParameter(
+            f"{value!r} is not ISO 8601 (e.g. 2026-12-24T10:00:00+01:00)"
+        ) from None
     if moment.tzinfo is None:
-        raise click.BadParameter(f"{value!r} has no UTC offset; add one, e.g. {value}+00:00 or {value}Z")
+        raise click.BadParameter(
+            f"{value!r} has no UTC offset; add one, e.g. {value}+00:00 or {value}Z"
+        )
     return moment
 
 
@@ -72,14 +76,18 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     for value in values:
         fmt, sep, path = value.partition("=")
         if not sep or fmt not in FORMATS or not path:
-            raise click.BadParameter(f"{value!r}: expected FORMAT=PATH with FORMAT one of {', '.join(FORMATS)}")
+            raise click.BadParameter(
+                f"{value!r}: expected FORMAT=PATH with FORMAT one of {', '.join(FORMATS)}"
+            )
         outputs.append((fmt, Path(path)))
     return outputs
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gatekeeper")
-@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs (tokens are never shown).")
+@click.option(
+    "--debug", is_flag=True, help="Show tracebacks and debug logs (tokens are never shown)."
+)
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Gatekeeper: approve or block a release against a declarative policy.
@@ -92,30 +100,72 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 
 @cli.command()
-@click.option("--policy", "-p", "policy", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The policy file.")
-@click.option("--repo", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
-              help="The git repository.")
+@click.option(
+    "--policy",
+    "-p",
+    "policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The policy file.",
+)
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The git repository.",
+)
 @click.option("--base", help="Base ref; default origin/$GITHUB_BASE_REF in a pull-request run.")
 @click.option("--head", default="HEAD", show_default=True, help="Head ref: what would be released.")
 @click.option("--env", "env", help="Target environment, for `when.environments`.")
 @click.option("--branch", help="Target branch, for `when.branches` (default: from the base).")
 @click.option("--now", "now", help="Fix the clock (ISO 8601 with offset) for time-based rules.")
 @click.option("--worktree", is_flag=True, help="Include staged, unstaged and untracked changes.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="What goes to standard output.")
-@click.option("--output", "outputs", multiple=True, metavar="FORMAT=PATH",
-              help="Also write FORMAT to PATH (repeatable).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="What goes to standard output.",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    metavar="FORMAT=PATH",
+    help="Also write FORMAT to PATH (repeatable).",
+)
 @click.option("--strict", is_flag=True, help="Warnings block too.")
 @handle_errors
-def check(policy: Path, repo: Path, base: str | None, head: str, env: str | None, branch: str | None,
-          now: str | None, worktree: bool, fmt: str, outputs: tuple[str, ...], strict: bool) -> None:
+def check(
+    policy: Path,
+    repo: Path,
+    base: str | None,
+    head: str,
+    env: str | None,
+    branch: str | None,
+    now: str | None,
+    worktree: bool,
+    fmt: str,
+    outputs: tuple[str, ...],
+    strict: bool,
+) -> None:
     """Evaluate a policy on the change merge-base(BASE, HEAD)..HEAD and decide."""
     from gatekeeper.report import render
     from gatekeeper.run import CheckRequest, run_check
 
-    request = CheckRequest(policy=policy, now=_parse_now(now), repo=repo, base=base, head=head, env=env,
-                           branch=branch, strict=strict, worktree=worktree)
+    request = CheckRequest(
+        policy=policy,
+        now=_parse_now(now),
+        repo=repo,
+        base=base,
+        head=head,
+        env=env,
+        branch=branch,
+        strict=strict,
+        worktree=worktree,
+    )
     targets = _parse_outputs(outputs)
     report = run_check(request)
     click.echo(render(report, fmt), nl=False)
@@ -157,8 +207,12 @@ def validate(files: tuple[Path, ...]) -> None:
 
 
 @cli.command()
-@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path),
-                default=Path("gatekeeper.yml"))
+@click.argument(
+    "path",
+    required=False,
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("gatekeeper.yml"),
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @handle_errors
 def init(path: Path, force: bool) -> None:
@@ -215,8 +269,11 @@ def schema(report: bool) -> None:
 
 
 @cli.command()
-@click.option("--keep", type=click.Path(file_okay=False, path_type=Path),
-              help="Build the demo repository here and keep it (default: a temporary folder).")
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Build the demo repository here and keep it (default: a temporary folder).",
+)
 @handle_errors
 def demo(keep: Path | None) -> None:
     """Run a shipped policy on a throwaway repository: one blocked release, then a fixed one."""

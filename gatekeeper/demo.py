@@ -58,8 +58,14 @@ def _run(root: Path, policy: Path, now: str, echo: Callable[[str], None]) -> int
     from gatekeeper.report import render
     from gatekeeper.run import CheckRequest, run_check
 
-    request = CheckRequest(policy=policy, now=datetime.fromisoformat(now), repo=root, base="main",
-                           env="production", environ={})
+    request = CheckRequest(
+        policy=policy,
+        now=datetime.fromisoformat(now),
+        repo=root,
+        base="main",
+        env="production",
+        environ={},
+    )
     report = run_check(request)
     echo(render(report, "text"))
     return report.exit_code
@@ -73,13 +79,17 @@ def run_demo(keep: Path | None, echo: Callable[[str], None]) -> None:
         policy.write_text(read("demo.yml"), encoding="utf-8")
         repo = build_repo(root)
         echo(f"Demo repository: {root} (branch release/1.4.0, compared with main)\n")
-        echo(f"$ gatekeeper check --policy release-policy.yml --base main --env production --now {BLOCKED_AT}")
+        echo(
+            f"$ gatekeeper check --policy release-policy.yml --base main --env production --now {BLOCKED_AT}"
+        )
         first = _run(root, policy, BLOCKED_AT, echo)
         echo(f"exit code {first}: the release is blocked.\n")
         echo("Fix: add the 1.4.0 changelog entry, tag v1.4.0, and wait for the freeze to end.\n")
         _commit(repo, {"CHANGELOG.md": ENTRY}, "Changelog for 1.4.0")
         repo.create_tag("v1.4.0")
-        echo(f"$ gatekeeper check --policy release-policy.yml --base main --env production --now {APPROVED_AT}")
+        echo(
+            f"$ gatekeeper check --policy release-policy.yml --base main --env production --now {APPROVED_AT}"
+        )
         second = _run(root, policy, APPROVED_AT, echo)
         echo(f"exit code {second}: the release is approved.")
         if (first, second) != (1, 0):

@@ -27,8 +27,10 @@ def explain_check(check: Check) -> str:
     required = set(check.options.get("required", []))
     lines.append("Options (under `with:`):" if props else "Options: none")
     for key, prop in props.items():
-        default = "required" if key in required else (
-            f"default {json.dumps(prop['default'])}" if "default" in prop else "optional"
+        default = (
+            "required"
+            if key in required
+            else (f"default {json.dumps(prop['default'])}" if "default" in prop else "optional")
         )
         lines.append(f"  {key} ({_type(prop)}; {default})")
         if prop.get("description"):

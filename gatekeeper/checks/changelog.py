@@ -33,7 +33,11 @@ _VERSION_TAG = re.compile(r"^v?(\d+(?:\.\d+)+(?:[-+.][0-9A-Za-z.+-]+)?)$")
 def version_from_tags(tags: list[str]) -> str | None:
     """The highest-looking version among tags like ``v1.2.3`` (others are ignored)."""
     versions = [m.group(1) for t in tags if (m := _VERSION_TAG.match(t))]
-    return max(versions, key=lambda v: [int(p) if p.isdigit() else -1 for p in re.split(r"[.+-]", v)]) if versions else None
+    return (
+        max(versions, key=lambda v: [int(p) if p.isdigit() else -1 for p in re.split(r"[.+-]", v)])
+        if versions
+        else None
+    )
 
 
 def has_entry(text: str, version: str) -> bool:

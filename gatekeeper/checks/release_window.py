@@ -51,7 +51,11 @@ OPTIONS: dict[str, Any] = {
                 "required": ["days", "start", "end"],
                 "properties": {
                     "days": {"type": "array", "minItems": 1, "items": {"enum": list(DAYS)}},
-                    "start": {"type": "string", "pattern": _HHMM, "description": "HH:MM local time."},
+                    "start": {
+                        "type": "string",
+                        "pattern": _HHMM,
+                        "description": "HH:MM local time.",
+                    },
                     "end": {
                         "type": "string",
                         "pattern": _HHMM,
@@ -79,7 +83,9 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise EvidenceError(f"unknown time zone {name!r} (use an IANA name such as Europe/Berlin)") from None
+        raise EvidenceError(
+            f"unknown time zone {name!r} (use an IANA name such as Europe/Berlin)"
+        ) from None
 
 
 def _moment(text: str, zone: ZoneInfo) -> datetime:
@@ -137,13 +143,17 @@ def windows(options: dict[str, Any], around: datetime) -> list[Interval]:
     return out
 
 
-def _allowed(moment: datetime, frozen: list[Interval], allowed: list[Interval], any_window: bool) -> bool:
+def _allowed(
+    moment: datetime, frozen: list[Interval], allowed: list[Interval], any_window: bool
+) -> bool:
     if any(moment in f for f in frozen):
         return False
     return not any_window or any(moment in w for w in allowed)
 
 
-def next_allowed(now: datetime, frozen: list[Interval], allowed: list[Interval], any_window: bool) -> datetime | None:
+def next_allowed(
+    now: datetime, frozen: list[Interval], allowed: list[Interval], any_window: bool
+) -> datetime | None:
     """The first instant at or after ``now`` that is outside every freeze and inside a window."""
     candidates = {now} | {f.end for f in frozen if f.end > now}
     candidates |= {w.start for w in allowed if w.start > now}
@@ -168,10 +178,16 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
         "freeze": None,
         "window": None,
     }
-    when_next = f"next allowed time: {_fmt(upcoming)}" if upcoming else "no allowed time within 400 days"
+    when_next = (
+        f"next allowed time: {_fmt(upcoming)}" if upcoming else "no allowed time within 400 days"
+    )
     active = next((f for f in frozen if now in f), None)
     if active:
-        details["freeze"] = {"reason": active.label, "start": _fmt(active.start), "end": _fmt(active.end)}
+        details["freeze"] = {
+            "reason": active.label,
+            "start": _fmt(active.start),
+            "end": _fmt(active.end),
+        }
         return Outcome.failed(
             f"{_fmt(now)} is inside the freeze '{active.label}' "
             f"({_fmt(active.start)} to {_fmt(active.end)}); {when_next}",
@@ -186,11 +202,16 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
             labels = "; ".join(dict.fromkeys(w.label for w in allowed))
             return Outcome.failed(
                 f"{_fmt(now)} is outside every deploy window ({labels}); {when_next}",
-                f"release inside a deploy window, e.g. at {_fmt(upcoming)}" if upcoming
+                f"release inside a deploy window, e.g. at {_fmt(upcoming)}"
+                if upcoming
                 else "change the policy's allow windows",
                 **details,
             )
-        details["window"] = {"label": inside.label, "start": _fmt(inside.start), "end": _fmt(inside.end)}
+        details["window"] = {
+            "label": inside.label,
+            "start": _fmt(inside.start),
+            "end": _fmt(inside.end),
+        }
         return Outcome.passed(
             f"{_fmt(now)} is inside the deploy window {inside.label} (until {_fmt(inside.end)}) "
             "and in no freeze",
@@ -212,7 +233,9 @@ CHECK = Check(
     ),
     example={
         "timezone": "Europe/Berlin",
-        "freeze": [{"start": "2026-12-21T00:00", "end": "2027-01-04T00:00", "reason": "Year-end freeze"}],
+        "freeze": [
+            {"start": "2026-12-21T00:00", "end": "2027-01-04T00:00", "reason": "Year-end freeze"}
+        ],
         "allow": [{"days": ["mon", "tue", "wed", "thu"], "start": "09:00", "end": "16:00"}],
     },
 )

@@ -162,9 +162,19 @@ class GitEvidence:
 
     def _resolve(self, ref: str, which: str) -> str:
         try:
-            return self.git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}").decode().strip()
+            return (
+                self.git(
+                    "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"
+                )
+                .decode()
+                .strip()
+            )
         except EvidenceError:
-            hint = " (fetch it, e.g. `git fetch origin <branch>`, or pass --base REF)" if which == "base" else ""
+            hint = (
+                " (fetch it, e.g. `git fetch origin <branch>`, or pass --base REF)"
+                if which == "base"
+                else ""
+            )
             raise UsageError(f"{which} ref {ref!r} is not a commit in {self.path}{hint}") from None
 
     def _merge_base(self) -> str:
@@ -237,7 +247,10 @@ class GitEvidence:
     def commits(self) -> list[Commit]:
         """Commits in merge-base..head, oldest first."""
         out = self.git(
-            "log", "--reverse", "--format=%H%x00%an%x00%ae%x00%B%x1e", f"{self.merge_base}..{self.head_sha}"
+            "log",
+            "--reverse",
+            "--format=%H%x00%an%x00%ae%x00%B%x1e",
+            f"{self.merge_base}..{self.head_sha}",
         ).decode("utf-8", "replace")
         commits = []
         for record in filter(None, (r.strip("\n") for r in out.split("\x1e"))):

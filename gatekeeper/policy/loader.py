@@ -89,7 +89,9 @@ def _validate(doc: Any, problems: _Problems) -> None:
             _check_rule(rule, ("rules", i), problems, seen)
 
 
-def _check_rule(rule: dict[str, Any], path: Path, problems: _Problems, seen: dict[str, int]) -> None:
+def _check_rule(
+    rule: dict[str, Any], path: Path, problems: _Problems, seen: dict[str, int]
+) -> None:
     from gatekeeper.checks import registry
 
     rule_id = rule.get("id")
@@ -112,7 +114,9 @@ def _check_rule(rule: dict[str, Any], path: Path, problems: _Problems, seen: dic
         return
     options = rule.get("with", {})
     if isinstance(options, dict):
-        _schema_problems(checks[name].options, options, (*path, "with"), problems, f"check {name!r}")
+        _schema_problems(
+            checks[name].options, options, (*path, "with"), problems, f"check {name!r}"
+        )
 
 
 def _schema_problems(
@@ -149,14 +153,20 @@ def _explain(
     if error.validator == "type":
         expected = error.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
-        yield positions.of_value(path), (
-            f"{subject}: expected {expected}, got {_json_type(error.instance)} {error.instance!r}"
+        yield (
+            positions.of_value(path),
+            (
+                f"{subject}: expected {expected}, got {_json_type(error.instance)} {error.instance!r}"
+            ),
         )
         return
     if error.validator == "pattern" and path[-1:] == ("id",):
-        yield positions.of_value(path), (
-            f"{subject}: {error.instance!r} is not a valid rule id "
-            "(lowercase letters, digits and '-', not starting or ending with '-')"
+        yield (
+            positions.of_value(path),
+            (
+                f"{subject}: {error.instance!r} is not a valid rule id "
+                "(lowercase letters, digits and '-', not starting or ending with '-')"
+            ),
         )
         return
     yield positions.of_value(path), f"{subject}: {error.message}"
@@ -166,14 +176,19 @@ def _extra_keys(error: jsonschema.ValidationError) -> list[str]:
     props = error.schema.get("properties", {})
     patterns = error.schema.get("patternProperties", {})
     return [
-        k
-        for k in error.instance
-        if k not in props and not any(re.search(p, k) for p in patterns)
+        k for k in error.instance if k not in props and not any(re.search(p, k) for p in patterns)
     ]
 
 
 def _json_type(value: Any) -> str:
-    names = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object"}
+    names = {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "array",
+        dict: "object",
+    }
     return "null" if value is None else names.get(type(value), type(value).__name__)
 
 

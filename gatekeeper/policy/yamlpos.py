@@ -71,7 +71,9 @@ class _Builder:
                 key = str(key)
             if key in out:
                 first = self.positions.keys[(*path, key)]
-                raise YamlProblem(*_mark(key_node), f"duplicate key {key!r} (first at line {first[0]})")
+                raise YamlProblem(
+                    *_mark(key_node), f"duplicate key {key!r} (first at line {first[0]})"
+                )
             self.positions.keys[(*path, key)] = _mark(key_node)
             out[key] = self.build(value_node, (*path, key))
         return out

@@ -51,7 +51,9 @@ def render(report: Report) -> str:
         summary = md_text(r.summary)
         if r.remedy and r.status is not Status.PASS:
             summary += f"<br>**Next step:** {md_text(r.remedy)}"
-        lines.append(f"| {ICONS[r.status]} {r.status.value} | {md_code(r.id)} ({md_code(r.check)}) | {summary} |")
+        lines.append(
+            f"| {ICONS[r.status]} {r.status.value} | {md_code(r.id)} ({md_code(r.check)}) | {summary} |"
+        )
     counts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
     lines += ["", f"<sub>{len(report.results)} rules: {counts or 'none'}</sub>"]
     return "\n".join(lines) + "\n"

@@ -48,7 +48,9 @@ class Report:
     def blocking(self) -> list[RuleResult]:
         """Rules that block the release (with ``strict``, warnings too)."""
         return [
-            r for r in self.results if r.blocks or (self.strict and r.status in (Status.WARN, Status.FAIL))
+            r
+            for r in self.results
+            if r.blocks or (self.strict and r.status in (Status.WARN, Status.FAIL))
         ]
 
     def to_dict(self) -> dict[str, Any]:

@@ -27,9 +27,16 @@ def _headline(report: Report) -> str:
 
 
 def render(report: Report) -> str:
-    lines = [f"Gatekeeper: {report.policy_name} ({report.policy_source or report.policy_path})", _headline(report)]
+    lines = [
+        f"Gatekeeper: {report.policy_name} ({report.policy_source or report.policy_path})",
+        _headline(report),
+    ]
     if report.head:
-        span = f"{report.merge_base[:12]}..{report.head[:12]}" if report.merge_base else report.head[:12]
+        span = (
+            f"{report.merge_base[:12]}..{report.head[:12]}"
+            if report.merge_base
+            else report.head[:12]
+        )
         extra = "".join(
             f", {k} {v}" for k, v in (("branch", report.branch), ("env", report.env)) if v
         )
