@@ -1,47 +1,36 @@
-"""Escaping of untrusted text (PR titles, branch and file names, commit messages) for
-GitHub-flavoured Markdown.
+"""Escaping for text that Gatekeeper did not write (PR titles, file names, commit messages).
 
-Anyone who opens a pull request chooses these strings, and Gatekeeper's report is posted
-with the workflow's token. Escaped text must render as the same characters, but cannot
-break the surrounding Markdown (tables, links, emphasis, headings), ping people or teams
-(``@name``), hide content (HTML comments and tags, bidirectional overrides) or start new
-blocks (newlines).
+Such text goes into Markdown that GitHub renders; it must not break the layout, ping
+people (@user, @org/team), link issues, or hide content behind HTML comments or tags.
 """
 
 from __future__ import annotations
 
 import re
 
-_ZWSP = "\u200b"
-# Bidirectional overrides/isolates can make text read differently from what it is.
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f]")
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_NEWLINES = re.compile(r"\r\n|\r|\n")
-# ASCII punctuation that means something in GFM; a backslash before it renders it as is.
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:])")
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&:])")
+# Bidirectional overrides/isolates make text read differently from what it is (and can
+# hide part of it); control characters have no business in a report.
+_INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def escape_markdown(text: str, *, inline: bool = True) -> str:
-    """``text`` made inert for Markdown: it renders as written and nothing else.
-
-    ``inline`` (the default) folds newlines into spaces so a value stays in its table
-    cell or list item; with ``inline=False`` newlines become Markdown hard breaks.
-    """
-    text = _BIDI.sub("", _CONTROL.sub("", text))
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MARKDOWN.sub(r"\\\1", text)
-    # A zero-width space after '@' stops mentions (users and org/team) from pinging.
-    text = text.replace("@", "@" + _ZWSP)
-    if inline:
-        return _NEWLINES.sub(" ", text)
-    return _NEWLINES.sub("  \n", text)
+def _flat(text: str) -> str:
+    return " ".join(_INVISIBLE.sub("", str(text)).split())
 
 
-def escape_code(text: str) -> str:
-    """``text`` as an inline code span that it cannot close early (no escaping inside
-    code spans exists in Markdown, so the fence grows instead)."""
-    text = _NEWLINES.sub(" ", _BIDI.sub("", _CONTROL.sub("", text)))
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+def md_text(text: str) -> str:
+    """Escape ``text`` for inline Markdown: every markup character is backslash-escaped,
+    newlines become spaces, and '@' / '#' are neutralised so nobody is mentioned."""
+    flat = _flat(text)
+    escaped = _SPECIAL.sub(r"\\\1", flat)
+    # A zero-width joiner after '@' stops GitHub from turning it into a mention.
+    return escaped.replace("@", "@\u200d")
+
+
+def md_code(text: str) -> str:
+    """``text`` as inline code: a fence longer than any backtick run inside it."""
+    flat = _flat(text)
+    longest = max((len(m) for m in re.findall(r"`+", flat)), default=0)
     fence = "`" * (longest + 1)
-    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
-    return f"{fence}{pad}{text}{pad}{fence}"
+    pad = " " if flat.startswith("`") or flat.endswith("`") or not flat else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
