@@ -137,6 +137,17 @@ def cli(ctx: click.Context, debug: bool) -> None:
     help="Also write FORMAT to PATH (repeatable).",
 )
 @click.option("--strict", is_flag=True, help="Warnings block too.")
+@click.option("--comment", is_flag=True, help="Post or update the sticky pull-request comment.")
+@click.option("--status", is_flag=True, help="Set the gatekeeper commit status on the head.")
+@click.option("--pr", type=click.IntRange(min=1), help="Pull request number (default: the event's).")
+@click.option("--repository", metavar="OWNER/NAME", help="Default: $GITHUB_REPOSITORY.")
+@click.option(
+    "--policy-source",
+    type=click.Choice(["base", "worktree"]),
+    default="base",
+    show_default=True,
+    help="In a pull-request run, read the policy from the base commit, or opt out.",
+)
 @handle_errors
 def check(
     policy: Path,
@@ -150,10 +161,19 @@ def check(
     fmt: str,
     outputs: tuple[str, ...],
     strict: bool,
+    comment: bool,
+    status: bool,
+    pr: int | None,
+    repository: str | None,
+    policy_source: str,
 ) -> None:
     """Evaluate a policy on the change merge-base(BASE, HEAD)..HEAD and decide."""
+    from gatekeeper.publish.run import publish_report, run_options
     from gatekeeper.report import render
-    from gatekeeper.run import CheckRequest, run_check
+    from gatekeeper.run import CheckRequest, run_check_with_evidence
+
+    if repository is not None and repository.count("/") != 1:
+        raise click.BadParameter(f"{repository!r}: expected OWNER/NAME", param_hint="--repository")
 
     request = CheckRequest(
         policy=policy,
@@ -165,12 +185,19 @@ def check(
         branch=branch,
         strict=strict,
         worktree=worktree,
+        options=run_options(pr, repository),
+        policy_source=policy_source,
     )
     targets = _parse_outputs(outputs)
-    report = run_check(request)
+    report, evidence = run_check_with_evidence(request)
     click.echo(render(report, fmt), nl=False)
     for out_fmt, path in targets:
         _write(path, click.unstyle(render(report, out_fmt)))
+    json_out = next((p for f, p in targets if f == "json"), None)
+    publish_report(
+        evidence, report, report_path=str(json_out.resolve()) if json_out else None,
+        comment=comment, status=status, out=click.echo, err=lambda s: click.echo(s, err=True),
+    )
     sys.exit(report.exit_code)
 
 

@@ -28,6 +28,9 @@ class CheckRequest:
     worktree: bool = False
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     options: dict[str, Any] = field(default_factory=dict)
+    """Run options for evidence providers (``pr``, ``repository`` for GitHub)."""
+    policy_source: str = "base"
+    """In a pull-request run, read the policy from the base commit (``worktree``: opt out)."""
 
 
 def resolve_base(req: CheckRequest) -> str:
@@ -59,12 +62,26 @@ def target_branch(req: CheckRequest, git: GitEvidence, base: str) -> str | None:
 
 def run_check(req: CheckRequest) -> Report:
     """Load the policy, gather evidence, evaluate every rule; the decision is on the report."""
+    return run_check_with_evidence(req)[0]
+
+
+def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
+    """``run_check``, also returning the run's evidence (publishing reuses its GitHub
+    client, so nothing is fetched twice)."""
     from gatekeeper.engine import evaluate
     from gatekeeper.policy import load_policy
+    from gatekeeper.publish.run import is_pr_run, trusted_policy
 
-    policy = load_policy(req.policy)
+    # A pull request must not weaken its own gate: its policy comes from the base commit.
+    from_base = req.policy_source == "base" and is_pr_run(req.environ, req.options)
+    policy = None if from_base else load_policy(req.policy)
     base = resolve_base(req)
     git = GitEvidence(req.repo, base, req.head, req.worktree)
+    notes = ["work-tree changes included (--worktree)"] if req.worktree else []
+    if policy is None:
+        policy, text = trusted_policy(req.policy, git, req.environ, req.options, "base")
+        if text.note:
+            notes.append(text.note)
     ctx = RunContext(
         repo_path=git.path,
         now=req.now,
@@ -76,8 +93,9 @@ def run_check(req: CheckRequest) -> Report:
         environ=req.environ,
         options=req.options,
     )
-    results = evaluate(policy, Evidence(ctx, git))
-    return Report(
+    evidence = Evidence(ctx, git)
+    results = evaluate(policy, evidence)
+    report = Report(
         policy_name=policy.name,
         policy_path=str(req.policy),
         policy_sha256=policy.sha256,
@@ -90,5 +108,6 @@ def run_check(req: CheckRequest) -> Report:
         branch=ctx.branch,
         env=req.env,
         strict=req.strict,
-        notes=["work-tree changes included (--worktree)"] if req.worktree else [],
+        notes=notes,
     )
+    return report, evidence

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from gatekeeper.evidence.git import GitEvidence
     from gatekeeper.model import RuleResult
     from gatekeeper.policy import Policy
+    from gatekeeper.report import Report
 
 
 def run_options(pr: int | None, repository: str | None) -> dict[str, Any]:
@@ -77,3 +78,44 @@ def publish_verdict(
         out(line)
     for line in published.warnings:
         err(line)
+
+
+def status_description(report: Report) -> str:
+    """One line for the commit status (GitHub cuts at 140 characters; so do we)."""
+    from gatekeeper.model import Decision
+
+    total = len(report.results)
+    if report.decision is Decision.APPROVE:
+        return f"Release approved: {total} rule{'s' if total != 1 else ''} checked"
+    blocking = [r.id for r in report.blocking()]
+    return f"Release blocked by {len(blocking)} of {total} rules: {', '.join(blocking)}"
+
+
+def publish_report(
+    ev: Evidence,
+    report: Report,
+    *,
+    report_path: str | None,
+    comment: bool,
+    status: bool,
+    out: Callable[[str], None],
+    err: Callable[[str], None],
+) -> None:
+    """Publish a finished run's report (summary, outputs, annotations; comment and status
+    on request)."""
+    from gatekeeper.model import Decision
+    from gatekeeper.report import render
+
+    publish_verdict(
+        ev,
+        policy_name=report.policy_name,
+        approved=report.decision is Decision.APPROVE,
+        summary=status_description(report),
+        markdown=render(report, "markdown"),
+        results=report.results,
+        report_path=report_path,
+        comment=comment,
+        status=status,
+        out=out,
+        err=err,
+    )
