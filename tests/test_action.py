@@ -31,3 +31,14 @@ def test_installs_from_the_action_path_and_never_interpolates_inputs_into_script
     for run in scripts:
         # ${{ }} in a script is pasted in before bash runs: a branch name could inject code.
         assert not re.search(r"\$\{\{", run), run
+
+
+def test_the_flags_the_action_passes_exist() -> None:
+    from click.testing import CliRunner
+
+    from gatekeeper.cli import cli
+
+    script = next(s["run"] for s in load()["runs"]["steps"] if s.get("id") == "gate")
+    flags = set(re.findall(r"(--[a-z-]+)", script))
+    help_text = CliRunner().invoke(cli, ["check", "--help"]).output
+    assert flags and all(flag in help_text for flag in flags), flags
