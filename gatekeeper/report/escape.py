@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&:])")
+# Enough to stop emphasis, code, links/images, HTML, tables, strike-through, headings
+# and entities; characters that matter only at the start of a line are safe in a cell.
+_SPECIAL = re.compile(r"([\\`*_\[\]#!|<>~&])")
 # Bidirectional overrides/isolates make text read differently from what it is (and can
 # hide part of it); control characters have no business in a report.
 _INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
