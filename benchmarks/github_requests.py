@@ -18,15 +18,15 @@ from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence import Evidence, RunContext
 from gatekeeper.evidence import github as gh
 from gatekeeper.publish import publish
+from tests.factories import make_repo
 from tests.fakes.github import FakeGitHub
-from tests.fakes.gitrepo import Repo
 
 SHA = "a" * 40
 
 
 def typical_pr(tmp: Path) -> None:
     fake = FakeGitHub().start()
-    repo = Repo(tmp / "repo")
+    repo = make_repo(tmp / "repo")
     base = repo.commit({".github/CODEOWNERS": "* @acme/core\n/src/api/ @carol\n"})
     fake.add_pr(1, head_sha=SHA)
     for i in range(250):

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from gatekeeper.cli import cli
+from tests.factories import RepoFactory, make_repo
 from tests.fakes.github import FakeGitHub, github_fixture  # noqa: F401
-from tests.fakes.gitrepo import Repo
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,7 +41,7 @@ rules:
 @dataclass
 class PullRequestRun:
     github: FakeGitHub
-    repo: Repo
+    repo: RepoFactory
     head: str
     env: dict[str, str]
 
@@ -65,7 +65,7 @@ class PullRequestRun:
 
 @pytest.fixture
 def pr_run(github: FakeGitHub, tmp_path: Path) -> PullRequestRun:
-    repo = Repo(tmp_path / "repo")
+    repo = make_repo(tmp_path / "repo")
     base = repo.commit({"gatekeeper.yml": STRICT_POLICY, "src/app.py": "x = 1\n"}, "Initial")
     repo.branch("feature")
     head = repo.commit({"src/app.py": "x = 2\n"}, "Change the app")

@@ -7,15 +7,15 @@ import pytest
 from gatekeeper.errors import UsageError
 from gatekeeper.evidence.git import GitEvidence
 from gatekeeper.trust import read_policy
-from tests.fakes.gitrepo import Repo
+from tests.factories import RepoFactory, make_repo
 
 STRICT = "rules: strict\n"
 WEAK = "rules: weak\n"
 
 
 @pytest.fixture
-def repo(tmp_path: Path) -> tuple[Repo, str]:
-    repo = Repo(tmp_path)
+def repo(tmp_path: Path) -> tuple[RepoFactory, str]:
+    repo = make_repo(tmp_path)
     base = repo.commit({"gatekeeper.yml": STRICT})
     repo.branch("feature")
     repo.commit({"gatekeeper.yml": WEAK}, "Weaken the gate")
@@ -38,7 +38,7 @@ def test_worktree_opt_out_and_non_pr_runs_read_the_file(repo) -> None:
 
 
 def test_unchanged_policy_has_no_note(tmp_path) -> None:
-    r = Repo(tmp_path)
+    r = make_repo(tmp_path)
     base = r.commit({"gatekeeper.yml": STRICT})
     r.commit({"a.txt": "x"})
     got = read_policy(r.path / "gatekeeper.yml", GitEvidence(r.path, base), pr_run=True)
@@ -46,7 +46,7 @@ def test_unchanged_policy_has_no_note(tmp_path) -> None:
 
 
 def test_policy_missing_on_base_is_a_usage_error(tmp_path) -> None:
-    r = Repo(tmp_path)
+    r = make_repo(tmp_path)
     base = r.commit({"a.txt": "x"})
     r.commit({"gatekeeper.yml": WEAK})
     with pytest.raises(UsageError, match="does not exist on the base commit"):

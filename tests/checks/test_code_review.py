@@ -12,8 +12,8 @@ from gatekeeper.checks.code_review import CHECK
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence import Evidence, RunContext
 from gatekeeper.model import Status
+from tests.factories import make_repo
 from tests.fakes.github import FakeGitHub, github_fixture  # noqa: F401
-from tests.fakes.gitrepo import Repo
 
 A, B = "a" * 40, "b" * 40
 
@@ -121,7 +121,7 @@ def test_reviewers_restrict_to_users_and_teams(pr, tmp_path) -> None:
 
 
 def _owned_repo(tmp_path: Path) -> tuple[Path, str]:
-    repo = Repo(tmp_path / "repo")
+    repo = make_repo(tmp_path / "repo")
     base = repo.commit({
         ".github/CODEOWNERS": "*  @acme/core\n/src/payments/  @carol\n",
         "src/app.py": "x\n",
@@ -152,7 +152,7 @@ def test_codeowners_stale_owner_approval_does_not_count(pr, tmp_path) -> None:
 
 
 def test_codeowners_file_missing_is_an_evidence_error(pr, tmp_path) -> None:
-    repo = Repo(tmp_path / "bare")
+    repo = make_repo(tmp_path / "bare")
     base = repo.commit({"a.py": "x\n"})
     pr.add_review(1, "bob", "APPROVED")
     with pytest.raises(EvidenceError, match="no CODEOWNERS"):
@@ -179,7 +179,7 @@ def test_requests_per_run_are_bounded(pr, tmp_path) -> None:
 
 
 def _range_repo(tmp_path: Path) -> tuple[Path, str, list[str]]:
-    repo = Repo(tmp_path / "range")
+    repo = make_repo(tmp_path / "range")
     base = repo.commit({"a.txt": "0\n"}, "Initial")
     shas = [
         repo.commit({"a.txt": "1\n"}, "Fix parser\n\nReviewed-by: Bob <bob@example.com>"),

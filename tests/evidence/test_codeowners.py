@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gatekeeper.evidence import Evidence, RunContext, codeowners
-from tests.fakes.gitrepo import Repo
+from tests.factories import make_repo
 
 # (pattern, path, matches) following GitHub's documented CODEOWNERS examples.
 CASES = [
@@ -128,7 +128,7 @@ def test_parse_never_crashes_on_arbitrary_text(text: str) -> None:
 
 
 def test_load_prefers_dot_github_and_reads_the_base(tmp_path: Path) -> None:
-    repo = Repo(tmp_path)
+    repo = make_repo(tmp_path)
     base = repo.commit(
         {"CODEOWNERS": "* @root\n", ".github/CODEOWNERS": "* @dotgithub\n", "a.py": "x\n"}
     )
@@ -140,7 +140,7 @@ def test_load_prefers_dot_github_and_reads_the_base(tmp_path: Path) -> None:
 
 
 def test_load_without_codeowners(tmp_path: Path) -> None:
-    repo = Repo(tmp_path)
+    repo = make_repo(tmp_path)
     base = repo.commit({"a.py": "x\n"})
     ev = Evidence(RunContext(tmp_path, datetime.now(UTC), base=base))
     assert codeowners.load(ev).path is None
