@@ -197,7 +197,7 @@ def check(
     json_out = next((p for f, p in targets if f == "json"), None)
     publish_report(
         evidence, report, report_path=str(json_out.resolve()) if json_out else None,
-        comment=comment, status=status, out=click.echo, err=lambda s: click.echo(s, err=True),
+        comment=comment, status=status, err=lambda line: click.echo(line, err=True),
     )
     sys.exit(report.exit_code)
 

@@ -9,10 +9,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
 import pytest
 from click.testing import CliRunner
 
 from gatekeeper.cli import cli
+from gatekeeper.report import report_schema
 from tests.factories import RepoFactory, make_repo
 from tests.fakes.github import FakeGitHub, github_fixture  # noqa: F401
 
@@ -90,6 +92,7 @@ def test_approved_pr_passes_and_publishes(pr_run: PullRequestRun) -> None:
     pr_run.github.add_review(1, "bob", "APPROVED", commit_id=pr_run.head)
     code, out, err, report = pr_run.check("--comment", "--status")
     assert code == 0, out + err
+    jsonschema.validate(report, report_schema())
     assert report["decision"] == "approve"
     assert [r["status"] for r in report["rules"]] == ["pass", "pass"]
     [status] = pr_run.github.statuses[pr_run.head]

@@ -132,5 +132,11 @@ CHECK = Check(
     options=OPTIONS,
     evaluate=evaluate,
     example={"required": ["build", "test (3.12)"], "allow": ["skipped"]},
-    description=__doc__ or "",
+    description=(
+        "Looks at every check run and commit status on the head commit (the PR head in a "
+        "pull-request run); the latest run per name wins. `required` names must be present and "
+        "successful; pending or missing ones fail with their name. `allow` accepts neutral or "
+        "skipped conclusions; `ignore` leaves names out (by default this gate's own status). "
+        "In-progress check runs of the current workflow run are left out unless required."
+    ),
 )

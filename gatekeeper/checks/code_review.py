@@ -98,10 +98,15 @@ class ReviewState:
 
 
 def review_state(
-    ev: Evidence, pr: dict[str, Any], reviews: list[dict[str, Any]], options: dict[str, Any]
+    ev: Evidence,
+    pr: dict[str, Any],
+    reviews: list[dict[str, Any]],
+    options: dict[str, Any],
+    head_sha: str | None = None,
 ) -> ReviewState:
+    """``head_sha``: the commit judged (default: the PR's head as the API sees it)."""
     author = ((pr.get("user") or {}).get("login") or "").lower()
-    state = ReviewState(head_sha=pr["head"]["sha"], author=author)
+    state = ReviewState(head_sha=head_sha or pr["head"]["sha"], author=author)
     latest: dict[str, dict[str, Any]] = {}
     # GitHub lists reviews oldest first; sorting keeps that true if a server does not.
     for review in sorted(reviews, key=lambda r: (r.get("submitted_at") or "", r.get("id", 0))):
@@ -173,7 +178,9 @@ def _missing_owners(
 
 def _evaluate_pr(options: dict[str, Any], ev: Evidence) -> Outcome:
     pr = gh.pull_request(ev)
-    state = review_state(ev, pr, gh.reviews(ev), options)
+    # Approvals are judged against the commit this run evaluates (the event's head), so a
+    # push after the run started cannot borrow approvals for code that was not checked.
+    state = review_state(ev, pr, gh.reviews(ev), options, gh.head_sha(ev))
     need = options["min_approvals"]
     missing = _missing_owners(ev, state, options) if options["codeowners"] else {}
     details = {
@@ -267,5 +274,12 @@ CHECK = Check(
     options=OPTIONS,
     evaluate=evaluate,
     example={"min_approvals": 2, "stale": "dismiss", "codeowners": True},
-    description=__doc__ or "",
+    description=(
+        "Counts reviews as GitHub does: per reviewer the latest APPROVED, CHANGES_REQUESTED or "
+        "DISMISSED review (a later comment does not undo an approval); the author's own and "
+        "ignored logins (bots) never count. With `stale: dismiss` an approval counts only on "
+        "the head commit. `codeowners: true` asks for an owner's approval on every owned "
+        "changed path (CODEOWNERS read from the base). Without a pull request, each commit in "
+        "the range needs a `Reviewed-by:` trailer or an approved merged PR."
+    ),
 )

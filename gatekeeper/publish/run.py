@@ -59,7 +59,6 @@ def publish_verdict(
     report_path: str | None,
     comment: bool,
     status: bool,
-    out: Callable[[str], None],
     err: Callable[[str], None],
 ) -> None:
     """Publish and print what happened; never raises for a publishing problem."""
@@ -74,9 +73,9 @@ def publish_verdict(
     except (GatekeeperError, OSError) as e:
         err(f"gatekeeper: warning: publishing failed: {e}")
         return
-    for line in published.commands:
-        out(line)
-    for line in published.warnings:
+    # Workflow commands go to standard error: the runner reads both streams, and standard
+    # output may be the JSON report that a later step parses.
+    for line in [*published.commands, *published.warnings]:
         err(line)
 
 
@@ -98,7 +97,6 @@ def publish_report(
     report_path: str | None,
     comment: bool,
     status: bool,
-    out: Callable[[str], None],
     err: Callable[[str], None],
 ) -> None:
     """Publish a finished run's report (summary, outputs, annotations; comment and status
@@ -116,6 +114,5 @@ def publish_report(
         report_path=report_path,
         comment=comment,
         status=status,
-        out=out,
         err=err,
     )

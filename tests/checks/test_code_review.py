@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -208,3 +209,13 @@ def test_range_mode_without_token_uses_trailers_only(github, tmp_path) -> None:
     assert outcome.details["unreviewed_commits"] == shas[1:]
     assert "GITHUB_TOKEN" in outcome.remedy
     assert github.log == []
+
+
+def test_approvals_are_judged_on_the_commit_this_run_checks(pr, tmp_path) -> None:
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"number": 1, "pull_request": pr.pulls[1]}))
+    pr.add_review(1, "bob", "APPROVED", commit_id=A)
+    pr.push(1, B)  # pushed after this run's event: the run still checks A
+    outcome = run(pr, tmp_path, env=pr.environ(GITHUB_EVENT_PATH=str(event)))
+    assert outcome.status is Status.PASS, outcome.summary
+    assert outcome.details["head_sha"] == A
