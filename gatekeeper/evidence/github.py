@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
-from gatekeeper.errors import EvidenceError
+from gatekeeper.errors import EvidenceError, UsageError
 
 if TYPE_CHECKING:
     import requests
@@ -81,7 +81,6 @@ class GitHubConfig:
     base_sha: str | None = None
     server_url: str = DEFAULT_SERVER_URL
     run_id: str | None = None
-    pr_author: str | None = None
     limits: Limits = field(default_factory=Limits)
 
     @property
@@ -107,13 +106,15 @@ class GitHubConfig:
 
 
 def _read_event(path: str | None) -> dict[str, Any]:
+    """The Actions event payload. Unreadable is an error, not "no pull request": that
+    would quietly read the policy from the PR's own head."""
     if not path:
         return {}
     try:
         with open(path, encoding="utf-8") as f:
             event = json.load(f)
-    except (OSError, ValueError):
-        return {}
+    except (OSError, ValueError) as e:
+        raise UsageError(f"GITHUB_EVENT_PATH={path}: cannot read the event payload ({e})") from None
     return event if isinstance(event, dict) else {}
 
 
@@ -140,7 +141,6 @@ def config_from(
         base_sha=base.get("sha") if from_event else None,
         server_url=(environ.get("GITHUB_SERVER_URL") or DEFAULT_SERVER_URL).rstrip("/"),
         run_id=environ.get("GITHUB_RUN_ID") or None,
-        pr_author=((pull.get("user") or {}).get("login")) if from_event else None,
         limits=Limits.from_environ(environ),
     )
 
@@ -406,9 +406,7 @@ def config(ev: Evidence) -> GitHubConfig:
 
 def client(ev: Evidence) -> GitHubClient:
     def make() -> GitHubClient:
-        cfg = config(ev)
-        session = ev.ctx.options.get("github_session")
-        return GitHubClient(cfg, session=session)
+        return GitHubClient(config(ev))
 
     return ev.cached(("github", "client"), make)
 

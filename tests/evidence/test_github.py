@@ -193,3 +193,12 @@ def test_a_non_json_answer_is_an_evidence_error(github: FakeGitHub, tmp_path) ->
     expected = r"GET /repos/acme/widgets/pulls/1 failed: HTTP 200 \(the response is not JSON"
     with pytest.raises(EvidenceError, match=expected):
         gh.pull_request(ev)
+
+
+def test_an_unreadable_event_payload_is_a_usage_error(tmp_path) -> None:
+    from gatekeeper.errors import UsageError
+
+    broken = tmp_path / "event.json"
+    broken.write_text("{not json")
+    with pytest.raises(UsageError, match="GITHUB_EVENT_PATH"):
+        gh.config_from({"GITHUB_EVENT_PATH": str(broken)})
