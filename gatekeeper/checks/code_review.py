@@ -49,7 +49,8 @@ OPTIONS: dict[str, Any] = {
         },
         "reviewers": {
             "type": "array",
-            "items": {"type": "string", "minLength": 1},
+            # A GitHub login, or org/team-slug; an optional leading '@' as in CODEOWNERS.
+            "items": {"type": "string", "pattern": r"^@?[A-Za-z0-9][A-Za-z0-9-]*(/[A-Za-z0-9._-]+)?$"},
             "description": "Users and org/team slugs whose approvals count "
             "(default: anyone with write access).",
         },

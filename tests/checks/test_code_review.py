@@ -219,3 +219,10 @@ def test_approvals_are_judged_on_the_commit_this_run_checks(pr, tmp_path) -> Non
     outcome = run(pr, tmp_path, env=pr.environ(GITHUB_EVENT_PATH=str(event)))
     assert outcome.status is Status.PASS, outcome.summary
     assert outcome.details["head_sha"] == A
+
+
+def test_reviewers_must_be_logins_or_teams() -> None:
+    jsonschema.validate({"reviewers": ["@bob", "acme/release-team", "carol"]}, CHECK.options)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"reviewers": ["bob smith"]}, CHECK.options)
+    jsonschema.validate(CHECK.example, CHECK.options)
