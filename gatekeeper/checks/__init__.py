@@ -22,6 +22,7 @@ Evaluate = Callable[[dict[str, Any], "Evidence"], "Outcome"]
 _MODULES = (
     "release_window",
     "changelog",
+    "smoke_coverage",
 )
 
 

@@ -214,6 +214,16 @@ class GitEvidence:
                 files.append(ChangedFile(path, "added", added_lines=tuple(range(1, count + 1))))
         return files
 
+    @cached_property
+    def files(self) -> frozenset[str]:
+        """Every file in the head tree (with ``worktree``: tracked and untracked files of
+        the work tree), for mapping report paths to repository paths."""
+        if self.worktree:
+            out = self.git("ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        else:
+            out = self.git("ls-tree", "-r", "-z", "--name-only", "--full-tree", self.head_sha)
+        return frozenset(p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p)
+
     @property
     def changed_paths(self) -> list[str]:
         return [f.path for f in self.changed_files]

@@ -1,0 +1,91 @@
+"""Streaming, hardened XML for reports that may come from untrusted builds.
+
+defusedxml builds the expat parser and installs its guards (entity declarations and
+external entity references raise). We then drive that same expat parser with our own
+element callbacks instead of building a tree: a report's memory is what the callbacks
+keep, not the size of the document, and no per-element objects are created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from gatekeeper.errors import EvidenceError
+
+StartHandler = Callable[[str, dict[str, str]], None]
+EndHandler = Callable[[str], None]
+
+
+class ReportFormatError(ValueError):
+    """A report's content is not what its format requires (message is user-facing)."""
+
+
+def make_parser() -> Any:
+    """An expat parser with defusedxml's guards and no tree building."""
+    from defusedxml.ElementTree import DefusedXMLParser
+
+    # A target without start/end: the wrapper installs no element callbacks of its own.
+    wrapper = DefusedXMLParser(target=object())
+    parser = wrapper.parser
+    # The wrapper's default handler only serves its own entity map; with it gone,
+    # expat itself rejects undefined entities, and whitespace costs no Python call.
+    parser.DefaultHandlerExpand = None
+    parser.ordered_attributes = False
+    parser.buffer_text = True
+    return parser
+
+
+def stream(path: Path, start: StartHandler, end: EndHandler | None = None,
+           parser: Any = None) -> None:
+    """Parse ``path`` calling ``start(name, attrs)`` / ``end(name)`` for each element
+    (handlers may replace themselves on ``parser``). Raises ``EvidenceError`` naming the
+    file and the problem."""
+    import xml.parsers.expat
+
+    import defusedxml
+
+    parser = parser or make_parser()
+    parser.StartElementHandler = start
+    if end is not None:
+        parser.EndElementHandler = end
+    try:
+        with path.open("rb") as f:
+            parser.ParseFile(f)
+    except xml.parsers.expat.ExpatError as e:
+        what = xml.parsers.expat.errors.messages.get(e.code, str(e)) if e.code else str(e)
+        if e.code == xml.parsers.expat.errors.codes[xml.parsers.expat.errors.XML_ERROR_NO_ELEMENTS]:
+            raise EvidenceError(
+                f"{path}: XML ends before the document is complete (line {e.lineno}); "
+                "the report is truncated or empty"
+            ) from None
+        raise EvidenceError(
+            f"{path}: invalid XML at line {e.lineno}, column {e.offset}: {what}"
+        ) from None
+    except defusedxml.EntitiesForbidden as e:
+        if e.sysid or e.pubid:
+            raise EvidenceError(
+                f"{path}: the XML declares an external entity ({e.sysid or e.pubid}), which "
+                "could read local files or URLs; refusing to read it"
+            ) from None
+        raise EvidenceError(
+            f"{path}: the XML declares entities, which reports never need and which can be "
+            "used to blow up memory (billion laughs); refusing to read it"
+        ) from None
+    except defusedxml.ExternalReferenceForbidden:
+        raise EvidenceError(
+            f"{path}: the XML references an external entity (a file or URL); refusing to read it"
+        ) from None
+    except defusedxml.DefusedXmlException as e:
+        raise EvidenceError(f"{path}: unsafe XML refused: {e}") from None
+    except ReportFormatError as e:
+        raise EvidenceError(f"{path}: {e}") from None
+    except KeyError as e:
+        line = parser.CurrentLineNumber
+        raise EvidenceError(f"{path}: line {line}: element lacks the {e} attribute") from None
+    except ValueError as e:
+        line = parser.CurrentLineNumber
+        raise EvidenceError(f"{path}: line {line}: bad value: {e}") from None
+    except OSError as e:
+        raise EvidenceError(f"{path}: cannot read: {e.strerror or e}") from None
