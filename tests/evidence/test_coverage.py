@@ -197,3 +197,38 @@ def test_unmapped_files_still_count_in_the_total(tmp_path):
 def test_ranges() -> None:
     assert coverage.ranges([9, 1, 2, 3, 7]) == [(1, 3), (7, 7), (9, 9)]
     assert coverage.ranges([]) == []
+
+
+# --- JaCoCo ----------------------------------------------------------------------------
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CART_BASE = [f"// cart {n}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 13, 14, 15, 16)]
+CART_HEAD = [f"// cart {n}" for n in range(1, 17)]
+
+
+def test_jacoco_fixture_hand_checked(tmp_path):
+    """Hand-checked against the fixture: Cart 6 lines (5,6,12,15 ran; 12 only partly),
+    Price 2 (4 ran), Handler 3 (7 ran): 6 of 11 lines, as the report's LINE counter
+    says. The change adds Cart 9-12 (11 unmeasured; 9, 10 missed; 12 ran) and the new
+    Handler.java (7 ran; 8, 9 missed): 2 of 6 measured changed lines."""
+    cart = "core/src/main/java/com/acme/shop/Cart.java"
+    repo = _repo(tmp_path, {cart: "\n".join(CART_BASE) + "\n",
+                            "core/src/main/java/com/acme/shop/Price.java": "// price\n" * 5})
+    repo.git.checkout("-b", "feature")
+    handler = "web/src/main/java/com/acme/web/Handler.java"
+    (tmp_path / cart).write_text("\n".join(CART_HEAD) + "\n")
+    (tmp_path / handler).parent.mkdir(parents=True)
+    (tmp_path / handler).write_text("// handler\n" * 10)
+    repo.index.add([cart, handler])
+    repo.index.commit("change")
+    (tmp_path / "jacoco.xml").write_bytes((FIXTURES / "jacoco.xml").read_bytes())
+
+    ev = evidence(tmp_path, "main")
+    data = coverage.load(ev, ["jacoco.xml"])
+    assert data.reports[0]["format"] == "jacoco"
+    assert data.in_repo == {cart, handler, "core/src/main/java/com/acme/shop/Price.java"}
+    assert coverage.totals(data) == coverage.Totals(lines_valid=11, lines_covered=6)
+    diff = coverage.diff_coverage(data, ev.git.changed_files)
+    assert (diff.lines, diff.covered, diff.missing) == (6, 2, 4)
+    assert diff.uncovered == {cart: [9, 10], handler: [8, 9]}
+    assert diff.missing_files == []

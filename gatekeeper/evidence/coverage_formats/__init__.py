@@ -15,6 +15,9 @@ from pathlib import Path
 from gatekeeper.errors import EvidenceError
 
 NOT_MEASURED, MISSED, COVERED = 0, 1, 2
+MAX_LINE = 1_000_000
+"""Larger line numbers are refused: each costs a byte per line below it, and no real
+source file is that long (SQLite's amalgamation, a famous giant, is ~260,000 lines)."""
 
 
 @dataclass
@@ -33,6 +36,8 @@ def mark(lines: bytearray, number: int, state: int) -> None:
         raise ValueError(f"line number {number} is not positive")
     size = len(lines)
     if number >= size:
+        if number > MAX_LINE:
+            raise ValueError(f"line number {number} is beyond any real source file")
         # Grow geometrically: reports list lines in ascending order, one at a time.
         lines.extend(bytes(max(number + 1 - size, size)))
     if state > lines[number]:
