@@ -72,7 +72,9 @@ def test_istanbul_cobertura_with_absolute_source(tmp_path):
     <class name="util.js" filename="src/util.js" line-rate="0.6666">
       <methods><method name="(anonymous_0)" hits="1" signature="()V">
         <lines><line number="1" hits="1"/></lines></method></methods>
-      <lines><line number="1" hits="1"/><line number="2" hits="3"/><line number="5" hits="0"/></lines>
+      <lines>
+        <line number="1" hits="1"/><line number="2" hits="3"/><line number="5" hits="0"/>
+      </lines>
     </class>
   </classes></package></packages>
 </coverage>
