@@ -55,7 +55,11 @@ def stream(path: Path, start: StartHandler, end: EndHandler | None = None,
             parser.ParseFile(f)
     except xml.parsers.expat.ExpatError as e:
         what = xml.parsers.expat.errors.messages.get(e.code, str(e)) if e.code else str(e)
-        if e.code == xml.parsers.expat.errors.codes[xml.parsers.expat.errors.XML_ERROR_NO_ELEMENTS]:
+        errors = xml.parsers.expat.errors
+        # Expat reports these only when the data ends inside an element or a token.
+        truncated = {errors.XML_ERROR_NO_ELEMENTS, errors.XML_ERROR_UNCLOSED_TOKEN,
+                     errors.XML_ERROR_PARTIAL_CHAR}
+        if e.code in {errors.codes[m] for m in truncated}:
             raise EvidenceError(
                 f"{path}: XML ends before the document is complete (line {e.lineno}); "
                 "the report is truncated or empty"
