@@ -9,6 +9,7 @@ no report measures, this check lists it and, by default, fails.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -97,9 +98,16 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
 
     include = _many(options.get("include")) or None
     exclude = _many(options.get("exclude"))
-    data = coverage.load(ev, _many(options["coverage"]), options.get("path_map"))
+    repo = ev.git
+    repo.files  # noqa: B018 - listed now, so the two threads below share no git call
+    # git computes the diff in its own processes while this thread parses the reports:
+    # on a large change the diff is free (see benchmarks/diff_coverage.py).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        changed = pool.submit(lambda: repo.changed_files)
+        data = coverage.load(ev, _many(options["coverage"]), options.get("path_map"))
+        changed_files = changed.result()
     total = coverage.totals(data, include, exclude)
-    diff = coverage.diff_coverage(data, ev.git.changed_files, include, exclude)
+    diff = coverage.diff_coverage(data, changed_files, include, exclude)
     junit_paths = _many(options.get("junit"))
     tests = None
     if junit_paths:

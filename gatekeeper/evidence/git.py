@@ -160,6 +160,42 @@ class GitEvidence:
             raise EvidenceError(f"git {args[0]} failed: {stderr or e}") from None
         return out if isinstance(out, bytes) else str(out).encode()
 
+    def git_many(self, *commands: list[str]) -> list[bytes]:
+        """Run several git commands at once and return their outputs.
+
+        Each writes to a temporary file rather than a pipe: a large diff then never
+        waits for this process to read it, so git works at full speed on another core
+        even while this process is busy (parsing a coverage report, say).
+        """
+        import subprocess
+        import tempfile
+        from contextlib import ExitStack
+
+        from git.cmd import Git
+
+        executable = Git.GIT_PYTHON_GIT_EXECUTABLE or "git"
+        with ExitStack() as stack:
+            runs = []
+            for args in commands:
+                out = stack.enter_context(tempfile.TemporaryFile())
+                err = stack.enter_context(tempfile.TemporaryFile())
+                proc = subprocess.Popen(
+                    [executable, "-c", "core.quotePath=false", *args],
+                    cwd=self.path, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                )
+                runs.append((args, out, err, proc))
+            for *_, proc in runs:
+                proc.wait()
+            results = []
+            for args, out, err, proc in runs:
+                if proc.returncode != 0:
+                    err.seek(0)
+                    stderr = err.read().decode("utf-8", "replace").strip()
+                    raise EvidenceError(f"git {args[0]} failed: {stderr or proc.returncode}")
+                out.seek(0)
+                results.append(out.read())
+            return results
+
     def _resolve(self, ref: str, which: str) -> str:
         try:
             return self.git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}").decode().strip()
@@ -189,9 +225,12 @@ class GitEvidence:
     def changed_files(self) -> list[ChangedFile]:
         """Every file changed in the range (and, with ``worktree``, in the work tree)."""
         common = ["--no-color", "--no-ext-diff", "--no-textconv", "-M", *self._range(), "--"]
-        raw = self.git("diff", "--raw", "-z", *common)
-        binary = _parse_numstat_binary(self.git("diff", "--numstat", "-z", *common))
-        patch = self.git("diff", "-U0", "--src-prefix=a/", "--dst-prefix=b/", *common)
+        raw, numstat, patch = self.git_many(
+            ["diff", "--raw", "-z", *common],
+            ["diff", "--numstat", "-z", *common],
+            ["diff", "-U0", "--src-prefix=a/", "--dst-prefix=b/", *common],
+        )
+        binary = _parse_numstat_binary(numstat)
         lines = parse_added_lines(patch)
         files = [
             ChangedFile(path, status, old, path in binary, tuple(lines.get(path, ())))

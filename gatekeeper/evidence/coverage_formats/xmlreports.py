@@ -7,6 +7,7 @@ figures need is kept: per file, one byte per line.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,15 @@ from gatekeeper.evidence.coverage_formats._xml import ReportFormatError, stream
 
 class _Cobertura:
     """``<coverage><sources><source>`` and ``<packages><package><classes><class
-    filename><lines><line number hits>``. Lines under ``<methods>`` repeat the class's
-    lines (gcovr, Istanbul) and are skipped, as diff-cover does."""
+    filename><methods>...</methods><lines><line number hits>``. Lines under ``<methods>``
+    repeat the class's lines (gcovr, Istanbul) and are skipped, as diff-cover does.
+
+    A class's own ``<lines>`` is where nearly all the elements are, so it gets a
+    dedicated start handler and no end handler (an end callback per ``<line>`` would
+    double the Python calls). The first element that is not a ``<line>`` or part of
+    one ends that mode; by the DTD (``class (methods, lines)``) that is the next class,
+    package or the end of the document, and the mode's state needs no cleanup.
+    """
 
     def __init__(self, report: ParsedReport, parser: Any) -> None:
         self.report = report
@@ -27,18 +35,16 @@ class _Cobertura:
         self.in_method = 0
         self.text: list[str] = []
 
-    def start(self, name: str, attrs: dict[str, str]) -> None:
+    def start(self, name: str, attrs: list[str]) -> None:
+        if name == "lines":
+            if self.lines is not None and not self.in_method:
+                self._enter_lines(self.lines)
+            return
         if name == "line":
-            lines = self.lines
-            if lines is None or self.in_method:
-                return
-            number = int(attrs["number"])
-            hits = attrs.get("hits", "0")
-            mark(lines, number, MISSED if hits == "0" or int(hits) <= 0 else COVERED)
-        elif name == "class":
-            filename = attrs.get("filename")
-            if filename:
-                self.lines = self.report.files.setdefault(filename, bytearray())
+            return  # a <method>'s line (counted under its class) or a nameless class's
+        if name == "class":
+            filename = _attrs(attrs).get("filename")
+            self.lines = self.report.files.setdefault(filename, bytearray()) if filename else None
         elif name == "method":
             self.in_method += 1
         elif name == "source":
@@ -56,6 +62,56 @@ class _Cobertura:
             if source:
                 self.report.sources.append(source)
 
+    def _enter_lines(self, lines: bytearray) -> None:
+        parser = self.parser
+        numbers = _numbers()
+
+        def slow(attrs: list[str]) -> None:
+            named = _attrs(attrs)
+            hits = int(named.get("hits", "0"))
+            mark(lines, int(named["number"]), COVERED if hits > 0 else MISSED)
+
+        def line(name: str, attrs: list[str]) -> None:
+            if name == "line":
+                # The common shape (coverage.py: number then hits, hits 0 or 1, a known
+                # line, a short file) in as few operations as possible; anything else,
+                # including every error, falls through to the careful path.
+                try:
+                    if attrs[0] == "number" and attrs[2] == "hits":
+                        n = numbers[attrs[1]]
+                        hits = attrs[3]
+                        if hits == "0":
+                            state = MISSED
+                        elif hits == "1":
+                            state = COVERED
+                        else:
+                            raise LookupError
+                        if state > lines[n]:
+                            lines[n] = state
+                        return
+                except LookupError:
+                    pass
+                slow(attrs)
+            elif name != "conditions" and name != "condition":
+                parser.StartElementHandler = self.start
+                parser.EndElementHandler = self.end
+                self.lines = None
+                self.start(name, attrs)
+
+        parser.StartElementHandler = line
+        parser.EndElementHandler = None
+
+
+@functools.cache
+def _numbers() -> dict[str, int]:
+    """Line-number text to int for the usual range: a dict lookup is cheaper than int()."""
+    return {str(n): n for n in range(1, 20_001)}
+
+
+def _attrs(attrs: list[str]) -> dict[str, str]:
+    """The parser reports attributes as [name, value, name, value, ...]."""
+    return dict(zip(attrs[::2], attrs[1::2], strict=True))
+
 
 class _JaCoCo:
     """``<report><package name="a/b"><sourcefile name="X.java"><line nr mi ci>``
@@ -67,17 +123,18 @@ class _JaCoCo:
         self.package = ""
         self.lines: bytearray | None = None
 
-    def start(self, name: str, attrs: dict[str, str]) -> None:
+    def start(self, name: str, attrs: list[str]) -> None:
         if name == "line":
             if self.lines is not None:
-                covered = int(attrs.get("ci", "0")) > 0
-                mark(self.lines, int(attrs["nr"]), COVERED if covered else MISSED)
+                named = _attrs(attrs)
+                covered = int(named.get("ci", "0")) > 0
+                mark(self.lines, int(named["nr"]), COVERED if covered else MISSED)
         elif name == "sourcefile":
-            source = attrs["name"]
+            source = _attrs(attrs)["name"]
             key = f"{self.package}/{source}" if self.package else source
             self.lines = self.report.files.setdefault(key, bytearray())
         elif name == "package":
-            self.package = attrs.get("name", "").strip("/")
+            self.package = _attrs(attrs).get("name", "").strip("/")
 
     def end(self, name: str) -> None:
         if name == "sourcefile":
@@ -90,9 +147,9 @@ def read_xml(path: Path) -> ParsedReport:
     report = ParsedReport(path, "xml")
     state: dict[str, Any] = {}
 
-    def root(name: str, attrs: dict[str, str]) -> None:
+    def root(name: str, attrs: list[str]) -> None:
         parser = state["parser"]
-        if name == "coverage" and "clover" not in attrs:
+        if name == "coverage" and "clover" not in _attrs(attrs):
             report.format = "cobertura"
             handler: Any = _Cobertura(report, parser)
         elif name == "report":
@@ -113,6 +170,7 @@ def read_xml(path: Path) -> ParsedReport:
     from gatekeeper.evidence.coverage_formats import _xml
 
     parser = _xml.make_parser()
+    parser.ordered_attributes = True
     state["parser"] = parser
     _parse(path, parser, root)
     if report.format == "xml":
