@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import shutil
 import subprocess
@@ -173,9 +172,10 @@ def main() -> int:
             print(f"  {name:13} gatekeeper {a!s:>10}   diff-cover {b!s:>10}")
         print(f"  total_percent {ours['total_percent']} ({ours['lines_covered']}/"
               f"{ours['lines_valid']} lines)")
-        runs = lambda ts: ", ".join(f"{t:.2f}" for t in ts)  # noqa: E731
-        print(f"diff-cover  {dc_time:6.2f} s   peak RSS {dc_mem:7.1f} MB   (runs: {runs(dc_times)})")
-        print(f"gatekeeper  {gk_time:6.2f} s   peak RSS {gk_mem:7.1f} MB   (runs: {runs(gk_times)})")
+        for name, best, mem, times in (("diff-cover", dc_time, dc_mem, dc_times),
+                                       ("gatekeeper", gk_time, gk_mem, gk_times)):
+            runs = ", ".join(f"{t:.2f}" for t in times)
+            print(f"{name:11} {best:6.2f} s   peak RSS {mem:7.1f} MB   (runs: {runs})")
         print(f"gatekeeper is {dc_time / gk_time:.1f}x faster; its peak memory is "
               f"{gk_mem / info['report_mb']:.2f}x the report's size "
               f"({info['report_mb']:.1f} MB)")

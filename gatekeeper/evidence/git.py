@@ -190,7 +190,8 @@ class GitEvidence:
             for args, out, err, proc in runs:
                 if proc.returncode != 0:
                     err.seek(0)
-                    stderr = err.read().decode("utf-8", "replace").strip()
+                    lines = err.read().decode("utf-8", "replace").strip().splitlines()
+                    stderr = lines[0] if lines else ""
                     raise EvidenceError(f"git {args[0]} failed: {stderr or proc.returncode}")
                 out.seek(0)
                 results.append(out.read())
