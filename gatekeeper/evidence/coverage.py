@@ -48,8 +48,8 @@ class CoverageData:
         return lines[line] if lines is not None and line < len(lines) else 0
 
     def measures(self, path: str) -> bool:
-        lines = self.files.get(path)
-        return lines is not None and (lines.count(MISSED) + lines.count(COVERED)) > 0
+        """Whether any report lists ``path`` (possibly with no executable lines)."""
+        return path in self.files
 
 
 @dataclass
@@ -180,8 +180,10 @@ def diff_coverage(data: CoverageData, changed: Iterable[ChangedFile],
         if include and not match_any(file.path, include):
             continue
         lines = data.files.get(file.path)
-        if lines is None or not data.measures(file.path):
+        if lines is None:
             # Without include globs, "source file" means a kind of file the reports measure.
+            # A file a report lists with no executable lines (an __init__.py with only a
+            # docstring) is known to it, not missing.
             if include or posixpath.splitext(file.path)[1] in source_kinds:
                 result.missing_files.append(file.path)
             continue

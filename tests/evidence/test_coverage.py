@@ -123,6 +123,21 @@ def test_line_is_covered_if_any_report_covers_it_and_measured_if_any_measures_it
     assert coverage.totals(data) == coverage.Totals(lines_valid=4, lines_covered=2)
 
 
+def test_a_listed_file_without_executable_lines_is_not_missing(tmp_path):
+    repo = _repo(tmp_path, {"README.md": "x\n"})
+    repo.git.checkout("-b", "feature")
+    for name in ("pkg/__init__.py", "pkg/unlisted.py"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text('"""Only a docstring."""\n')
+    repo.index.add(["pkg/__init__.py", "pkg/unlisted.py"])
+    repo.index.commit("add")
+    (tmp_path / "c.json").write_text(
+        '{"files": {"pkg/__init__.py": {"executed_lines": [], "missing_lines": []}}}')
+    ev = evidence(tmp_path, "main")
+    diff = coverage.diff_coverage(coverage.load(ev, ["c.json"]), ev.git.changed_files)
+    assert (diff.lines, diff.missing_files) == (0, ["pkg/unlisted.py"])
+
+
 def test_include_and_exclude_filter_total(tmp_path):
     _repo(tmp_path, {"src/a.py": "x\n", "tests/t.py": "x\n"})
     (tmp_path / "c.xml").write_text(_cobertura({"src/a.py": {1: 0}, "tests/t.py": {1: 1}}))
