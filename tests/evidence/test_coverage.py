@@ -3,6 +3,8 @@ path mapping."""
 
 from __future__ import annotations
 
+import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -247,3 +249,11 @@ def test_jacoco_fixture_hand_checked(tmp_path):
     assert (diff.lines, diff.covered, diff.missing) == (6, 2, 4)
     assert diff.uncovered == {cart: [9, 10], handler: [8, 9]}
     assert diff.missing_files == []
+
+    # diff-cover agrees once told the modules' source roots (we find them unaided).
+    realproject.run(tmp_path, sys.executable, "-m", "diff_cover.diff_cover_tool", "jacoco.xml",
+                    "--compare-branch=main", "--src-roots", "core/src/main/java",
+                    "web/src/main/java", "--format=json:dc.json")
+    theirs = json.loads((tmp_path / "dc.json").read_text())
+    assert (theirs["total_num_lines"], theirs["total_num_violations"]) == (6, 4)
+    assert {p: s["violation_lines"] for p, s in theirs["src_stats"].items()} == diff.uncovered
