@@ -13,7 +13,7 @@ from typing import Any
 
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence.coverage_formats import COVERED, MISSED, ParsedReport, mark
-from gatekeeper.evidence.coverage_formats._xml import ReportFormatError, stream
+from gatekeeper.evidence.coverage_formats._xml import ReportFormatError, make_parser, stream
 
 
 class _Cobertura:
@@ -145,10 +145,10 @@ class _JaCoCo:
 
 def read_xml(path: Path) -> ParsedReport:
     report = ParsedReport(path, "xml")
-    state: dict[str, Any] = {}
+    parser = make_parser()
+    parser.ordered_attributes = True  # a list per element is cheaper than a dict
 
     def root(name: str, attrs: list[str]) -> None:
-        parser = state["parser"]
         if name == "coverage" and "clover" not in _attrs(attrs):
             report.format = "cobertura"
             handler: Any = _Cobertura(report, parser)
@@ -167,16 +167,7 @@ def read_xml(path: Path) -> ParsedReport:
         parser.EndElementHandler = handler.end
         handler.start(name, attrs)
 
-    from gatekeeper.evidence.coverage_formats import _xml
-
-    parser = _xml.make_parser()
-    parser.ordered_attributes = True
-    state["parser"] = parser
-    _parse(path, parser, root)
+    stream(path, root, parser=parser)
     if report.format == "xml":
         raise EvidenceError(f"{path}: no XML root element")
     return report
-
-
-def _parse(path: Path, parser: Any, start: Any) -> None:
-    stream(path, start, parser=parser)
