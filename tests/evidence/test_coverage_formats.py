@@ -305,3 +305,33 @@ def test_any_input_gives_a_report_or_an_evidence_error(tmp_path, content):
 @given(st.binary(max_size=200))
 def test_sniff_never_raises(head):
     assert sniff(head) in {"xml", "json", "lcov", "binary", "empty", "unknown"}
+
+
+@given(
+    report=st.dictionaries(st.sampled_from(["a.py", "b.py", "c.py"]),
+                           st.dictionaries(st.integers(1, 60), st.booleans(), max_size=40),
+                           max_size=3),
+    added=st.dictionaries(st.sampled_from(["a.py", "b.py", "c.py", "d.py"]),
+                          st.sets(st.integers(1, 60), min_size=1, max_size=30), max_size=4),
+)
+def test_diff_figures_match_diff_covers_set_formula(report, added):
+    """diff-cover: measured changed = measured ∩ added; missed = uncovered ∩ added."""
+    from gatekeeper.evidence.git import ChangedFile
+
+    files = {}
+    for name, lines in report.items():
+        files[name] = bytearray(61)
+        for n, hit in lines.items():
+            files[name][n] = COVERED if hit else MISSED
+    data = coverage.CoverageData(files, set(files), [])
+    changed = [ChangedFile(p, "modified", added_lines=tuple(sorted(added[p])))
+               for p in sorted(added)]
+    diff = coverage.diff_coverage(data, changed)
+    measured = sum(len(set(report.get(p, {})) & ls) for p, ls in added.items())
+    missed = {p: sorted(n for n in ls if report.get(p, {}).get(n) is False)
+              for p, ls in added.items()}
+    assert diff.lines == measured
+    assert diff.missing == sum(map(len, missed.values()))
+    assert diff.uncovered == {p: ls for p, ls in missed.items() if ls}
+    # Not in any report, and of a kind (.py) the reports measure (none when empty).
+    assert diff.missing_files == (sorted(p for p in added if p not in report) if report else [])
