@@ -37,6 +37,13 @@ wall = time.perf_counter() - t
 print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode)
 """
 
+IMPORTS_ONLY = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import gatekeeper.checks.smoke_coverage, gatekeeper.evidence.coverage, gatekeeper.evidence.git
+import concurrent.futures, defusedxml.ElementTree, git
+"""
+
 GATEKEEPER = """
 import json, sys
 from datetime import datetime, timezone
@@ -162,6 +169,7 @@ def main() -> int:
                 else:
                     gk_mem = max(gk_mem, mem)
         dc_time, gk_time = min(dc_times), min(gk_times)
+        _, base_mem, _ = measure([sys.executable, "-c", IMPORTS_ONLY, str(ROOT)], repo)
 
         theirs, ours = json.loads(dc_json.read_text()), json.loads(gk_json.read_text())
         pairs = [("diff_lines", ours["diff_lines"], theirs["total_num_lines"]),
@@ -178,7 +186,8 @@ def main() -> int:
             print(f"{name:11} {best:6.2f} s   peak RSS {mem:7.1f} MB   (runs: {runs})")
         print(f"gatekeeper is {dc_time / gk_time:.1f}x faster; its peak memory is "
               f"{gk_mem / info['report_mb']:.2f}x the report's size "
-              f"({info['report_mb']:.1f} MB)")
+              f"({info['report_mb']:.1f} MB), of which {base_mem:.1f} MB is the interpreter "
+              f"and its imports (so {gk_mem - base_mem:.1f} MB for the run)")
         print("figures agree" if agree else "FIGURES DISAGREE")
         return 0 if agree else 1
     finally:

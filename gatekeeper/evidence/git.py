@@ -7,6 +7,7 @@ the same as a pull request's "Files changed" tab.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from gatekeeper.errors import EvidenceError, UsageError
 
-_HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _STATUS = {
     "A": "added",
     "M": "modified",
@@ -72,22 +73,34 @@ def unquote_path(raw: bytes) -> str:
 
 
 def parse_added_lines(patch: bytes) -> dict[str, list[int]]:
-    """Map each new-side path of a ``git diff -U0`` patch to the line numbers it adds."""
+    """Map each new-side path of a ``git diff -U0`` patch to the line numbers it adds.
+
+    With no context, a hunk's new side is all added lines, so the header says which.
+    The hunk's body is skipped by its counts, not by its look: an added line reading
+    ``++ x`` appears as ``+++ x``, which is not a file header there.
+    """
     added: dict[str, list[int]] = {}
     current: list[int] | None = None
-    for line in patch.split(b"\n"):
+    body = 0
+    for line in io.BytesIO(patch):
+        if body:
+            if not line.startswith(b"\\"):  # "\ No newline at end of file" is not counted
+                body -= 1
+            continue
         if line.startswith(b"+++ "):
-            target = line[4:].rstrip(b"\t")
+            target = line[4:].rstrip(b"\n").rstrip(b"\t")
             if target == b"/dev/null":
                 current = None
                 continue
             path = unquote_path(target)
             current = added.setdefault(path[2:] if path.startswith("b/") else path, [])
-        elif line.startswith(b"@@") and current is not None:
+        elif line.startswith(b"@@"):
             m = _HUNK.match(line)
             if m:
-                start, count = int(m.group(1)), int(m.group(2) or 1)
-                current.extend(range(start, start + count))
+                start, count = int(m.group(2)), int(m.group(3) or 1)
+                body = int(m.group(1) or 1) + count
+                if current is not None:
+                    current.extend(range(start, start + count))
     return added
 
 

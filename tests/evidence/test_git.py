@@ -100,3 +100,16 @@ def test_unquote_and_parse_added_lines():
              b"@@ -9 +12 @@\n-old\n+new\n@@ -20,2 +23,0 @@\n-gone\n-gone\n"
              b"diff --git a/y b/y\n--- a/y\n+++ /dev/null\n@@ -1 +0,0 @@\n-y\n")
     assert parse_added_lines(patch) == {"x": [2, 3, 4, 12]}
+
+
+def test_hunk_bodies_that_look_like_headers(tmp_path):
+    """Added '++ x' shows as '+++ x' and removed '-- y' as '--- y' in the patch; neither
+    is a file header, so the hunk after them still belongs to a.md."""
+    repo = _repo(tmp_path, {"a.md": "keep\n-- y\nm1\nm2\nm3\nend\n", "b.md": "b"})
+    repo.git.checkout("-b", "feature")
+    (tmp_path / "a.md").write_text("keep\n++ x\nm1\nm2\nm3\nend\nadded\n")
+    (tmp_path / "b.md").write_text("b\nmore")  # "\ No newline at end of file" twice
+    repo.index.add(["a.md", "b.md"])
+    repo.index.commit("change")
+    files = {f.path: f.added_lines for f in GitEvidence(tmp_path, "main").changed_files}
+    assert files == {"a.md": (2, 7), "b.md": (1, 2)}
