@@ -18,6 +18,9 @@ from gatekeeper.model import Annotation, Outcome, Status
 
 if TYPE_CHECKING:
     from gatekeeper.evidence import Evidence
+    from gatekeeper.evidence.coverage import CoverageData, DiffCoverage, Totals
+    from gatekeeper.evidence.git import ChangedFile
+    from gatekeeper.evidence.junit import TestCounts
 
 _PATHS: dict[str, Any] = {
     "anyOf": [
@@ -98,88 +101,123 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
 
     include = _many(options.get("include")) or None
     exclude = _many(options.get("exclude"))
+    data, changed_files = _coverage_and_diff(ev, options)
+    total = coverage.totals(data, include, exclude)
+    diff = coverage.diff_coverage(data, changed_files, include, exclude)
+    tests = None
+    if options.get("junit"):
+        selection = junit.Selection.from_options(options.get("smoke"))
+        tests = junit.load(ev, _many(options["junit"]), selection)
+
+    verdicts = [
+        _diff_verdict(diff, options.get("min_diff")),
+        _total_verdict(total, options.get("min_total")),
+        _tests_verdict(tests, options),
+        _missing_verdict(diff.missing_files, options["missing_files"]),
+    ]
+    summary = "; ".join(text for text, _, _ in verdicts if text)
+    failures = [remedy for _, remedy, level in verdicts if remedy and level is Status.FAIL]
+    warnings = [remedy for _, remedy, level in verdicts if remedy and level is Status.WARN]
+    if failures:
+        status, remedy = Status.FAIL, _sentence(failures)
+    elif warnings:
+        status, remedy = Status.WARN, _sentence(warnings)
+    else:
+        status, remedy = Status.PASS, None
+    details = _details(data, total, diff, tests)
+    annotations = _annotations(diff, options["missing_files"] != "ignore")
+    return Outcome(status, summary, details, remedy, annotations)
+
+
+def _coverage_and_diff(ev: Evidence, options: dict[str, Any]
+                       ) -> tuple[CoverageData, list[ChangedFile]]:
+    """The merged reports and the changed files, computed side by side: git works in
+    its own processes while this thread parses the reports, so on a large change the
+    diff costs nothing (see benchmarks/diff_coverage.py)."""
+    from gatekeeper.evidence import coverage
+
     repo = ev.git
-    repo.files  # noqa: B018 - listed now, so the two threads below share no git call
-    # git computes the diff in its own processes while this thread parses the reports:
-    # on a large change the diff is free (see benchmarks/diff_coverage.py).
+    repo.files  # noqa: B018 - listed first, so the two threads share no git call
     with ThreadPoolExecutor(max_workers=1) as pool:
         changed = pool.submit(lambda: repo.changed_files)
         data = coverage.load(ev, _many(options["coverage"]), options.get("path_map"))
-        changed_files = changed.result()
-    total = coverage.totals(data, include, exclude)
-    diff = coverage.diff_coverage(data, changed_files, include, exclude)
-    junit_paths = _many(options.get("junit"))
-    tests = None
-    if junit_paths:
-        selection = junit.Selection.from_options(options.get("smoke"))
-        tests = junit.load(ev, junit_paths, selection)
+        return data, changed.result()
 
-    parts: list[str] = []
-    failures: list[str] = []
-    warnings: list[str] = []
 
-    min_diff = options.get("min_diff")
-    if diff.lines:
-        text = f"diff coverage {_pct(diff.covered, diff.lines, min_diff)} " \
-               f"({diff.covered}/{diff.lines} changed lines)"
-        if min_diff is not None:
-            ok = _meets(diff.covered, diff.lines, min_diff)
-            text += f" {'>=' if ok else '<'} {_num(min_diff)}"
-            if not ok:
-                failures.append(
-                    f"cover the {diff.missing} changed line(s) listed in `uncovered` with "
-                    "smoke tests"
-                )
-    else:
-        text = "no measurable changed lines (diff coverage not applicable)"
-    parts.append(text)
+Verdict = tuple[str, "str | None", Status]
+"""(summary part, remedy if it does not pass, the status it calls for)."""
 
-    min_total = options.get("min_total")
-    if total.lines_valid:
-        text = f"total {_pct(total.lines_covered, total.lines_valid, min_total)}"
-        if min_total is not None:
-            ok = _meets(total.lines_covered, total.lines_valid, min_total)
-            text += f" {'>=' if ok else '<'} {_num(min_total)}"
-            if not ok:
-                failures.append(f"raise total coverage to {_num(min_total)} or more")
-    else:
-        text = "total: no measured lines match include/exclude"
-        if min_total is not None:
-            failures.append("check the rule's include/exclude globs against the report's paths")
-    parts.append(text)
 
+def _diff_verdict(diff: DiffCoverage, threshold: float | None) -> Verdict:
+    if not diff.lines:
+        return "no measurable changed lines (diff coverage not applicable)", None, Status.PASS
+    text = (f"diff coverage {_pct(diff.covered, diff.lines, threshold)} "
+            f"({diff.covered}/{diff.lines} changed lines)")
+    if threshold is None:
+        return text, None, Status.PASS
+    if _meets(diff.covered, diff.lines, threshold):
+        return f"{text} >= {_num(threshold)}", None, Status.PASS
+    remedy = f"cover the {diff.missing} changed line(s) listed in `uncovered` with smoke tests"
+    return f"{text} < {_num(threshold)}", remedy, Status.FAIL
+
+
+def _total_verdict(total: Totals, threshold: float | None) -> Verdict:
+    if not total.lines_valid:
+        remedy = "check the rule's include/exclude globs against the report's paths"
+        return ("total: no measured lines match include/exclude",
+                remedy if threshold is not None else None, Status.FAIL)
+    text = f"total {_pct(total.lines_covered, total.lines_valid, threshold)}"
+    if threshold is None:
+        return text, None, Status.PASS
+    if _meets(total.lines_covered, total.lines_valid, threshold):
+        return f"{text} >= {_num(threshold)}", None, Status.PASS
+    return f"{text} < {_num(threshold)}", f"raise total coverage to {_num(threshold)} or more", \
+        Status.FAIL
+
+
+def _tests_verdict(tests: TestCounts | None, options: dict[str, Any]) -> Verdict:
+    if tests is None:
+        if options.get("min_tests"):
+            return ("no `junit` reports given for min_tests",
+                    "add the smoke run's JUnit XML to `junit`", Status.FAIL)
+        return "", None, Status.PASS
+    failed = tests.failures + tests.errors
+    ran = tests.tests - tests.skipped
+    min_tests = options.get("min_tests", 1)
+    max_failures = options["max_failures"]
+    text = f"{tests.tests} tests, {failed} failed"
+    if tests.skipped:
+        text += f", {tests.skipped} skipped"
+    remedies = []
+    if failed > max_failures:
+        text += f" (> {max_failures} allowed)"
+        remedies.append("fix the failing smoke tests")
+    if ran < min_tests:
+        text += f"; {ran} run < {min_tests} required"
+        remedies.append("check that the smoke suite ran and that `junit`/`smoke` select it")
+    if remedies:
+        return text, "; ".join(remedies), Status.FAIL
+    return text, None, Status.PASS
+
+
+def _missing_verdict(missing: list[str], mode: str) -> Verdict:
+    if not missing or mode == "ignore":
+        return "", None, Status.PASS
+    names = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+    remedy = ("measure the files in `files_missing_from_report` in the coverage run, or "
+              "leave them out with `exclude`")
+    return (f"{len(missing)} changed file(s) in no coverage report ({names})", remedy,
+            Status.FAIL if mode == "fail" else Status.WARN)
+
+
+def _details(data: CoverageData, total: Totals, diff: DiffCoverage, tests: TestCounts | None
+             ) -> dict[str, Any]:
+    from gatekeeper.evidence.coverage import ranges
+
+    reports = list(data.reports)
     if tests is not None:
-        failed = tests.failures + tests.errors
-        ran = tests.tests - tests.skipped
-        min_tests = options.get("min_tests", 1)
-        max_failures = options.get("max_failures", 0)
-        text = f"{tests.tests} tests, {failed} failed"
-        if tests.skipped:
-            text += f", {tests.skipped} skipped"
-        if failed > max_failures:
-            text += f" (> {max_failures} allowed)"
-            failures.append("fix the failing smoke tests")
-        if ran < min_tests:
-            text += f"; {ran} run < {min_tests} required"
-            failures.append("check that the smoke suite ran and `junit`/`smoke` select it")
-        parts.append(text)
-    elif options.get("min_tests"):
-        parts.append("no `junit` reports given for min_tests")
-        failures.append("add the smoke run's JUnit XML to `junit`")
-
-    mode = options.get("missing_files", "fail")
-    if diff.missing_files and mode != "ignore":
-        names = ", ".join(diff.missing_files[:3]) + (", ..." if len(diff.missing_files) > 3 else "")
-        parts.append(f"{len(diff.missing_files)} changed file(s) in no coverage report ({names})")
-        remedy = ("measure the files in `files_missing_from_report` in the coverage run, or "
-                  "leave them out with `exclude`")
-        (failures if mode == "fail" else warnings).append(remedy)
-
-    uncovered = [
-        {"path": path, "lines": [a if a == b else f"{a}-{b}" for a, b in coverage.ranges(lines)]}
-        for path, lines in sorted(diff.uncovered.items())
-    ]
-    details: dict[str, Any] = {
+        reports += [{"path": path, "format": "junit"} for path in tests.files]
+    return {
         "total_percent": _round(total.percent),
         "lines_valid": total.lines_valid,
         "lines_covered": total.lines_covered,
@@ -188,28 +226,33 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
         "diff_missing": diff.missing,
         "diff_percent": _round(diff.percent),
         "files_missing_from_report": diff.missing_files,
-        "uncovered": uncovered,
+        "uncovered": [
+            {"path": path, "lines": [a if a == b else f"{a}-{b}" for a, b in ranges(lines)]}
+            for path, lines in sorted(diff.uncovered.items())
+        ],
         "tests": tests.counts() if tests is not None else None,
-        "reports": data.reports + ([{"path": p, "format": "junit"} for p in tests.files]
-                                   if tests is not None else []),
+        "reports": reports,
     }
-    annotations = [
+
+
+def _annotations(diff: DiffCoverage, with_missing: bool) -> list[Annotation]:
+    from gatekeeper.evidence.coverage import ranges
+
+    out = [
         Annotation(path, a, b if b != a else None,
                    f"changed line{'s' if b != a else ''} not covered by the smoke tests")
         for path, lines in sorted(diff.uncovered.items())
-        for a, b in coverage.ranges(lines)
+        for a, b in ranges(lines)
     ]
-    if mode != "ignore":
-        annotations += [Annotation(p, 1, None, "changed file not measured by any coverage report")
-                        for p in diff.missing_files]
-    summary = "; ".join(parts)
-    if failures:
-        status, remedy = Status.FAIL, "; ".join(failures).capitalize() + "."
-    elif warnings:
-        status, remedy = Status.WARN, "; ".join(warnings).capitalize() + "."
-    else:
-        status, remedy = Status.PASS, None
-    return Outcome(status, summary, details, remedy, annotations)
+    if with_missing:
+        out += [Annotation(path, 1, None, "changed file not measured by any coverage report")
+                for path in diff.missing_files]
+    return out
+
+
+def _sentence(parts: list[str]) -> str:
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
 
 
 def _round(value: float | None) -> float | None:
