@@ -212,9 +212,19 @@ class GitEvidence:
 
     def _resolve(self, ref: str, which: str) -> str:
         try:
-            return self.git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}").decode().strip()
+            return (
+                self.git(
+                    "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"
+                )
+                .decode()
+                .strip()
+            )
         except EvidenceError:
-            hint = " (fetch it, e.g. `git fetch origin <branch>`, or pass --base REF)" if which == "base" else ""
+            hint = (
+                " (fetch it, e.g. `git fetch origin <branch>`, or pass --base REF)"
+                if which == "base"
+                else ""
+            )
             raise UsageError(f"{which} ref {ref!r} is not a commit in {self.path}{hint}") from None
 
     def _merge_base(self) -> str:
@@ -300,7 +310,10 @@ class GitEvidence:
     def commits(self) -> list[Commit]:
         """Commits in merge-base..head, oldest first."""
         out = self.git(
-            "log", "--reverse", "--format=%H%x00%an%x00%ae%x00%B%x1e", f"{self.merge_base}..{self.head_sha}"
+            "log",
+            "--reverse",
+            "--format=%H%x00%an%x00%ae%x00%B%x1e",
+            f"{self.merge_base}..{self.head_sha}",
         ).decode("utf-8", "replace")
         commits = []
         for record in filter(None, (r.strip("\n") for r in out.split("\x1e"))):
@@ -325,3 +338,27 @@ class GitEvidence:
             return self.git("symbolic-ref", "--quiet", "--short", "HEAD").decode().strip() or None
         except EvidenceError:
             return None
+
+
+def base_from_environment(path: Path, environ: dict[str, str] | None) -> str | None:
+    """The base ref of a pull-request run: ``origin/<GITHUB_BASE_REF>`` when that ref exists,
+    else the local branch of that name; ``None`` outside a pull-request run."""
+    import git
+
+    name = (environ or {}).get("GITHUB_BASE_REF", "").strip()
+    if not name:
+        return None
+    try:
+        repo = git.Repo(path)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise UsageError(f"{path}: not a git repository (pass --repo DIR)") from None
+    for candidate in (f"origin/{name}", name):
+        try:
+            repo.git.rev_parse("--verify", "--quiet", f"{candidate}^{{commit}}")
+            return candidate
+        except git.GitCommandError:
+            continue
+    raise UsageError(
+        f"GITHUB_BASE_REF is {name!r} but neither origin/{name} nor {name} exists here; "
+        "check out with `fetch-depth: 0` or pass --base REF"
+    )

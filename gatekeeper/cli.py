@@ -1,0 +1,286 @@
+"""The `gatekeeper` command line. Thin: it parses, calls, prints and picks the exit code.
+
+Heavy modules (GitPython, jsonschema, requests) are imported inside commands so that
+`gatekeeper --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from gatekeeper import __version__
+from gatekeeper.errors import GatekeeperError, PolicyError
+from gatekeeper.model import EXIT_USAGE
+
+F = TypeVar("F", bound=Callable[..., Any])
+FORMATS = ("text", "json", "markdown")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"gatekeeper: error: {message}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+def handle_errors(func: F) -> F:
+    """Map Gatekeeper's errors to one clear line and exit 2; a trace only with --debug."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = (click.get_current_context().find_root().obj or {}).get("debug", False)
+        try:
+            return func(*args, **kwargs)
+        except PolicyError as e:
+            for problem in e.problems:
+                click.echo(problem, err=True)
+            sys.exit(EXIT_USAGE)
+        except GatekeeperError as e:
+            if debug:
+                raise
+            _fail(str(e))
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as e:  # no decision was made: exit 2, never 0
+            if debug:
+                raise
+            _fail(f"internal error: {type(e).__name__}: {e} (re-run with --debug for details)")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _parse_now(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not ISO 8601 (e.g. 2026-12-24T10:00:00+01:00)"
+        ) from None
+    if moment.tzinfo is None:
+        raise click.BadParameter(
+            f"{value!r} has no UTC offset; add one, e.g. {value}+00:00 or {value}Z"
+        )
+    return moment
+
+
+def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
+    outputs = []
+    for value in values:
+        fmt, sep, path = value.partition("=")
+        if not sep or fmt not in FORMATS or not path:
+            raise click.BadParameter(
+                f"{value!r}: expected FORMAT=PATH with FORMAT one of {', '.join(FORMATS)}"
+            )
+        outputs.append((fmt, Path(path)))
+    return outputs
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gatekeeper")
+@click.option(
+    "--debug", is_flag=True, help="Show tracebacks and debug logs (tokens are never shown)."
+)
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Gatekeeper: approve or block a release against a declarative policy.
+
+    Exit codes: 0 approve, 1 block, 2 bad usage or invalid policy (no decision).
+    """
+    ctx.obj = {"debug": debug}
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+
+
+@cli.command()
+@click.option(
+    "--policy",
+    "-p",
+    "policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The policy file.",
+)
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The git repository.",
+)
+@click.option("--base", help="Base ref; default origin/$GITHUB_BASE_REF in a pull-request run.")
+@click.option("--head", default="HEAD", show_default=True, help="Head ref: what would be released.")
+@click.option("--env", "env", help="Target environment, for `when.environments`.")
+@click.option("--branch", help="Target branch, for `when.branches` (default: from the base).")
+@click.option("--now", "now", help="Fix the clock (ISO 8601 with offset) for time-based rules.")
+@click.option("--worktree", is_flag=True, help="Include staged, unstaged and untracked changes.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="What goes to standard output.",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    metavar="FORMAT=PATH",
+    help="Also write FORMAT to PATH (repeatable).",
+)
+@click.option("--strict", is_flag=True, help="Warnings block too.")
+@handle_errors
+def check(
+    policy: Path,
+    repo: Path,
+    base: str | None,
+    head: str,
+    env: str | None,
+    branch: str | None,
+    now: str | None,
+    worktree: bool,
+    fmt: str,
+    outputs: tuple[str, ...],
+    strict: bool,
+) -> None:
+    """Evaluate a policy on the change merge-base(BASE, HEAD)..HEAD and decide."""
+    from gatekeeper.report import render
+    from gatekeeper.run import CheckRequest, run_check
+
+    request = CheckRequest(
+        policy=policy,
+        now=_parse_now(now),
+        repo=repo,
+        base=base,
+        head=head,
+        env=env,
+        branch=branch,
+        strict=strict,
+        worktree=worktree,
+    )
+    targets = _parse_outputs(outputs)
+    report = run_check(request)
+    click.echo(render(report, fmt), nl=False)
+    for out_fmt, path in targets:
+        _write(path, click.unstyle(render(report, out_fmt)))
+    sys.exit(report.exit_code)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise GatekeeperError(f"{path}: cannot write report: {e.strerror or e}") from None
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@handle_errors
+def validate(files: tuple[Path, ...]) -> None:
+    """Validate policy files; print each problem as FILE:LINE:COL: message."""
+    from gatekeeper.errors import UsageError
+    from gatekeeper.policy import load_policy
+
+    bad = 0
+    for file in files:
+        try:
+            policy = load_policy(file)
+        except PolicyError as e:
+            bad += 1
+            for problem in e.problems:
+                click.echo(problem, err=True)
+        except UsageError as e:
+            bad += 1
+            click.echo(str(e), err=True)
+        else:
+            click.echo(f"{file}: ok ({len(policy.rules)} rules)")
+    sys.exit(EXIT_USAGE if bad else 0)
+
+
+@cli.command()
+@click.argument(
+    "path",
+    required=False,
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("gatekeeper.yml"),
+)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@handle_errors
+def init(path: Path, force: bool) -> None:
+    """Write a commented starter policy (default: gatekeeper.yml)."""
+    from gatekeeper.policies import read
+
+    if path.exists() and not force:
+        raise GatekeeperError(f"{path} exists; pass --force to overwrite it")
+    _write(path, read("starter.yml"))
+    click.echo(f"wrote {path}; edit it, then: gatekeeper validate {path}")
+
+
+@cli.command(name="checks")
+@handle_errors
+def list_checks() -> None:
+    """List the registered checks."""
+    from gatekeeper.checks import registry
+
+    checks = registry()
+    width = max(len(n) for n in checks)
+    for name, check in sorted(checks.items()):
+        click.echo(f"{name:<{width}}  {check.title}")
+
+
+@cli.command()
+@click.argument("name")
+@handle_errors
+def explain(name: str) -> None:
+    """Show a check's options, their defaults and an example rule."""
+    from gatekeeper.checks import registry
+    from gatekeeper.explain import explain_check
+
+    checks = registry()
+    if name not in checks:
+        raise GatekeeperError(f"unknown check {name!r} (known checks: {', '.join(sorted(checks))})")
+    click.echo(explain_check(checks[name]))
+
+
+@cli.command()
+@click.option("--report", is_flag=True, help="Print the JSON report's schema instead.")
+@handle_errors
+def schema(report: bool) -> None:
+    """Print the policy JSON Schema (with every check's options) for editors."""
+    import json
+
+    if report:
+        from gatekeeper.report import report_schema
+
+        click.echo(json.dumps(report_schema(), indent=2))
+    else:
+        from gatekeeper.policy.schema import full_schema
+
+        click.echo(json.dumps(full_schema(), indent=2))
+
+
+@cli.command()
+@click.option(
+    "--keep",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Build the demo repository here and keep it (default: a temporary folder).",
+)
+@handle_errors
+def demo(keep: Path | None) -> None:
+    """Run a shipped policy on a throwaway repository: one blocked release, then a fixed one."""
+    from gatekeeper.demo import run_demo
+
+    run_demo(keep, click.echo)
+
+
+def main() -> None:
+    cli(prog_name="gatekeeper")

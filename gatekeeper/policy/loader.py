@@ -1,0 +1,209 @@
+"""Load and validate a policy, reporting every problem as ``FILE:LINE:COL: message``."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+import jsonschema
+
+from gatekeeper.errors import PolicyError, UsageError
+from gatekeeper.model import Severity
+from gatekeeper.policy import yamlpos
+from gatekeeper.policy.schema import base_schema
+from gatekeeper.policy.yamlpos import Path, Positions
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    check: str
+    severity: Severity = Severity.BLOCK
+    when: dict[str, list[str]] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    rules: tuple[Rule, ...]
+    source: str
+    """Where the text came from: a file path, or ``REF:PATH`` for a policy read from git."""
+    sha256: str
+    description: str = ""
+
+
+@dataclass
+class _Problems:
+    source: str
+    positions: Positions
+    items: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def add(self, where: tuple[int, int], message: str) -> None:
+        self.items.append((*where, message))
+
+    def lines(self) -> list[str]:
+        return [f"{self.source}:{ln}:{col}: {msg}" for ln, col, msg in sorted(set(self.items))]
+
+
+def load_policy(path: str | FsPath) -> Policy:
+    """Read a policy file; raise ``PolicyError`` listing every problem, ``UsageError`` if unreadable."""
+    try:
+        raw = FsPath(path).read_bytes()
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read policy: {e.strerror or e}") from None
+    return loads_policy(raw, str(path))
+
+
+def loads_policy(raw: bytes | str, source: str) -> Policy:
+    """Parse and validate policy text; ``source`` names it in messages."""
+    data = raw.encode() if isinstance(raw, str) else raw
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PolicyError([f"{source}:1:1: not UTF-8 text (byte {e.start})"]) from None
+    try:
+        doc, positions = yamlpos.parse(text)
+    except yamlpos.YamlProblem as e:
+        raise PolicyError([f"{source}:{e.line}:{e.col}: {e.message}"]) from None
+    problems = _Problems(source, positions)
+    _validate(doc, problems)
+    if problems.items:
+        raise PolicyError(problems.lines())
+    return _build(doc, source, hashlib.sha256(data).hexdigest(), positions)
+
+
+def _validate(doc: Any, problems: _Problems) -> None:
+    _schema_problems(base_schema(), doc, (), problems)
+    if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
+        return
+    seen: dict[str, int] = {}
+    for i, rule in enumerate(doc["rules"]):
+        if isinstance(rule, dict):
+            _check_rule(rule, ("rules", i), problems, seen)
+
+
+def _check_rule(
+    rule: dict[str, Any], path: Path, problems: _Problems, seen: dict[str, int]
+) -> None:
+    from gatekeeper.checks import registry
+
+    rule_id = rule.get("id")
+    if isinstance(rule_id, str):
+        where = problems.positions.of_value((*path, "id"))
+        if rule_id in seen:
+            problems.add(where, f"duplicate rule id {rule_id!r} (first at line {seen[rule_id]})")
+        else:
+            seen[rule_id] = where[0]
+    name = rule.get("check")
+    if not isinstance(name, str):
+        return
+    checks = registry()
+    if name not in checks:
+        known = ", ".join(sorted(checks))
+        problems.add(
+            problems.positions.of_value((*path, "check")),
+            f"unknown check {name!r} (known checks: {known})",
+        )
+        return
+    options = rule.get("with", {})
+    if isinstance(options, dict):
+        _schema_problems(
+            checks[name].options, options, (*path, "with"), problems, f"check {name!r}"
+        )
+
+
+def _schema_problems(
+    schema: dict[str, Any], instance: Any, base: Path, problems: _Problems, owner: str = ""
+) -> None:
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    for error in validator.iter_errors(instance):
+        for where, message in _explain(error, base, problems.positions, owner):
+            problems.add(where, message)
+
+
+def _where(path: Path) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out or "policy"
+
+
+def _explain(
+    error: jsonschema.ValidationError, base: Path, positions: Positions, owner: str
+) -> Iterable[tuple[tuple[int, int], str]]:
+    """Turn a jsonschema error into (position, message) pairs that point at the node."""
+    path: Path = (*base, *error.absolute_path)
+    subject = _where(path) + (f" ({owner} option)" if owner and path != base else "")
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        for key in _extra_keys(error):
+            hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
+            yield positions.of_key((*path, key)), f"{_where(path)}: unknown key {key!r}{hint}"
+        return
+    if error.validator == "required":
+        yield positions.of_value(path), f"{_where(path)}: {error.message}"
+        return
+    if error.validator == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        yield (
+            positions.of_value(path),
+            (
+                f"{subject}: expected {expected}, got {_json_type(error.instance)} {error.instance!r}"
+            ),
+        )
+        return
+    if error.validator == "pattern" and path[-1:] == ("id",):
+        yield (
+            positions.of_value(path),
+            (
+                f"{subject}: {error.instance!r} is not a valid rule id "
+                "(lowercase letters, digits and '-', not starting or ending with '-')"
+            ),
+        )
+        return
+    yield positions.of_value(path), f"{subject}: {error.message}"
+
+
+def _extra_keys(error: jsonschema.ValidationError) -> list[str]:
+    props = error.schema.get("properties", {})
+    patterns = error.schema.get("patternProperties", {})
+    return [
+        k for k in error.instance if k not in props and not any(re.search(p, k) for p in patterns)
+    ]
+
+
+def _json_type(value: Any) -> str:
+    names = {
+        bool: "boolean",
+        int: "integer",
+        float: "number",
+        str: "string",
+        list: "array",
+        dict: "object",
+    }
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _build(doc: dict[str, Any], source: str, sha256: str, positions: Positions) -> Policy:
+    rules = tuple(
+        Rule(
+            id=r["id"],
+            check=r["check"],
+            severity=Severity(r.get("severity", "block")),
+            when=r.get("when", {}),
+            options=r.get("with", {}),
+            description=r.get("description", ""),
+            line=positions.of_value(("rules", i))[0],
+        )
+        for i, r in enumerate(doc["rules"])
+    )
+    name = doc.get("name") or FsPath(source.split(":")[-1]).stem
+    return Policy(name, rules, source, sha256, doc.get("description", ""))

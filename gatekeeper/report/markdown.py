@@ -1,0 +1,59 @@
+"""The Markdown report, used by the PR comment and the job summary.
+
+Everything that did not come from Gatekeeper itself (summaries quote file names and
+branch names from the change) goes through ``escape.md_text``.
+"""
+
+from __future__ import annotations
+
+from gatekeeper.model import Decision, Status
+from gatekeeper.report.escape import md_code, md_text
+from gatekeeper.report.model import Report
+
+ICONS = {
+    Status.PASS: "✅",
+    Status.WARN: "⚠️",
+    Status.FAIL: "❌",
+    Status.ERROR: "🛑",
+    Status.SKIPPED: "⏭️",
+}
+
+
+def _title(report: Report) -> str:
+    name = md_text(report.policy_name)
+    if report.decision is Decision.APPROVE:
+        return f"### ✅ Release approved: {name}"
+    blocking = report.blocking()
+    noun = "rule blocks" if len(blocking) == 1 else "rules block"
+    return f"### ❌ Release blocked: {name} ({len(blocking)} {noun})"
+
+
+def _context(report: Report) -> str:
+    parts = [f"policy {md_code(report.policy_source or report.policy_path)}"]
+    if report.head:
+        parts.append(f"head {md_code(report.head[:12])}")
+    if report.merge_base:
+        parts.append(f"since {md_code(report.merge_base[:12])}")
+    if report.branch:
+        parts.append(f"branch {md_code(report.branch)}")
+    if report.env:
+        parts.append(f"environment {md_code(report.env)}")
+    return " · ".join(parts)
+
+
+def render(report: Report) -> str:
+    lines = [_title(report), "", _context(report), ""]
+    lines += [f"> {md_text(n)}" for n in report.notes]
+    if report.notes:
+        lines.append("")
+    lines += ["| | Rule | Result |", "|---|---|---|"]
+    for r in report.results:
+        summary = md_text(r.summary)
+        if r.remedy and r.status is not Status.PASS:
+            summary += f"<br>**Next step:** {md_text(r.remedy)}"
+        lines.append(
+            f"| {ICONS[r.status]} {r.status.value} | {md_code(r.id)} ({md_code(r.check)}) | {summary} |"
+        )
+    counts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
+    lines += ["", f"<sub>{len(report.results)} rules: {counts or 'none'}</sub>"]
+    return "\n".join(lines) + "\n"

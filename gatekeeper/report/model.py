@@ -1,0 +1,99 @@
+"""The report: the decision and every rule's result, as one value renderers read."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from gatekeeper import __version__
+from gatekeeper.model import EXIT_CODES, Decision, RuleResult, Status, decide
+
+
+@dataclass
+class Report:
+    policy_name: str
+    policy_path: str
+    policy_sha256: str
+    results: list[RuleResult]
+    repo_path: str
+    base: str | None = None
+    head: str | None = None
+    merge_base: str | None = None
+    branch: str | None = None
+    env: str | None = None
+    strict: bool = False
+    notes: list[str] = field(default_factory=list)
+    policy_source: str | None = None
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def decision(self) -> Decision:
+        return decide(self.results, self.strict)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.decision]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = {s.value: 0 for s in Status}
+        for r in self.results:
+            counts[r.status.value] += 1
+        return counts
+
+    def blocking(self) -> list[RuleResult]:
+        """Rules that block the release (with ``strict``, warnings too)."""
+        return [
+            r
+            for r in self.results
+            if r.blocks or (self.strict and r.status in (Status.WARN, Status.FAIL))
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "gatekeeper_version": __version__,
+            "generated_at": self.generated_at.isoformat(timespec="seconds"),
+            "decision": self.decision.value,
+            "strict": self.strict,
+            "policy": {
+                "path": self.policy_path,
+                "name": self.policy_name,
+                "sha256": self.policy_sha256,
+                "source": self.policy_source or self.policy_path,
+            },
+            "repo": {
+                "path": self.repo_path,
+                "base": self.base,
+                "head": self.head,
+                "merge_base": self.merge_base,
+                "branch": self.branch,
+                "env": self.env,
+            },
+            "counts": self.counts,
+            "notes": list(self.notes),
+            "rules": [_rule_dict(r) for r in self.results],
+        }
+
+
+def _rule_dict(r: RuleResult) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "check": r.check,
+        "severity": r.severity.value,
+        "status": r.status.value,
+        "blocks": r.blocks,
+        "summary": r.summary,
+        "details": r.details,
+        "remedy": r.remedy,
+        "annotations": [asdict(a) for a in r.annotations],
+    }
+
+
+@cache
+def report_schema() -> dict[str, Any]:
+    text = resources.files("gatekeeper.report").joinpath("report.schema.json").read_text("utf-8")
+    return json.loads(text)

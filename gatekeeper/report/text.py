@@ -1,0 +1,55 @@
+"""The terminal report: decision first, then each rule with its summary and next step."""
+
+from __future__ import annotations
+
+import click
+
+from gatekeeper.model import Decision, Status
+from gatekeeper.report.model import Report
+
+MARKS = {
+    Status.PASS: ("✓ PASS", "green"),
+    Status.WARN: ("! WARN", "yellow"),
+    Status.FAIL: ("✗ FAIL", "red"),
+    Status.ERROR: ("✗ ERROR", "red"),
+    Status.SKIPPED: ("- SKIP", "bright_black"),
+}
+
+
+def _headline(report: Report) -> str:
+    blocking = report.blocking()
+    if report.decision is Decision.APPROVE:
+        text = click.style("APPROVE", fg="green", bold=True)
+        return f"Decision: {text}: every blocking rule passed"
+    noun = "rule blocks" if len(blocking) == 1 else "rules block"
+    ids = ", ".join(r.id for r in blocking)
+    return f"Decision: {click.style('BLOCK', fg='red', bold=True)}: {len(blocking)} {noun} the release ({ids})"
+
+
+def render(report: Report) -> str:
+    lines = [
+        f"Gatekeeper: {report.policy_name} ({report.policy_source or report.policy_path})",
+        _headline(report),
+    ]
+    if report.head:
+        span = (
+            f"{report.merge_base[:12]}..{report.head[:12]}"
+            if report.merge_base
+            else report.head[:12]
+        )
+        extra = "".join(
+            f", {k} {v}" for k, v in (("branch", report.branch), ("env", report.env)) if v
+        )
+        lines.append(f"Range: {span}{extra}")
+    lines.extend(f"Note: {n}" for n in report.notes)
+    lines.append("")
+    width = max((len(r.id) + len(r.check) for r in report.results), default=0) + 3
+    for r in report.results:
+        mark, colour = MARKS[r.status]
+        label = f"{r.id} ({r.check})"
+        lines.append(f"  {click.style(f'{mark:<7}', fg=colour)}  {label:<{width}}  {r.summary}")
+        if r.remedy and r.status is not Status.PASS:
+            lines.append(f"  {'':<7}  {'':<{width}}  → {r.remedy}")
+    counts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
+    lines += ["", f"{len(report.results)} rules: {counts or 'none'}"]
+    return "\n".join(lines) + "\n"
