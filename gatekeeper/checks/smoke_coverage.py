@@ -22,11 +22,12 @@ if TYPE_CHECKING:
     from gatekeeper.evidence.git import ChangedFile
     from gatekeeper.evidence.junit import TestCounts
 
+# One path/glob or a list of them ("items"/"minItems" apply to the list form only).
 _PATHS: dict[str, Any] = {
-    "anyOf": [
-        {"type": "string", "minLength": 1},
-        {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
-    ]
+    "type": ["string", "array"],
+    "minLength": 1,
+    "items": {"type": "string", "minLength": 1},
+    "minItems": 1,
 }
 _PERCENT = {"type": "number", "minimum": 0, "maximum": 100}
 
