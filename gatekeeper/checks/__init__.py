@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from gatekeeper.model import Outcome
 
 Evaluate = Callable[[dict[str, Any], "Evidence"], "Outcome"]
+Problem = tuple[tuple[str | int, ...], str]
+"""A problem in a rule's options: the path inside ``with`` and a message."""
 
 _MODULES = (
     "release_window",
@@ -37,6 +39,8 @@ class Check:
     example: dict[str, Any] = field(default_factory=dict)
     """A ``with`` block shown by ``gatekeeper explain`` (it must validate)."""
     description: str = ""
+    validate: Callable[[dict[str, Any]], list[Problem]] | None = None
+    """Checks beyond the schema (time zones, dates), run by ``gatekeeper validate``."""
 
 
 _registry: dict[str, Check] = {}

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from gatekeeper.checks import Check
+from gatekeeper.checks import Check, Problem
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence import Evidence
 from gatekeeper.model import Outcome
@@ -167,6 +167,37 @@ def _fmt(moment: datetime) -> str:
     return moment.isoformat(timespec="minutes")
 
 
+def validate(options: dict[str, Any]) -> list[Problem]:
+    """Time zones and freeze dates that the schema cannot judge."""
+    problems: list[Problem] = []
+    zones: list[tuple[tuple[str | int, ...], str]] = [(("timezone",), options["timezone"])]
+    for key in ("freeze", "allow"):
+        zones += [
+            ((key, i, "timezone"), item["timezone"])
+            for i, item in enumerate(options[key])
+            if "timezone" in item
+        ]
+    for where, name in zones:
+        try:
+            _zone(name)
+        except EvidenceError as e:
+            problems.append((where, str(e)))
+    if problems:
+        return problems
+    for i, item in enumerate(options["freeze"]):
+        zone = _zone(item.get("timezone", options["timezone"]))
+        try:
+            start, end = _moment(item["start"], zone), _moment(item["end"], zone)
+        except EvidenceError as e:
+            problems.append((("freeze", i), str(e)))
+            continue
+        if end <= start:
+            problems.append(
+                (("freeze", i, "end"), f"{item['end']} is not after the start {item['start']}")
+            )
+    return problems
+
+
 def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     now = ev.now
     frozen, allowed = freezes(options), windows(options, now)
@@ -225,6 +256,7 @@ CHECK = Check(
     title="No release inside a change freeze or outside the weekly deploy windows",
     options=OPTIONS,
     evaluate=evaluate,
+    validate=validate,
     description=(
         "Fails inside any `freeze` interval (start inclusive, end exclusive) and, when `allow` "
         "windows are given, outside all of them. Times are DST-correct (zoneinfo). The clock is "

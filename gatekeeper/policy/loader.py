@@ -113,10 +113,17 @@ def _check_rule(
         )
         return
     options = rule.get("with", {})
-    if isinstance(options, dict):
-        _schema_problems(
-            checks[name].options, options, (*path, "with"), problems, f"check {name!r}"
-        )
+    if not isinstance(options, dict):
+        return
+    check = checks[name]
+    before = len(problems.items)
+    _schema_problems(check.options, options, (*path, "with"), problems, f"check {name!r}")
+    if check.validate is not None and len(problems.items) == before:
+        from gatekeeper.checks import with_defaults
+
+        for where, message in check.validate(with_defaults(check, options)):
+            full = (*path, "with", *where)
+            problems.add(problems.positions.of_value(full), f"{_where(full)}: {message}")
 
 
 def _schema_problems(

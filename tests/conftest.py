@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.factories import RepoFactory, make_repo
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> RepoFactory:
+    """A fresh git repository on main with one commit."""
+    return make_repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def repo_factory(tmp_path: Path) -> Callable[..., RepoFactory]:
+    counter = iter(range(1000))
+
+    def make(files: dict[str, str | bytes | None] | None = None) -> RepoFactory:
+        return make_repo(tmp_path / f"repo{next(counter)}", files)
+
+    return make
