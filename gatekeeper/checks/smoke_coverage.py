@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from gatekeeper.checks import Check
+from gatekeeper.checks import Check, Problem
 from gatekeeper.model import Annotation, Outcome, Status
 
 if TYPE_CHECKING:
@@ -256,6 +256,19 @@ def _sentence(parts: list[str]) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
+def validate(options: dict[str, Any]) -> list[Problem]:
+    """What the schema cannot say: test options need test reports."""
+    problems: list[Problem] = []
+    if not options.get("junit"):
+        for key in ("min_tests", "smoke"):
+            if key in options:
+                problems.append(((key,), f"`{key}` needs `junit` reports to count tests in"))
+    for prefix in options.get("path_map") or {}:
+        if not prefix:
+            problems.append((("path_map",), "an empty report prefix would match every path"))
+    return problems
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
@@ -265,6 +278,7 @@ CHECK = Check(
     title="Smoke tests pass and cover enough of the code and of the change",
     options=OPTIONS,
     evaluate=evaluate,
+    validate=validate,
     example={
         "coverage": "coverage.xml",
         "junit": "junit.xml",

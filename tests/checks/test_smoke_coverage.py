@@ -12,10 +12,11 @@ from gatekeeper.checks.smoke_coverage import CHECK, _pct
 from gatekeeper.errors import EvidenceError
 from gatekeeper.model import Annotation, Status
 from tests.evidence import realproject
-from tests.evidence.test_coverage import _cobertura, _repo, evidence
+from tests.evidence.test_coverage import _cobertura, evidence
+from tests.factories import make_repo
 
 
-def run(root: Path, base: str = "base", **options):
+def run(root: Path, base: str = "main", **options):
     jsonschema.validate(options, CHECK.options)
     return CHECK.evaluate(with_defaults(CHECK, options), evidence(root, base))
 
@@ -92,11 +93,9 @@ def test_below_thresholds_fails_with_figures_and_remedy(project):
 
 def _change(tmp_path: Path, lines: dict[int, int], *, text: str = "v = 1\n") -> Path:
     """A repo whose change adds a.py lines 1..4, with a report giving ``lines`` hits."""
-    repo = _repo(tmp_path, {"README.md": "x\n"})
-    repo.git.checkout("-b", "feature")
-    (tmp_path / "a.py").write_text(text * 4)
-    repo.index.add(["a.py"])
-    repo.index.commit("add a.py")
+    repo = make_repo(tmp_path, {"README.md": "x\n"})
+    repo.branch("feature")
+    repo.commit({"a.py": text * 4}, "add a.py")
     (tmp_path / "c.xml").write_text(_cobertura({"a.py": lines}))
     return tmp_path
 

@@ -3,55 +3,36 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
-
-from tests.evidence.test_coverage import _cobertura, _repo
-
-ROOT = Path(__file__).resolve().parents[2]
-POLICY = """\
-version: 1
-name: release
-rules:
-  - id: smoke-tested
-    check: smoke-coverage
-    with:
-      coverage: coverage.xml
-      min_diff: 80
-{extra}"""
+from tests.evidence.test_coverage import _cobertura
+from tests.factories import RepoFactory, make_repo, run_cli, write_policy
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Path:
+def changed_repo(tmp_path: Path) -> RepoFactory:
     """A change to app/core.py (fully covered) that also adds app/new.py, which the
     coverage report does not measure at all."""
-    git_repo = _repo(tmp_path, {"app/core.py": "a = 1\nb = 2\n"})
-    git_repo.git.checkout("-b", "feature")
-    (tmp_path / "app/core.py").write_text("a = 1\nb = 2\nc = 3\n")
-    (tmp_path / "app/new.py").write_text("def untested():\n    return 1\n")
-    git_repo.index.add(["app/core.py", "app/new.py"])
-    git_repo.index.commit("change")
-    (tmp_path / "coverage.xml").write_text(_cobertura({"app/core.py": {1: 1, 2: 1, 3: 1}}))
-    return tmp_path
+    repo = make_repo(tmp_path / "repo", {"app/core.py": "a = 1\nb = 2\n"})
+    repo.branch("feature")
+    repo.commit({"app/core.py": "a = 1\nb = 2\nc = 3\n",
+                 "app/new.py": "def untested():\n    return 1\n"})
+    (repo.path / "coverage.xml").write_text(_cobertura({"app/core.py": {1: 1, 2: 1, 3: 1}}))
+    return repo
 
 
-def check(repo: Path, extra: str = "") -> tuple[int, dict]:
-    policy = repo.parent / f"{repo.name}-policy.yml"
-    policy.write_text(POLICY.format(extra=extra))
-    done = subprocess.run(
-        [sys.executable, "-m", "gatekeeper", "check", "-p", str(policy), "--repo", str(repo),
-         "--base", "main", "--format", "json"],
-        cwd=ROOT, capture_output=True, text=True,
-    )
-    assert done.stderr == ""
-    return done.returncode, json.loads(done.stdout)
+def check(tmp_path: Path, repo: RepoFactory, **extra: object) -> tuple[int, dict]:
+    policy = write_policy(tmp_path / "policy.yml", [{
+        "id": "smoke-tested",
+        "check": "smoke-coverage",
+        "with": {"coverage": "coverage.xml", "min_diff": 80, **extra},
+    }])
+    result = run_cli("check", "-p", str(policy), "--repo", str(repo.path), "--base", "main",
+                     "--format", "json")
+    return result.exit_code, json.loads(result.stdout)
 
 
-def test_a_changed_file_absent_from_the_report_blocks_by_default(repo):
-    code, report = check(repo)
+def test_a_changed_file_absent_from_the_report_blocks_by_default(tmp_path):
+    code, report = check(tmp_path, changed_repo(tmp_path))
     assert code == 1
     assert report["decision"] == "block"
     rule = report["rules"][0]
@@ -64,19 +45,31 @@ def test_a_changed_file_absent_from_the_report_blocks_by_default(repo):
             "message": "changed file not measured by any coverage report"} in rule["annotations"]
 
 
-def test_missing_files_ignore_approves(repo):
-    code, report = check(repo, "      missing_files: ignore\n")
+def test_missing_files_ignore_approves(tmp_path):
+    code, report = check(tmp_path, changed_repo(tmp_path), missing_files="ignore")
     assert code == 0
     assert report["decision"] == "approve"
     rule = report["rules"][0]
     assert rule["status"] == "pass"
+    assert rule["details"]["files_missing_from_report"] == ["app/new.py"]
     assert rule["summary"] == "diff coverage 100.0% (1/1 changed lines) >= 80%; total 100.0%"
 
 
-def test_missing_report_is_an_error_that_blocks(repo):
-    (repo / "coverage.xml").unlink()
-    code, report = check(repo, "      missing_files: ignore\n")
+def test_missing_report_is_an_error_that_blocks(tmp_path):
+    repo = changed_repo(tmp_path)
+    (repo.path / "coverage.xml").unlink()
+    code, report = check(tmp_path, repo, missing_files="ignore")
     assert code == 1
     rule = report["rules"][0]
     assert rule["status"] == "error"
     assert "coverage.xml: coverage report not found" in rule["summary"]
+
+
+def test_min_tests_without_junit_is_an_invalid_policy(tmp_path):
+    policy = write_policy(tmp_path / "policy.yml", [{
+        "id": "smoke-tested", "check": "smoke-coverage",
+        "with": {"coverage": "coverage.xml", "min_tests": 5},
+    }])
+    result = run_cli("validate", str(policy))
+    assert result.exit_code == 2
+    assert "min_tests" in result.output and "junit" in result.output

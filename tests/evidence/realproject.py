@@ -169,11 +169,8 @@ HEAD_FILES = {
 DELETED = ["pkg/old.py", "pkg/moved.py"]
 
 
-def write(root: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
+def dedent(files: dict[str, str]) -> dict[str, str | bytes | None]:
+    return {name: textwrap.dedent(text).lstrip("\n") for name, text in files.items()}
 
 
 def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -181,22 +178,14 @@ def run(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def build(root: Path) -> dict[str, object]:
-    """Create the project with a ``base`` branch and a change on ``feature``, measure it
+    """Create the project on ``main`` with a change on ``feature``, measure it
     with coverage.py (Cobertura, JSON and LCOV from one run) and run diff-cover on
     Cobertura and LCOV. Returns diff-cover's JSON reports and coverage.py's totals."""
-    import git
+    from tests.factories import make_repo
 
-    repo = git.Repo.init(root, initial_branch="base")
-    with repo.config_writer() as cfg:
-        cfg.set_value("user", "name", "T").set_value("user", "email", "t@example.com")
-    write(root, BASE_FILES)
-    repo.index.add(list(BASE_FILES))
-    repo.index.commit("base")
-    repo.git.checkout("-b", "feature")
-    write(root, HEAD_FILES)
-    repo.index.remove(DELETED, working_tree=True)
-    repo.index.add(list(HEAD_FILES))
-    repo.index.commit("feature")
+    repo = make_repo(root, dedent(BASE_FILES))
+    repo.branch("feature")
+    repo.commit({**dedent(HEAD_FILES), **dict.fromkeys(DELETED)}, "feature")
 
     py = sys.executable
     run(root, py, "-m", "coverage", "run", "--branch", "--source=pkg", "-m", "pytest", "-q",
@@ -207,7 +196,7 @@ def build(root: Path) -> dict[str, object]:
     out: dict[str, object] = {}
     for name in ("coverage.xml", "coverage.lcov"):
         report = root / f"diffcover-{name}.json"
-        run(root, py, "-m", "diff_cover.diff_cover_tool", name, "--compare-branch=base",
+        run(root, py, "-m", "diff_cover.diff_cover_tool", name, "--compare-branch=main",
             "--total-percent-float", f"--format=json:{report}")
         out[name] = json.loads(report.read_text())
     out["coverage.py"] = json.loads((root / "coverage.json").read_text())["totals"]

@@ -8,12 +8,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import git
 import pytest
 
 from gatekeeper.evidence import Evidence, RunContext, coverage
 from gatekeeper.evidence.coverage_formats import read_report
 from tests.evidence import realproject
+from tests.factories import make_repo
 
 FORMATS = {
     "coverage.xml": ("cobertura", "coverage.xml"),
@@ -22,7 +22,7 @@ FORMATS = {
 }
 
 
-def evidence(root: Path, base: str = "base") -> Evidence:
+def evidence(root: Path, base: str = "main") -> Evidence:
     return Evidence(RunContext(root, datetime(2026, 1, 1, tzinfo=UTC), base=base))
 
 
@@ -92,18 +92,6 @@ def test_load_is_memoized_per_run(project) -> None:
 # --- merging ---------------------------------------------------------------------------
 
 
-def _repo(root: Path, files: dict[str, str]) -> git.Repo:
-    repo = git.Repo.init(root, initial_branch="main")
-    with repo.config_writer() as cfg:
-        cfg.set_value("user", "name", "T").set_value("user", "email", "t@example.com")
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    repo.index.add(list(files))
-    repo.index.commit("init")
-    return repo
-
-
 def _cobertura(files: dict[str, dict[int, int]], source: str | None = None) -> str:
     classes = "".join(
         f'<class name="{n}" filename="{n}"><methods/><lines>'
@@ -117,7 +105,7 @@ def _cobertura(files: dict[str, dict[int, int]], source: str | None = None) -> s
 
 
 def test_line_is_covered_if_any_report_covers_it_and_measured_if_any_measures_it(tmp_path):
-    _repo(tmp_path, {"a.py": "x\n" * 6})
+    make_repo(tmp_path, {"a.py": "x\n" * 6})
     (tmp_path / "unit.xml").write_text(_cobertura({"a.py": {1: 1, 2: 0, 3: 0}}))
     (tmp_path / "e2e.lcov").write_text("SF:a.py\nDA:2,4\nDA:3,0\nDA:5,0\nend_of_record\n")
     data = coverage.load(evidence(tmp_path, "HEAD"), ["unit.xml", "e2e.lcov"])
@@ -126,13 +114,10 @@ def test_line_is_covered_if_any_report_covers_it_and_measured_if_any_measures_it
 
 
 def test_a_listed_file_without_executable_lines_is_not_missing(tmp_path):
-    repo = _repo(tmp_path, {"README.md": "x\n"})
-    repo.git.checkout("-b", "feature")
-    for name in ("pkg/__init__.py", "pkg/unlisted.py"):
-        (tmp_path / name).parent.mkdir(exist_ok=True)
-        (tmp_path / name).write_text('"""Only a docstring."""\n')
-    repo.index.add(["pkg/__init__.py", "pkg/unlisted.py"])
-    repo.index.commit("add")
+    repo = make_repo(tmp_path, {"README.md": "x\n"})
+    repo.branch("feature")
+    repo.commit({name: '"""Only a docstring."""\n' for name in ("pkg/__init__.py",
+                                                                  "pkg/unlisted.py")})
     (tmp_path / "c.json").write_text(
         '{"files": {"pkg/__init__.py": {"executed_lines": [], "missing_lines": []}}}')
     ev = evidence(tmp_path, "main")
@@ -141,7 +126,7 @@ def test_a_listed_file_without_executable_lines_is_not_missing(tmp_path):
 
 
 def test_include_and_exclude_filter_total(tmp_path):
-    _repo(tmp_path, {"src/a.py": "x\n", "tests/t.py": "x\n"})
+    make_repo(tmp_path, {"src/a.py": "x\n", "tests/t.py": "x\n"})
     (tmp_path / "c.xml").write_text(_cobertura({"src/a.py": {1: 0}, "tests/t.py": {1: 1}}))
     data = coverage.load(evidence(tmp_path, "HEAD"), ["c.xml"])
     assert coverage.totals(data).percent == 50
@@ -159,13 +144,13 @@ def _mapped(tmp_path: Path, report: str, name: str, **kw) -> dict[str, str | Non
 
 
 def test_paths_relative_to_a_cobertura_source(tmp_path):
-    _repo(tmp_path, {"src/pkg/a.py": "x\n"})
+    make_repo(tmp_path, {"src/pkg/a.py": "x\n"})
     report = _cobertura({"pkg/a.py": {1: 1}}, source=str(tmp_path / "src"))
     assert _mapped(tmp_path, report, "c.xml") == {"pkg/a.py": "src/pkg/a.py"}
 
 
 def test_absolute_paths_from_another_ci_workspace(tmp_path):
-    _repo(tmp_path, {"src/a.py": "x\n", "src/b.py": "x\n", "a.py": "x\n"})
+    make_repo(tmp_path, {"src/a.py": "x\n", "src/b.py": "x\n", "a.py": "x\n"})
     lcov = "".join(f"SF:/home/runner/work/app/app/{n}\nDA:1,1\nend_of_record\n"
                    for n in ("src/a.py", "src/b.py"))
     # A third-party file whose tail happens to be a repo path must not be mapped to it.
@@ -178,13 +163,13 @@ def test_absolute_paths_from_another_ci_workspace(tmp_path):
 
 
 def test_absolute_windows_paths_and_backslashes(tmp_path):
-    _repo(tmp_path, {"src/a.py": "x\n"})
+    make_repo(tmp_path, {"src/a.py": "x\n"})
     lcov = "SF:C:\\a\\app\\src\\a.py\nDA:1,1\nend_of_record\n"
     assert _mapped(tmp_path, lcov, "c.lcov") == {"C:\\a\\app\\src\\a.py": "src/a.py"}
 
 
 def test_explicit_path_map(tmp_path):
-    _repo(tmp_path, {"service/a.py": "x\n", "a.py": "x\n"})
+    make_repo(tmp_path, {"service/a.py": "x\n", "a.py": "x\n"})
     lcov = "SF:/app/a.py\nDA:1,1\nend_of_record\n"
     assert _mapped(tmp_path, lcov, "c.lcov", path_map={"/app/": "service/"}) == {
         "/app/a.py": "service/a.py"
@@ -192,7 +177,7 @@ def test_explicit_path_map(tmp_path):
 
 
 def test_report_path_that_is_the_tail_of_one_repo_path(tmp_path):
-    _repo(tmp_path, {"core/src/main/java/com/acme/Foo.java": "x\n",
+    make_repo(tmp_path, {"core/src/main/java/com/acme/Foo.java": "x\n",
                      "a/Util.java": "x\n", "b/Util.java": "x\n"})
     lcov = ("SF:com/acme/Foo.java\nDA:1,1\nend_of_record\n"
             "SF:Util.java\nDA:1,1\nend_of_record\n")  # ambiguous: left unmapped
@@ -203,7 +188,7 @@ def test_report_path_that_is_the_tail_of_one_repo_path(tmp_path):
 
 
 def test_unmapped_files_still_count_in_the_total(tmp_path):
-    _repo(tmp_path, {"a.py": "x\n"})
+    make_repo(tmp_path, {"a.py": "x\n"})
     (tmp_path / "c.lcov").write_text("SF:a.py\nDA:1,1\nend_of_record\n"
                                      "SF:/elsewhere/zz.py\nDA:1,0\nend_of_record\n")
     data = coverage.load(evidence(tmp_path, "HEAD"), ["c.lcov"])
@@ -229,15 +214,11 @@ def test_jacoco_fixture_hand_checked(tmp_path):
     says. The change adds Cart 9-12 (11 unmeasured; 9, 10 missed; 12 ran) and the new
     Handler.java (7 ran; 8, 9 missed): 2 of 6 measured changed lines."""
     cart = "core/src/main/java/com/acme/shop/Cart.java"
-    repo = _repo(tmp_path, {cart: "\n".join(CART_BASE) + "\n",
-                            "core/src/main/java/com/acme/shop/Price.java": "// price\n" * 5})
-    repo.git.checkout("-b", "feature")
+    repo = make_repo(tmp_path, {cart: "\n".join(CART_BASE) + "\n",
+                                "core/src/main/java/com/acme/shop/Price.java": "// price\n" * 5})
+    repo.branch("feature")
     handler = "web/src/main/java/com/acme/web/Handler.java"
-    (tmp_path / cart).write_text("\n".join(CART_HEAD) + "\n")
-    (tmp_path / handler).parent.mkdir(parents=True)
-    (tmp_path / handler).write_text("// handler\n" * 10)
-    repo.index.add([cart, handler])
-    repo.index.commit("change")
+    repo.commit({cart: "\n".join(CART_HEAD) + "\n", handler: "// handler\n" * 10})
     (tmp_path / "jacoco.xml").write_bytes((FIXTURES / "jacoco.xml").read_bytes())
 
     ev = evidence(tmp_path, "main")

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence import coverage
 from gatekeeper.evidence.coverage_formats import read_report, sniff
-from tests.evidence.test_coverage import _repo, evidence
+from tests.evidence.test_coverage import evidence
+from tests.factories import make_repo
 
 COVERED, MISSED = 2, 1
 
@@ -63,7 +64,7 @@ def test_gcovr_cobertura_lines_under_methods_are_not_counted_twice(tmp_path):
 
 
 def test_istanbul_cobertura_with_absolute_source(tmp_path):
-    _repo(tmp_path, {"app/src/util.js": "x\n" * 5})
+    make_repo(tmp_path, {"app/src/util.js": "x\n" * 5})
     write(tmp_path, "cobertura-coverage.xml", f"""<?xml version="1.0" ?>
 <!DOCTYPE coverage SYSTEM "http://cobertura.sourceforge.net/xml/coverage-04.dtd">
 <coverage lines-valid="3" lines-covered="2" line-rate="0.6666" timestamp="1" version="0.1">
@@ -196,7 +197,7 @@ def test_coverage_data_file_is_refused_as_binary(tmp_path):
 
 
 def test_missing_report(tmp_path):
-    _repo(tmp_path, {"a.py": "x\n"})
+    make_repo(tmp_path, {"a.py": "x\n"})
     with pytest.raises(EvidenceError, match=r"^coverage\.xml: coverage report not found"):
         coverage.load(evidence(tmp_path, "HEAD"), ["coverage.xml"])
     with pytest.raises(EvidenceError, match=r"no coverage report matches 'build/\*\*/\*\.xml'"):
@@ -204,7 +205,7 @@ def test_missing_report(tmp_path):
 
 
 def test_report_measuring_none_of_the_repository(tmp_path):
-    _repo(tmp_path, {"a.py": "x\n"})
+    make_repo(tmp_path, {"a.py": "x\n"})
     write(tmp_path, "other.lcov", "SF:/elsewhere/b.py\nDA:1,1\nend_of_record\n")
     with pytest.raises(EvidenceError, match=r"other\.lcov: none of the 1 files .*'/elsewhere/b"
                                             r"\.py'.*path_map"):
@@ -212,7 +213,7 @@ def test_report_measuring_none_of_the_repository(tmp_path):
 
 
 def test_report_measuring_no_files(tmp_path):
-    _repo(tmp_path, {"a.py": "x\n"})
+    make_repo(tmp_path, {"a.py": "x\n"})
     write(tmp_path, "c.xml", '<?xml version="1.0"?><coverage><packages/></coverage>')
     with pytest.raises(EvidenceError, match=r"c\.xml: the cobertura report measures no files"):
         coverage.load(evidence(tmp_path, "HEAD"), ["c.xml"])

@@ -8,7 +8,7 @@ import pytest
 
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence.git import GitEvidence, parse_added_lines, unquote_path
-from tests.evidence.test_coverage import _repo
+from tests.factories import make_repo
 
 BASE = {
     "keep.py": "".join(f"line {n}\n" for n in range(1, 11)),
@@ -20,22 +20,22 @@ BASE = {
 
 @pytest.fixture
 def changed(tmp_path: Path) -> dict:
-    repo = _repo(tmp_path, BASE)
-    repo.git.checkout("-b", "feature")
+    repo = make_repo(tmp_path, BASE)
+    repo.branch("feature")
     keep = [f"line {n}\n" for n in range(1, 11)]
     keep[2] = "line 3 changed\n"
     keep.insert(6, "inserted\n")
-    (tmp_path / "keep.py").write_text("".join(keep))
     moved = [f"moved {n}\n" for n in range(1, 21)]
     moved[9] = "moved 10, edited\n"
-    (tmp_path / "new name.py").write_text("".join(moved))
-    (tmp_path / "café" / "naïve.py").parent.mkdir()
-    (tmp_path / "café" / "naïve.py").write_text("a\nb\n")
-    (tmp_path / 'tab\tand "quote".py').write_text("x\n")
-    (tmp_path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
-    repo.index.remove(["old name.py", "gone.py"], working_tree=True)
-    repo.index.add(["keep.py", "new name.py", "café/naïve.py", 'tab\tand "quote".py', "logo.png"])
-    repo.index.commit("change")
+    repo.commit({
+        "keep.py": "".join(keep),
+        "new name.py": "".join(moved),
+        "old name.py": None,
+        "gone.py": None,
+        "café/naïve.py": "a\nb\n",
+        'tab\tand "quote".py': "x\n",
+        "logo.png": b"\x89PNG\r\n\x1a\n\x00\x00binary",
+    })
     return {f.path: f for f in GitEvidence(tmp_path, "main").changed_files}
 
 
@@ -65,15 +65,14 @@ def test_binary(changed):
 
 
 def test_files_lists_the_head_tree(tmp_path):
-    repo = _repo(tmp_path, {"a.py": "x\n", "d/b.py": "y\n"})
+    make_repo(tmp_path, {"a.py": "x\n", "d/b.py": "y\n"})
     (tmp_path / "untracked.py").write_text("z\n")
     assert GitEvidence(tmp_path, "HEAD").files == {"a.py", "d/b.py"}
     assert GitEvidence(tmp_path, "HEAD", worktree=True).files == {"a.py", "d/b.py", "untracked.py"}
-    assert repo.head.commit
 
 
 def test_worktree_mode_adds_staged_unstaged_and_untracked(tmp_path):
-    repo = _repo(tmp_path, {"a.py": "1\n2\n", "b.py": "1\n"})
+    repo = make_repo(tmp_path, {"a.py": "1\n2\n", "b.py": "1\n"}).repo
     (tmp_path / "a.py").write_text("1\n2\nstaged\n")
     repo.index.add(["a.py"])
     (tmp_path / "a.py").write_text("1\n2\nstaged\nunstaged\n")
@@ -85,7 +84,7 @@ def test_worktree_mode_adds_staged_unstaged_and_untracked(tmp_path):
 
 
 def test_git_many_failure_is_an_evidence_error(tmp_path):
-    _repo(tmp_path, {"a.py": "x\n"})
+    make_repo(tmp_path, {"a.py": "x\n"})
     ev = GitEvidence(tmp_path, "HEAD")
     out, = ev.git_many(["rev-parse", "HEAD"])
     assert out.strip() == ev.head_sha.encode()
@@ -105,11 +104,9 @@ def test_unquote_and_parse_added_lines():
 def test_hunk_bodies_that_look_like_headers(tmp_path):
     """Added '++ x' shows as '+++ x' and removed '-- y' as '--- y' in the patch; neither
     is a file header, so the hunk after them still belongs to a.md."""
-    repo = _repo(tmp_path, {"a.md": "keep\n-- y\nm1\nm2\nm3\nend\n", "b.md": "b"})
-    repo.git.checkout("-b", "feature")
-    (tmp_path / "a.md").write_text("keep\n++ x\nm1\nm2\nm3\nend\nadded\n")
-    (tmp_path / "b.md").write_text("b\nmore")  # "\ No newline at end of file" twice
-    repo.index.add(["a.md", "b.md"])
-    repo.index.commit("change")
+    repo = make_repo(tmp_path, {"a.md": "keep\n-- y\nm1\nm2\nm3\nend\n", "b.md": "b"})
+    repo.branch("feature")
+    # b.md: "\ No newline at end of file" on both sides.
+    repo.commit({"a.md": "keep\n++ x\nm1\nm2\nm3\nend\nadded\n", "b.md": "b\nmore"})
     files = {f.path: f.added_lines for f in GitEvidence(tmp_path, "main").changed_files}
     assert files == {"a.md": (2, 7), "b.md": (1, 2)}

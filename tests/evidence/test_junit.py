@@ -13,7 +13,8 @@ import pytest
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence import junit
 from gatekeeper.evidence.junit import Selection, read_junit
-from tests.evidence.test_coverage import _repo, evidence
+from tests.evidence.test_coverage import evidence
+from tests.factories import make_repo
 
 JEST = """<?xml version="1.0" encoding="UTF-8"?>
 <testsuites name="jest tests" tests="4" failures="1" errors="0" time="1.2">
@@ -99,7 +100,7 @@ def test_bare_testsuite(tmp_path):
 
 
 def test_several_files_merge_and_file_glob_selects(tmp_path):
-    _repo(tmp_path, {"a.py": "x\n"})
+    make_repo(tmp_path, {"a.py": "x\n"})
     write(tmp_path, "reports/smoke/jest.xml", JEST)
     write(tmp_path, "reports/unit/old.xml", BARE)
     ev = evidence(tmp_path, "HEAD")
@@ -136,6 +137,6 @@ def test_bad_junit_is_an_evidence_error_naming_the_file(tmp_path, content, expec
 
 
 def test_missing_junit(tmp_path):
-    _repo(tmp_path, {"a.py": "x\n"})
+    make_repo(tmp_path, {"a.py": "x\n"})
     with pytest.raises(EvidenceError, match=r"^junit\.xml: JUnit report not found"):
         junit.load(evidence(tmp_path, "HEAD"), ["junit.xml"])
