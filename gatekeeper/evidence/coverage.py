@@ -96,7 +96,7 @@ def _load(ev: Evidence, patterns: Sequence[str], mapping: tuple[tuple[str, str],
     in_repo: set[str] = set()
     reports = []
     for path in paths:
-        report = read_report(path)
+        report = read_report_named(path, _display(ev.repo_path, path))
         names = mapper.map_report(report)
         mapped = sum(1 for v in names.values() if v is not None)
         if not report.files:
@@ -120,6 +120,20 @@ def _load(ev: Evidence, patterns: Sequence[str], mapping: tuple[tuple[str, str],
             "files_in_repo": mapped,
         })
     return CoverageData(merged, in_repo, reports)
+
+
+def read_report_named(path: Path, name: str) -> ParsedReport:
+    """``read_report`` with problems reported under ``name`` (the repository-relative
+    path the user wrote, rather than the absolute one)."""
+    try:
+        return read_report(path)
+    except EvidenceError as e:
+        raise EvidenceError(rename(e, path, name)) from None
+
+
+def rename(error: EvidenceError, path: Path, name: str) -> str:
+    message = str(error)
+    return name + message[len(str(path)):] if message.startswith(str(path)) else message
 
 
 def resolve_reports(ev: Evidence, patterns: Iterable[str], what: str) -> list[Path]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import EvidenceError
-from gatekeeper.evidence.coverage import resolve_reports
+from gatekeeper.evidence.coverage import rename, resolve_reports
 from gatekeeper.evidence.coverage_formats._xml import ReportFormatError, make_parser, stream
 from gatekeeper.globs import match_any
 
@@ -86,7 +86,10 @@ def _load(ev: Evidence, patterns: Sequence[str], selection: Selection) -> TestCo
         rel = _display(ev.repo_path, path)
         if selection.files and not match_any(rel, selection.files):
             continue
-        total.add(read_junit(path, selection))
+        try:
+            total.add(read_junit(path, selection))
+        except EvidenceError as e:
+            raise EvidenceError(rename(e, path, rel)) from None
         total.files.append(rel)
     if not total.files:
         raise EvidenceError(

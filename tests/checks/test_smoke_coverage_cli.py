@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+
+import pytest
 
 from tests.evidence.test_coverage import _cobertura
 from tests.factories import RepoFactory, make_repo, run_cli, write_policy
@@ -73,3 +76,40 @@ def test_min_tests_without_junit_is_an_invalid_policy(tmp_path):
     result = run_cli("validate", str(policy))
     assert result.exit_code == 2
     assert "min_tests" in result.output and "junit" in result.output
+
+
+BAD_REPORTS = {
+    "missing": (None, "coverage report not found"),
+    "empty": (b"", "coverage report is empty"),
+    "truncated": (b'<?xml version="1.0" ?><coverage><packages><package><classes><class',
+                  "truncated"),
+    "entity-expansion": (b'<?xml version="1.0"?><!DOCTYPE c [<!ENTITY a "aaaaaaaa">'
+                         b'<!ENTITY b "&a;&a;&a;&a;&a;&a;">]><coverage>&b;</coverage>',
+                         "declares entities"),
+    "external-entity": (b'<?xml version="1.0"?><!DOCTYPE c [<!ENTITY x SYSTEM '
+                        b'"file:///etc/passwd">]><coverage>&x;</coverage>', "external entity"),
+    "binary": (b"SQLite format 3\x00\x10\x00\x01\x01\x00@  ", "binary data"),
+    "lcov-garbage": (b"SF:app/core.py\nDA:1,1\n<<<<<<< HEAD\nend_of_record\n",
+                     "line 3: not an LCOV record"),
+    "measures-other-files": (b"SF:/elsewhere/lib.py\nDA:1,1\nend_of_record\n",
+                             "none of the 1 files"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_REPORTS))
+def test_bad_reports_block_with_one_line_naming_the_file(tmp_path, case):
+    repo = changed_repo(tmp_path)
+    content, problem = BAD_REPORTS[case]
+    if content is None:
+        (repo.path / "coverage.xml").unlink()
+    else:
+        (repo.path / "coverage.xml").write_bytes(content)
+    code, report = check(tmp_path, repo, missing_files="ignore")
+    assert code == 1
+    assert report["decision"] == "block"
+    rule = report["rules"][0]
+    assert rule["status"] == "error"
+    assert re.search(r"(^|: )coverage\.xml: ", rule["summary"])  # as the policy names it
+    assert problem in rule["summary"]
+    assert "\n" not in rule["summary"]
+    assert "Traceback" not in json.dumps(report)
