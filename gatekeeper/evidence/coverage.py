@@ -96,15 +96,16 @@ def _load(ev: Evidence, patterns: Sequence[str], mapping: tuple[tuple[str, str],
     in_repo: set[str] = set()
     reports = []
     for path in paths:
-        report = read_report_named(path, _display(ev.repo_path, path))
+        name = _display(ev.repo_path, path)
+        report = read_report_named(path, name)
         names = mapper.map_report(report)
         mapped = sum(1 for v in names.values() if v is not None)
         if not report.files:
-            raise EvidenceError(f"{path}: the {report.format} report measures no files")
+            raise EvidenceError(f"{name}: the {report.format} report measures no files")
         if not mapped:
             example = next(iter(report.files))
             raise EvidenceError(
-                f"{path}: none of the {len(report.files)} files this {report.format} report "
+                f"{name}: none of the {len(report.files)} files this {report.format} report "
                 f"measures is in the repository (e.g. {example!r}); was it made from another "
                 "checkout? Map its paths with the rule's `path_map` option"
             )
@@ -114,7 +115,7 @@ def _load(ev: Evidence, patterns: Sequence[str], mapping: tuple[tuple[str, str],
                 in_repo.add(key)
             merged[key] = merge_lines(merged[key], lines) if key in merged else lines
         reports.append({
-            "path": _display(ev.repo_path, path),
+            "path": name,
             "format": report.format,
             "files": len(report.files),
             "files_in_repo": mapped,
