@@ -236,19 +236,25 @@ def _details(data: CoverageData, total: Totals, diff: DiffCoverage, tests: TestC
     }
 
 
+MAX_ANNOTATIONS = 100
+"""CI systems show a few dozen annotations per run (GitHub: 50 per check run update);
+thousands would only slow the report down. ``details.uncovered`` keeps every line."""
+
+
 def _annotations(diff: DiffCoverage, with_missing: bool) -> list[Annotation]:
     from gatekeeper.evidence.coverage import ranges
 
-    out = [
+    out: list[Annotation] = []
+    if with_missing:
+        out += [Annotation(path, 1, None, "changed file not measured by any coverage report")
+                for path in diff.missing_files]
+    out += [
         Annotation(path, a, b if b != a else None,
                    f"changed line{'s' if b != a else ''} not covered by the smoke tests")
         for path, lines in sorted(diff.uncovered.items())
         for a, b in ranges(lines)
     ]
-    if with_missing:
-        out += [Annotation(path, 1, None, "changed file not measured by any coverage report")
-                for path in diff.missing_files]
-    return out
+    return out[:MAX_ANNOTATIONS]
 
 
 def _sentence(parts: list[str]) -> str:

@@ -160,3 +160,15 @@ def test_schema():
             jsonschema.validate(bad, CHECK.options)
     assert with_defaults(CHECK, {"coverage": "c"}) == {
         "coverage": "c", "max_failures": 0, "missing_files": "fail"}
+
+
+def test_annotations_are_capped_but_uncovered_lists_every_line(tmp_path):
+    repo = make_repo(tmp_path, {"README.md": "x\n"})
+    repo.branch("feature")
+    repo.commit({"a.py": "v = 1\n" * 300})
+    (tmp_path / "c.xml").write_text(_cobertura({"a.py": {n: n % 2 for n in range(1, 301)}}))
+    outcome = run(tmp_path, coverage="c.xml")
+    assert len(outcome.annotations) == 100
+    assert outcome.annotations[0] == Annotation(
+        "a.py", 2, None, "changed line not covered by the smoke tests")
+    assert outcome.details["uncovered"] == [{"path": "a.py", "lines": list(range(2, 301, 2))}]
