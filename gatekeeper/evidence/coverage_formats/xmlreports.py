@@ -145,7 +145,8 @@ class _JaCoCo:
 
 def read_xml(path: Path) -> ParsedReport:
     report = ParsedReport(path, "xml")
-    parser = make_parser()
+    parser = make_parser(("line", "number", "hits", "lines", "class", "filename", "method",
+                          "source", "conditions", "condition", "sourcefile", "package", "nr"))
     parser.ordered_attributes = True  # a list per element is cheaper than a dict
 
     def root(name: str, attrs: list[str]) -> None:
