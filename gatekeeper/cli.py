@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -168,10 +169,18 @@ def check(
     )
     targets = _parse_outputs(outputs)
     report = run_check(request)
-    click.echo(render(report, fmt), nl=False)
+    click.echo(_for_stdout(report, fmt), nl=False)
     for out_fmt, path in targets:
-        _write(path, click.unstyle(render(report, out_fmt)))
+        _write(path, render(report, out_fmt))
     sys.exit(report.exit_code)
+
+
+def _for_stdout(report: Any, fmt: str) -> str:
+    from gatekeeper.report import render, text
+
+    if fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ:
+        return text.render(report, color=True)
+    return render(report, fmt)
 
 
 def _write(path: Path, text: str) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~&:])")
+# Enough to stop emphasis, code, links/images, HTML, tables, strike-through, headings
+# and entities; characters that matter only at the start of a line are safe in a cell.
+_SPECIAL = re.compile(r"([\\`*_\[\]#!|<>~&])")
 
 
 def md_text(text: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import click
 
 from gatekeeper.model import Decision, Status
@@ -16,20 +18,26 @@ MARKS = {
 }
 
 
-def _headline(report: Report) -> str:
+def _headline(report: Report, style: Callable[..., str]) -> str:
     blocking = report.blocking()
     if report.decision is Decision.APPROVE:
-        text = click.style("APPROVE", fg="green", bold=True)
+        text = style("APPROVE", fg="green", bold=True)
         return f"Decision: {text}: every blocking rule passed"
     noun = "rule blocks" if len(blocking) == 1 else "rules block"
     ids = ", ".join(r.id for r in blocking)
-    return f"Decision: {click.style('BLOCK', fg='red', bold=True)}: {len(blocking)} {noun} the release ({ids})"
+    return f"Decision: {style('BLOCK', fg='red', bold=True)}: {len(blocking)} {noun} the release ({ids})"
 
 
-def render(report: Report) -> str:
+def _plain(text: str, **_: object) -> str:
+    return text
+
+
+def render(report: Report, color: bool = False) -> str:
+    """The report for a terminal; ``color`` adds ANSI styles (the CLI asks for it on a TTY)."""
+    style = click.style if color else _plain
     lines = [
         f"Gatekeeper: {report.policy_name} ({report.policy_source or report.policy_path})",
-        _headline(report),
+        _headline(report, style),
     ]
     if report.head:
         span = (
@@ -47,7 +55,7 @@ def render(report: Report) -> str:
     for r in report.results:
         mark, colour = MARKS[r.status]
         label = f"{r.id} ({r.check})"
-        lines.append(f"  {click.style(f'{mark:<7}', fg=colour)}  {label:<{width}}  {r.summary}")
+        lines.append(f"  {style(f'{mark:<7}', fg=colour)}  {label:<{width}}  {r.summary}")
         if r.remedy and r.status is not Status.PASS:
             lines.append(f"  {'':<7}  {'':<{width}}  → {r.remedy}")
     counts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)

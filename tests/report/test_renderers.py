@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from gatekeeper.model import Annotation, RuleResult, Severity, Status
+from gatekeeper.report import RENDERERS, Report, render
+from gatekeeper.report.escape import md_code, md_text
+from tests.factories import assert_valid_report
+
+GOLDEN = Path(__file__).parent / "golden"
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+def sample(strict: bool = False) -> Report:
+    results = [
+        RuleResult(
+            "freeze",
+            "release-window",
+            Severity.BLOCK,
+            Status.FAIL,
+            "2026-12-24T10:00+01:00 is inside the freeze 'Year-end freeze'",
+            {"next_allowed": "2027-01-04T00:00+01:00"},
+            "release at or after 2027-01-04T00:00+01:00",
+        ),
+        RuleResult(
+            "changelog",
+            "changelog",
+            Severity.BLOCK,
+            Status.PASS,
+            "CHANGELOG.md has an entry for 1.4.0",
+        ),
+        RuleResult(
+            "docs",
+            "changelog",
+            Severity.WARN,
+            Status.WARN,
+            "docs/*.md <!-- hidden --> by @octocat",
+            remedy="ping @org/team in [link](http://x)",
+        ),
+        RuleResult(
+            "coverage",
+            "smoke-coverage",
+            Severity.BLOCK,
+            Status.ERROR,
+            "coverage.xml: no such file",
+            remedy="upload the coverage report",
+            annotations=[Annotation("src/a.py", 3, 5, "not covered")],
+        ),
+        RuleResult(
+            "db",
+            "changelog",
+            Severity.BLOCK,
+            Status.SKIPPED,
+            "not applicable: no changed path matches db/**",
+        ),
+    ]
+    return Report(
+        policy_name="Prod release",
+        policy_path="policies/prod.yml",
+        policy_sha256="a" * 64,
+        results=results,
+        repo_path="/repo",
+        base=SHA,
+        head=SHA[::-1],
+        merge_base=SHA,
+        branch="main",
+        env="production",
+        strict=strict,
+        generated_at=datetime(2026, 11, 23, 12, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize("fmt", sorted(RENDERERS))
+def test_golden_output(fmt: str) -> None:
+    text = render(sample(), fmt)
+    golden = GOLDEN / f"sample.{fmt}"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
+
+
+def test_json_report_matches_the_schema_and_counts() -> None:
+    data = json.loads(render(sample(), "json"))
+    assert_valid_report(data)
+    assert data["decision"] == "block"
+    assert data["counts"] == {"pass": 1, "warn": 1, "fail": 1, "error": 1, "skipped": 1}
+    assert data["rules"][3]["annotations"] == [
+        {"path": "src/a.py", "line": 3, "end_line": 5, "message": "not covered"}
+    ]
+    assert [r["blocks"] for r in data["rules"]] == [True, False, False, True, False]
+
+
+def test_decision_comes_first_in_people_formats() -> None:
+    assert (
+        render(sample(), "text")
+        .splitlines()[1]
+        .startswith("Decision: BLOCK: 2 rules block the release")
+    )
+    assert render(sample(), "markdown").startswith(
+        "### ❌ Release blocked: Prod release (2 rules block)"
+    )
+
+
+def test_strict_counts_warnings_as_blocking() -> None:
+    assert "3 rules block the release (freeze, docs, coverage)" in render(
+        sample(strict=True), "text"
+    )
+
+
+def test_markdown_escapes_text_from_the_change() -> None:
+    md = render(sample(), "markdown")
+    assert "<!--" not in md and "@octocat" not in md and "@org/team" not in md
+    assert "[link](" not in md
+
+
+@given(st.text())
+def test_md_text_neutralises_markup(text: str) -> None:
+    out = md_text(text)
+    assert "\n" not in out
+    assert "<" not in out.replace("\\<", "")
+    assert all(out[i + 1] == "\u200d" for i, ch in enumerate(out) if ch == "@")
+
+
+@given(st.text())
+def test_md_code_is_one_code_span(text: str) -> None:
+    out = md_code(text)
+    fence = len(out) - len(out.lstrip("`"))
+    inner = out[fence : len(out) - fence]
+    assert "`" * fence not in inner
