@@ -14,7 +14,8 @@ from typing import Any
 
 from gatekeeper.errors import EvidenceError
 
-StartHandler = Callable[[str, dict[str, str]], None]
+StartHandler = Callable[[str, Any], None]
+"""``(name, attributes)``: a dict, or a flat [name, value, ...] list with ordered_attributes."""
 EndHandler = Callable[[str], None]
 
 
