@@ -9,6 +9,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence import junit
@@ -140,3 +142,24 @@ def test_missing_junit(tmp_path):
     make_repo(tmp_path, {"a.py": "x\n"})
     with pytest.raises(EvidenceError, match=r"^junit\.xml: JUnit report not found"):
         junit.load(evidence(tmp_path, "HEAD"), ["junit.xml"])
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.one_of(
+    st.binary(max_size=300),
+    st.builds(lambda s: "<testsuites>" + s, st.text(max_size=200)),
+    st.builds(lambda cases: "<testsuite>" + "".join(
+        f'<testcase classname="c" name="t{i}">{child}</testcase>' for i, child in enumerate(cases)
+    ) + "</testsuite>", st.lists(st.sampled_from(["", "<failure/>", "<error/>", "<skipped/>",
+                                                  "<error/><failure/>", "<system-out>x</system-out>"]),
+                                 max_size=8)),
+))
+def test_any_input_gives_counts_or_an_evidence_error(tmp_path, content):
+    path = write(tmp_path, "fuzz.xml", content)
+    try:
+        result = read_junit(path)
+    except EvidenceError as e:
+        assert str(e).startswith(str(path))
+    else:
+        assert result.failures + result.errors + result.skipped <= result.tests
