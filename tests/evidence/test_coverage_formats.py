@@ -247,20 +247,37 @@ def test_lcov_round_trip(tmp_path, files):
     assert {f: states(b) for f, b in parsed.files.items()} == expected(files)
 
 
+LINE_SHAPES = (
+    '<line number="{n}" hits="{h}"/>',
+    '<line hits="{h}" number="{n}"/>',
+    '<line number="{n}" hits="{h}" branch="true" condition-coverage="50% (1/2)">'
+    '<conditions><condition number="0" type="jump" coverage="50%"/></conditions></line>',
+    '<line number="{n}"  hits="{h}" branch="false"></line>',
+)
+
+
 @settings_
-@given(files=line_sets, per_class=st.integers(1, 3))
-def test_cobertura_from_random_line_sets(tmp_path, files, per_class):
-    """A file's lines may be split over several <class> elements (inner classes)."""
+@given(files=st.dictionaries(
+    st.from_regex(r"[a-z]{1,8}(/[a-z_]{1,8}){0,2}\.(py|js|c)", fullmatch=True),
+    st.dictionaries(st.integers(1, 200_000), st.integers(0, 10**6), min_size=1, max_size=40),
+    min_size=1, max_size=6,
+), per_class=st.integers(1, 3), shapes=st.lists(st.sampled_from(LINE_SHAPES), min_size=1))
+def test_cobertura_from_random_line_sets(tmp_path, files, per_class, shapes):
+    """A file's lines may be split over several <class> elements (inner classes), and
+    line elements come in every shape producers write (the fast path and the careful
+    one must agree)."""
     classes = []
+    k = 0
     for name, lines in files.items():
         items = sorted(lines.items())
-        for k in range(per_class):
-            chunk = items[k::per_class]
-            classes.append(
-                f'<class name="c{k}" filename="{name}"><methods/><lines>'
-                + "".join(f'<line number="{n}" hits="{h}"/>' for n, h in chunk)
-                + "</lines></class>"
-            )
+        for part in range(per_class):
+            chunk = items[part::per_class]
+            body = ""
+            for n, h in chunk:
+                body += shapes[k % len(shapes)].format(n=n, h=h)
+                k += 1
+            classes.append(f'<class name="c{part}" filename="{name}"><methods/><lines>{body}'
+                           "</lines></class>")
     xml = ('<?xml version="1.0" ?><coverage><packages><package name="p"><classes>'
            + "".join(classes) + "</classes></package></packages></coverage>")
     parsed = read_report(write(tmp_path, "c.xml", xml))
