@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence.coverage import rename, resolve_reports
-from gatekeeper.evidence.coverage_formats._xml import ReportFormatError, make_parser, stream
+from gatekeeper.evidence.coverage_formats import ReportFormatError
+from gatekeeper.evidence.coverage_formats._xml import make_parser, stream
 from gatekeeper.globs import match_any
 
 if TYPE_CHECKING:

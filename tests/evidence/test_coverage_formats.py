@@ -163,6 +163,13 @@ BAD = {
     "line-without-number": (XML_HEAD + '<coverage><class filename="a.py"><lines>'
                             '<line hits="1"/></lines></class></coverage>', "'number' attribute"),
     "huge-line-number": ("SF:a.py\nDA:123456789,1\nend_of_record\n", "beyond any real"),
+    "json-huge-line-number": ('{"files": {"a.py": {"executed_lines": [5000000], '
+                              '"missing_lines": []}}}', "beyond any real source file"),
+    "xml-huge-line-number": (XML_HEAD + '<coverage><class filename="a.py"><lines>'
+                             '<line number="5000000" hits="1"/></lines></class></coverage>',
+                             "line 1: line number 5000000 is beyond any real source file"),
+    "line-table-bomb": ("".join(f"SF:f{i}.py\nDA:999999,1\nend_of_record\n" for i in range(100)),
+                        "more memory than a report of its size can plausibly describe"),
     "lcov-garbage": ("SF:a.py\nDA:1,1\nthis is not lcov\nend_of_record\n", "line 3: not an LCOV"),
     "lcov-bad-da": ("SF:a.py\nDA:1\nend_of_record\n", "line 2: malformed DA"),
     "lcov-bad-count": ("SF:a.py\nDA:1,lots\nend_of_record\n", "line 2: bad number"),

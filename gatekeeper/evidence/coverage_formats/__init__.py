@@ -9,6 +9,8 @@ The format is detected from the content, never from the file name.
 
 from __future__ import annotations
 
+import os
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +20,14 @@ NOT_MEASURED, MISSED, COVERED = 0, 1, 2
 MAX_LINE = 1_000_000
 """Larger line numbers are refused: each costs a byte per line below it, and no real
 source file is that long (SQLite's amalgamation, a famous giant, is ~260,000 lines)."""
+
+# Bytes of line tables a report may still make its reader allocate. A tiny report could
+# otherwise name 10,000 files at line 999,999 each and ask for 10 GB.
+_budget: ContextVar[list[int]] = ContextVar("coverage_line_budget")
+
+
+class ReportFormatError(ValueError):
+    """A report's content is not what its format requires (message is user-facing)."""
 
 
 @dataclass
@@ -37,9 +47,18 @@ def mark(lines: bytearray, number: int, state: int) -> None:
     size = len(lines)
     if number >= size:
         if number > MAX_LINE:
-            raise ValueError(f"line number {number} is beyond any real source file")
+            raise ReportFormatError(f"line number {number} is beyond any real source file")
         # Grow geometrically: reports list lines in ascending order, one at a time.
-        lines.extend(bytes(max(number + 1 - size, size)))
+        grow = max(number + 1 - size, size)
+        budget = _budget.get(None)
+        if budget is not None:
+            budget[0] -= grow
+            if budget[0] < 0:
+                raise ReportFormatError(
+                    "its line numbers would need more memory than a report of its size "
+                    "can plausibly describe"
+                )
+        lines.extend(bytes(grow))
     if state > lines[number]:
         lines[number] = state
 
@@ -49,13 +68,21 @@ def read_report(path: Path) -> ParsedReport:
     try:
         with path.open("rb") as f:
             head = f.read(4096)
+            size = os.fstat(f.fileno()).st_size
     except FileNotFoundError:
         raise EvidenceError(f"{path}: coverage report not found") from None
     except IsADirectoryError:
         raise EvidenceError(f"{path}: is a directory, not a coverage report") from None
     except OSError as e:
         raise EvidenceError(f"{path}: cannot read coverage report: {e.strerror or e}") from None
-    kind = sniff(head)
+    token = _budget.set([max(64 << 20, 8 * size)])
+    try:
+        return _read(path, sniff(head))
+    finally:
+        _budget.reset(token)
+
+
+def _read(path: Path, kind: str) -> ParsedReport:
     if kind == "empty":
         raise EvidenceError(f"{path}: coverage report is empty")
     if kind == "binary":

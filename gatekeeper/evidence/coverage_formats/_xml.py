@@ -13,14 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from gatekeeper.errors import EvidenceError
+from gatekeeper.evidence.coverage_formats import ReportFormatError
 
 StartHandler = Callable[[str, Any], None]
 """``(name, attributes)``: a dict, or a flat [name, value, ...] list with ordered_attributes."""
 EndHandler = Callable[[str], None]
-
-
-class ReportFormatError(ValueError):
-    """A report's content is not what its format requires (message is user-facing)."""
 
 
 def make_parser(names: tuple[str, ...] = ()) -> Any:
@@ -94,7 +91,7 @@ def stream(path: Path, start: StartHandler, end: EndHandler | None = None,
     except defusedxml.DefusedXmlException as e:
         raise EvidenceError(f"{path}: unsafe XML refused: {e}") from None
     except ReportFormatError as e:
-        raise EvidenceError(f"{path}: {e}") from None
+        raise EvidenceError(f"{path}: line {parser.CurrentLineNumber}: {e}") from None
     except KeyError as e:
         line = parser.CurrentLineNumber
         raise EvidenceError(f"{path}: line {line}: element lacks the {e} attribute") from None

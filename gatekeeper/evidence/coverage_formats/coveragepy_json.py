@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from gatekeeper.errors import EvidenceError
-from gatekeeper.evidence.coverage_formats import COVERED, MISSED, ParsedReport, mark
+from gatekeeper.evidence.coverage_formats import (
+    COVERED,
+    MISSED,
+    ParsedReport,
+    ReportFormatError,
+    mark,
+)
 
 
 def read_json(path: Path) -> ParsedReport:
@@ -51,6 +57,9 @@ def _lines(path: Path, name: str, entry: Any) -> bytearray:
             raise EvidenceError(
                 f"{path}: files[{name!r}].{key} must be a list of positive line numbers"
             )
-        for n in numbers:
-            mark(lines, n, state)
+        try:
+            for n in numbers:
+                mark(lines, n, state)
+        except ReportFormatError as e:
+            raise EvidenceError(f"{path}: files[{name!r}].{key}: {e}") from None
     return lines

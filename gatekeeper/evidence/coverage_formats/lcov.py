@@ -13,7 +13,13 @@ import re
 from pathlib import Path
 
 from gatekeeper.errors import EvidenceError
-from gatekeeper.evidence.coverage_formats import COVERED, MISSED, ParsedReport, mark
+from gatekeeper.evidence.coverage_formats import (
+    COVERED,
+    MISSED,
+    ParsedReport,
+    ReportFormatError,
+    mark,
+)
 
 _DIRECTIVE = re.compile(r"[A-Z][A-Z0-9_]*:")
 
@@ -50,7 +56,7 @@ def read_lcov(path: Path) -> ParsedReport:
                     continue
                 else:
                     raise _Bad(f"not an LCOV record: {text[:60]!r}")
-    except _Bad as e:
+    except (_Bad, ReportFormatError) as e:
         raise EvidenceError(f"{path}: line {number}: {e}") from None
     except ValueError as e:  # int()/float() of a bad number, or a bad line number
         raise EvidenceError(f"{path}: line {number}: bad number in LCOV record: {e}") from None

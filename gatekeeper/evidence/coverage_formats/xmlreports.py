@@ -12,8 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from gatekeeper.errors import EvidenceError
-from gatekeeper.evidence.coverage_formats import COVERED, MISSED, ParsedReport, mark
-from gatekeeper.evidence.coverage_formats._xml import ReportFormatError, make_parser, stream
+from gatekeeper.evidence.coverage_formats import (
+    COVERED,
+    MISSED,
+    ParsedReport,
+    ReportFormatError,
+    mark,
+)
+from gatekeeper.evidence.coverage_formats._xml import make_parser, stream
 
 
 class _Cobertura:
