@@ -317,6 +317,14 @@ def test_merge_is_per_line_max_and_commutative(a, b):
     st.text(max_size=400),
     st.builds(lambda s: "SF:a.py\n" + s, st.text(max_size=200)),
     st.builds(lambda s: "<coverage>" + s, st.text(max_size=200)),
+    st.builds(lambda v: json.dumps({"files": v}), st.dictionaries(
+        st.text(max_size=5),
+        st.one_of(st.none(), st.integers(), st.dictionaries(
+            st.sampled_from(["executed_lines", "missing_lines"]),
+            st.lists(st.one_of(st.integers(-5, 2_000_000), st.text(max_size=2)), max_size=3),
+        )),
+        max_size=3,
+    )),
 ))
 def test_any_input_gives_a_report_or_an_evidence_error(tmp_path, content):
     """Never a traceback: whatever the bytes, the reader returns or says what is wrong."""
