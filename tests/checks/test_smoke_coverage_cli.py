@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.evidence.test_coverage import _cobertura
-from tests.factories import RepoFactory, make_repo, run_cli, write_policy
+from tests.factories import RepoFactory, assert_valid_report, make_repo, run_cli, write_policy
 
 
 def changed_repo(tmp_path: Path) -> RepoFactory:
@@ -31,7 +31,9 @@ def check(tmp_path: Path, repo: RepoFactory, **extra: object) -> tuple[int, dict
     }])
     result = run_cli("check", "-p", str(policy), "--repo", str(repo.path), "--base", "main",
                      "--format", "json")
-    return result.exit_code, json.loads(result.stdout)
+    report = json.loads(result.stdout)
+    assert_valid_report(report)
+    return result.exit_code, report
 
 
 def test_a_changed_file_absent_from_the_report_blocks_by_default(tmp_path):
