@@ -9,8 +9,6 @@ no report measures, this check lists it and, by default, fails.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.checks import Check, Problem
@@ -81,6 +79,8 @@ def _many(value: Any) -> list[str]:
 
 def _meets(covered: int, total: int, threshold: float) -> bool:
     """covered/total >= threshold percent, exactly (no float rounding at the edge)."""
+    from fractions import Fraction
+
     return Fraction(covered * 100, total) >= Fraction(str(threshold))
 
 
@@ -135,6 +135,8 @@ def _coverage_and_diff(ev: Evidence, options: dict[str, Any]
     """The merged reports and the changed files, computed side by side: git works in
     its own processes while this thread parses the reports, so on a large change the
     diff costs nothing (see benchmarks/diff_coverage.py)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from gatekeeper.evidence import coverage
 
     repo = ev.git
