@@ -15,6 +15,7 @@ tree). Each tool runs ``--runs`` times, alternating; the best time of each is co
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import random
@@ -137,6 +138,8 @@ def main() -> int:
     args = parser.parse_args()
     if shutil.which("git") is None:
         sys.exit("git is required")
+    if importlib.util.find_spec("diff_cover") is None:
+        sys.exit("diff-cover is required: pip install -e '.[test]'")
     work = args.keep or Path(tempfile.mkdtemp(prefix="gk-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     repo = work / "repo"
