@@ -275,17 +275,26 @@ class PathMapper:
         return out
 
     def _map_workspace(self, pending: dict[str, list[str]], out: dict[str, str | None]) -> None:
-        """Absolute paths from another checkout: strip the prefix most of them share."""
+        """Absolute paths from another checkout: strip the prefix most of them share.
+
+        One file alone is trusted only if its match spans a folder too (``src/a.py``):
+        a lone ``/usr/lib/.../api.py`` must not become the repository's ``api.py``.
+        """
         votes: Counter[str] = Counter()
+        deep: set[str] = set()
         for cands in pending.values():
             for cand in cands:
                 prefix = self._workspace_prefix(cand)
                 if prefix is not None:
                     votes[prefix] += 1
+                    if "/" in cand[len(prefix):]:
+                        deep.add(prefix)
                     break
         if not votes:
             return
-        prefix = votes.most_common(1)[0][0]
+        prefix, count = votes.most_common(1)[0]
+        if count < 2 and prefix not in deep:
+            return
         for raw, cands in pending.items():
             for cand in cands:
                 if cand.startswith(prefix) and cand[len(prefix):] in self.files:
@@ -293,7 +302,9 @@ class PathMapper:
                     break
 
     def _workspace_prefix(self, candidate: str) -> str | None:
-        if not _is_abs(candidate):
+        # Under this checkout a path is where it is; if it is not a repository file, it
+        # is not one (a generated file, say) under any other name either.
+        if not _is_abs(candidate) or any(candidate.startswith(r + "/") for r in self.roots):
             return None
         parts = candidate.split("/")
         for i in range(1, len(parts)):

@@ -162,6 +162,21 @@ def test_absolute_paths_from_another_ci_workspace(tmp_path):
     }
 
 
+def test_lone_absolute_paths_are_not_guessed_into_the_repository(tmp_path):
+    make_repo(tmp_path, {"api.py": "x\n", "src/a.py": "x\n"})
+    lcov = (f"SF:{tmp_path}/src/a.py\nDA:1,1\nend_of_record\n"
+            f"SF:{tmp_path}/build/gen/api.py\nDA:1,1\nend_of_record\n"  # generated, untracked
+            "SF:/usr/lib/python3/site-packages/api.py\nDA:1,1\nend_of_record\n")
+    assert _mapped(tmp_path, lcov, "c.lcov") == {
+        f"{tmp_path}/src/a.py": "src/a.py",
+        f"{tmp_path}/build/gen/api.py": None,
+        "/usr/lib/python3/site-packages/api.py": None,
+    }
+    # One file from another checkout is trusted when its match spans a folder.
+    lcov = "SF:/home/runner/work/app/app/src/a.py\nDA:1,1\nend_of_record\n"
+    assert _mapped(tmp_path, lcov, "d.lcov") == {"/home/runner/work/app/app/src/a.py": "src/a.py"}
+
+
 def test_absolute_windows_paths_and_backslashes(tmp_path):
     make_repo(tmp_path, {"src/a.py": "x\n"})
     lcov = "SF:C:\\a\\app\\src\\a.py\nDA:1,1\nend_of_record\n"
