@@ -115,3 +115,22 @@ def test_bad_reports_block_with_one_line_naming_the_file(tmp_path, case):
     assert problem in rule["summary"]
     assert "\n" not in rule["summary"]
     assert "Traceback" not in json.dumps(report)
+
+
+def test_worktree_run_judges_uncommitted_changes(tmp_path):
+    """A pre-release run on a laptop: the change is not committed yet."""
+    repo = make_repo(tmp_path / "repo", {"app/core.py": "a = 1\n"})
+    (repo.path / "app/core.py").write_text("a = 1\nb = 2\nc = 3\n")  # unstaged
+    (repo.path / "app/extra.py").write_text("x = 1\n")  # untracked
+    (repo.path / "coverage.xml").write_text(_cobertura({
+        "app/core.py": {1: 1, 2: 1, 3: 0}, "app/extra.py": {1: 1}}))
+    policy = write_policy(tmp_path / "policy.yml", [{
+        "id": "smoke-tested", "check": "smoke-coverage",
+        "with": {"coverage": "coverage.xml", "min_diff": 50},
+    }])
+    result = run_cli("check", "-p", str(policy), "--repo", str(repo.path), "--base", "main",
+                     "--worktree", "--format", "json")
+    rule = json.loads(result.stdout)["rules"][0]
+    assert result.exit_code == 0, rule
+    assert (rule["details"]["diff_lines"], rule["details"]["diff_missing"]) == (3, 1)
+    assert rule["details"]["uncovered"] == [{"path": "app/core.py", "lines": [3]}]
