@@ -160,8 +160,23 @@ def _diff_verdict(diff: DiffCoverage, threshold: float | None) -> Verdict:
         return text, None, Status.PASS
     if _meets(diff.covered, diff.lines, threshold):
         return f"{text} >= {_num(threshold)}", None, Status.PASS
-    remedy = f"cover the {diff.missing} changed line(s) listed in `uncovered` with smoke tests"
+    remedy = f"cover these changed lines with smoke tests: {_uncovered_places(diff)}"
     return f"{text} < {_num(threshold)}", remedy, Status.FAIL
+
+
+def _uncovered_places(diff: DiffCoverage, limit: int = 3) -> str:
+    """``a.py:3, b.py:10-12 and 4 more ranges (details.uncovered)``: the first places to look."""
+    from gatekeeper.evidence.coverage import ranges
+
+    places = [
+        f"{path}:{a}" if a == b else f"{path}:{a}-{b}"
+        for path, lines in sorted(diff.uncovered.items())
+        for a, b in ranges(lines)
+    ]
+    text = ", ".join(places[:limit])
+    if len(places) > limit:
+        text += f" and {len(places) - limit} more ranges (`details.uncovered`)"
+    return text
 
 
 def _total_verdict(total: Totals, threshold: float | None) -> Verdict:
@@ -188,7 +203,7 @@ def _tests_verdict(tests: TestCounts | None, options: dict[str, Any]) -> Verdict
     ran = tests.tests - tests.skipped
     min_tests = options.get("min_tests", 1)
     max_failures = options["max_failures"]
-    text = f"{tests.tests} tests, {failed} failed"
+    text = f"{tests.tests} test{'' if tests.tests == 1 else 's'}, {failed} failed"
     if tests.skipped:
         text += f", {tests.skipped} skipped"
     remedies = []

@@ -88,7 +88,11 @@ def test_below_thresholds_fails_with_figures_and_remedy(project):
     assert outcome.summary == (
         "diff coverage 67.7% (21/31 changed lines) < 90%; total 73.8% < 80%"
     )
-    assert "10 changed line(s)" in outcome.remedy and "80%" in outcome.remedy
+    assert outcome.remedy.startswith(
+        "Cover these changed lines with smoke tests: pkg/calc.py:15, pkg/calc.py:28-29, "
+        "pkg/calc.py:33 and 4 more ranges (`details.uncovered`)"
+    )
+    assert "raise total coverage to 80% or more" in outcome.remedy
 
 
 def _change(tmp_path: Path, lines: dict[int, int], *, text: str = "v = 1\n") -> Path:
