@@ -26,6 +26,7 @@ _MODULES = (
     "changelog",
     "code_review",
     "ci_checks",
+    "smoke_coverage",
 )
 
 

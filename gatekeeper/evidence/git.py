@@ -7,6 +7,7 @@ the same as a pull request's "Files changed" tab.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from gatekeeper.errors import EvidenceError, UsageError
 
-_HUNK = re.compile(rb"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
+_HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 _STATUS = {
     "A": "added",
     "M": "modified",
@@ -72,22 +73,34 @@ def unquote_path(raw: bytes) -> str:
 
 
 def parse_added_lines(patch: bytes) -> dict[str, list[int]]:
-    """Map each new-side path of a ``git diff -U0`` patch to the line numbers it adds."""
+    """Map each new-side path of a ``git diff -U0`` patch to the line numbers it adds.
+
+    With no context, a hunk's new side is all added lines, so the header says which.
+    The hunk's body is skipped by its counts, not by its look: an added line reading
+    ``++ x`` appears as ``+++ x``, which is not a file header there.
+    """
     added: dict[str, list[int]] = {}
     current: list[int] | None = None
-    for line in patch.split(b"\n"):
+    body = 0
+    for line in io.BytesIO(patch):
+        if body:
+            if not line.startswith(b"\\"):  # "\ No newline at end of file" is not counted
+                body -= 1
+            continue
         if line.startswith(b"+++ "):
-            target = line[4:].rstrip(b"\t")
+            target = line[4:].rstrip(b"\n").rstrip(b"\t")
             if target == b"/dev/null":
                 current = None
                 continue
             path = unquote_path(target)
             current = added.setdefault(path[2:] if path.startswith("b/") else path, [])
-        elif line.startswith(b"@@") and current is not None:
+        elif line.startswith(b"@@"):
             m = _HUNK.match(line)
             if m:
-                start, count = int(m.group(1)), int(m.group(2) or 1)
-                current.extend(range(start, start + count))
+                start, count = int(m.group(2)), int(m.group(3) or 1)
+                body = int(m.group(1) or 1) + count
+                if current is not None:
+                    current.extend(range(start, start + count))
     return added
 
 
@@ -160,6 +173,43 @@ class GitEvidence:
             raise EvidenceError(f"git {args[0]} failed: {stderr or e}") from None
         return out if isinstance(out, bytes) else str(out).encode()
 
+    def git_many(self, *commands: list[str]) -> list[bytes]:
+        """Run several git commands at once and return their outputs.
+
+        Each writes to a temporary file rather than a pipe: a large diff then never
+        waits for this process to read it, so git works at full speed on another core
+        even while this process is busy (parsing a coverage report, say).
+        """
+        import subprocess
+        import tempfile
+        from contextlib import ExitStack
+
+        from git.cmd import Git
+
+        executable = Git.GIT_PYTHON_GIT_EXECUTABLE or "git"
+        with ExitStack() as stack:
+            runs = []
+            for args in commands:
+                out = stack.enter_context(tempfile.TemporaryFile())
+                err = stack.enter_context(tempfile.TemporaryFile())
+                proc = subprocess.Popen(
+                    [executable, "-c", "core.quotePath=false", *args],
+                    cwd=self.path, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                )
+                runs.append((args, out, err, proc))
+            for *_, proc in runs:
+                proc.wait()
+            results = []
+            for args, out, err, proc in runs:
+                if proc.returncode != 0:
+                    err.seek(0)
+                    lines = err.read().decode("utf-8", "replace").strip().splitlines()
+                    stderr = lines[0] if lines else ""
+                    raise EvidenceError(f"git {args[0]} failed: {stderr or proc.returncode}")
+                out.seek(0)
+                results.append(out.read())
+            return results
+
     def _resolve(self, ref: str, which: str) -> str:
         try:
             return (
@@ -199,9 +249,12 @@ class GitEvidence:
     def changed_files(self) -> list[ChangedFile]:
         """Every file changed in the range (and, with ``worktree``, in the work tree)."""
         common = ["--no-color", "--no-ext-diff", "--no-textconv", "-M", *self._range(), "--"]
-        raw = self.git("diff", "--raw", "-z", *common)
-        binary = _parse_numstat_binary(self.git("diff", "--numstat", "-z", *common))
-        patch = self.git("diff", "-U0", "--src-prefix=a/", "--dst-prefix=b/", *common)
+        raw, numstat, patch = self.git_many(
+            ["diff", "--raw", "-z", *common],
+            ["diff", "--numstat", "-z", *common],
+            ["diff", "-U0", "--src-prefix=a/", "--dst-prefix=b/", *common],
+        )
+        binary = _parse_numstat_binary(numstat)
         lines = parse_added_lines(patch)
         files = [
             ChangedFile(path, status, old, path in binary, tuple(lines.get(path, ())))
@@ -223,6 +276,16 @@ class GitEvidence:
                 count = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
                 files.append(ChangedFile(path, "added", added_lines=tuple(range(1, count + 1))))
         return files
+
+    @cached_property
+    def files(self) -> frozenset[str]:
+        """Every file in the head tree (with ``worktree``: tracked and untracked files of
+        the work tree), for mapping report paths to repository paths."""
+        if self.worktree:
+            out = self.git("ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        else:
+            out = self.git("ls-tree", "-r", "-z", "--name-only", "--full-tree", self.head_sha)
+        return frozenset(p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p)
 
     @property
     def changed_paths(self) -> list[str]:

@@ -1,0 +1,320 @@
+"""smoke-coverage: the smoke tests pass, cover enough code, and cover the changed code.
+
+Total coverage is coverage.py's figure (measured lines covered, over every measured
+file); diff coverage is diff-cover's (added lines of the change that the reports
+measure, and how many of them ran). Where diff-cover quietly leaves out a changed file
+no report measures, this check lists it and, by default, fails.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from gatekeeper.checks import Check, Problem
+from gatekeeper.model import Annotation, Outcome, Status
+
+if TYPE_CHECKING:
+    from gatekeeper.evidence import Evidence
+    from gatekeeper.evidence.coverage import CoverageData, DiffCoverage, Totals
+    from gatekeeper.evidence.git import ChangedFile
+    from gatekeeper.evidence.junit import TestCounts
+
+# One path/glob or a list of them ("items"/"minItems" apply to the list form only).
+_PATHS: dict[str, Any] = {
+    "type": ["string", "array"],
+    "minLength": 1,
+    "items": {"type": "string", "minLength": 1},
+    "minItems": 1,
+}
+_PERCENT = {"type": "number", "minimum": 0, "maximum": 100}
+
+OPTIONS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["coverage"],
+    "properties": {
+        "coverage": {**_PATHS, "description": "Coverage reports (paths or globs, from the "
+                     "repository root): Cobertura or JaCoCo XML, coverage.py JSON, LCOV."},
+        "junit": {**_PATHS, "description": "JUnit XML files of the smoke run."},
+        "min_total": {**_PERCENT, "description": "Minimum percent of measured lines covered."},
+        "min_diff": {**_PERCENT, "description": "Minimum percent of measured changed lines "
+                     "covered."},
+        "min_tests": {"type": "integer", "minimum": 0, "description": "Minimum tests run "
+                      "(skipped ones do not count); 1 when `junit` is given."},
+        "max_failures": {"type": "integer", "minimum": 0, "default": 0,
+                         "description": "Most failed tests allowed; errors count as failures."},
+        "include": {**_PATHS, "description": "Globs on repository paths the figures cover "
+                    "(default: every measured file; for missing files, every changed file "
+                    "of a kind the reports measure)."},
+        "exclude": {**_PATHS, "description": "Globs on repository paths to leave out."},
+        "missing_files": {"enum": ["fail", "warn", "ignore"], "default": "fail",
+                          "description": "What a changed source file that no report "
+                          "measures does to the verdict."},
+        "smoke": {
+            "type": "object",
+            "additionalProperties": False,
+            "description": "Which test cases form the smoke suite (all when omitted).",
+            "properties": {
+                "files": {**_PATHS, "description": "Globs on JUnit file paths."},
+                "suites": {**_PATHS, "description": "Patterns on <testsuite name>."},
+                "classnames": {**_PATHS, "description": "Patterns on <testcase classname>."},
+            },
+        },
+        "path_map": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Report path prefix -> repository path prefix, for paths the "
+                           "automatic mapping cannot place.",
+        },
+    },
+}
+
+
+def _many(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _meets(covered: int, total: int, threshold: float) -> bool:
+    """covered/total >= threshold percent, exactly (no float rounding at the edge)."""
+    from fractions import Fraction
+
+    return Fraction(covered * 100, total) >= Fraction(str(threshold))
+
+
+def _pct(covered: int, total: int, threshold: float | None = None) -> str:
+    """One decimal; rounded down when rounding would make a failing figure look passing."""
+    value = 100 * covered / total
+    text = f"{value:.1f}"
+    if threshold is not None and not _meets(covered, total, threshold) and float(text) >= threshold:
+        text = f"{math.floor(value * 10) / 10:.1f}"
+    return text + "%"
+
+
+def _num(threshold: float) -> str:
+    return f"{threshold:g}%"
+
+
+def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
+    from gatekeeper.evidence import coverage, junit
+
+    include = _many(options.get("include")) or None
+    exclude = _many(options.get("exclude"))
+    data, changed_files = _coverage_and_diff(ev, options)
+    total = coverage.totals(data, include, exclude)
+    diff = coverage.diff_coverage(data, changed_files, include, exclude)
+    tests = None
+    if options.get("junit"):
+        selection = junit.Selection.from_options(options.get("smoke"))
+        tests = junit.load(ev, _many(options["junit"]), selection)
+
+    verdicts = [
+        _diff_verdict(diff, options.get("min_diff")),
+        _total_verdict(total, options.get("min_total")),
+        _tests_verdict(tests, options),
+        _missing_verdict(diff.missing_files, options["missing_files"]),
+    ]
+    summary = "; ".join(text for text, _, _ in verdicts if text)
+    failures = [remedy for _, remedy, level in verdicts if remedy and level is Status.FAIL]
+    warnings = [remedy for _, remedy, level in verdicts if remedy and level is Status.WARN]
+    if failures:
+        status, remedy = Status.FAIL, _sentence(failures)
+    elif warnings:
+        status, remedy = Status.WARN, _sentence(warnings)
+    else:
+        status, remedy = Status.PASS, None
+    details = _details(data, total, diff, tests)
+    annotations = _annotations(diff, options["missing_files"] != "ignore")
+    return Outcome(status, summary, details, remedy, annotations)
+
+
+def _coverage_and_diff(ev: Evidence, options: dict[str, Any]
+                       ) -> tuple[CoverageData, list[ChangedFile]]:
+    """The merged reports and the changed files, computed side by side: git works in
+    its own processes while this thread parses the reports, so on a large change the
+    diff costs nothing (see benchmarks/diff_coverage.py)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gatekeeper.evidence import coverage
+
+    repo = ev.git
+    repo.files  # noqa: B018 - listed first, so the two threads share no git call
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        changed = pool.submit(lambda: repo.changed_files)
+        data = coverage.load(ev, _many(options["coverage"]), options.get("path_map"))
+        return data, changed.result()
+
+
+Verdict = tuple[str, "str | None", Status]
+"""(summary part, remedy if it does not pass, the status it calls for)."""
+
+
+def _diff_verdict(diff: DiffCoverage, threshold: float | None) -> Verdict:
+    if not diff.lines:
+        return "no measurable changed lines (diff coverage not applicable)", None, Status.PASS
+    text = (f"diff coverage {_pct(diff.covered, diff.lines, threshold)} "
+            f"({diff.covered}/{diff.lines} changed lines)")
+    if threshold is None:
+        return text, None, Status.PASS
+    if _meets(diff.covered, diff.lines, threshold):
+        return f"{text} >= {_num(threshold)}", None, Status.PASS
+    remedy = f"cover these changed lines with smoke tests: {_uncovered_places(diff)}"
+    return f"{text} < {_num(threshold)}", remedy, Status.FAIL
+
+
+def _uncovered_places(diff: DiffCoverage, limit: int = 3) -> str:
+    """``a.py:3, b.py:10-12 and 4 more ranges (details.uncovered)``: the first places to look."""
+    from gatekeeper.evidence.coverage import ranges
+
+    places = [
+        f"{path}:{a}" if a == b else f"{path}:{a}-{b}"
+        for path, lines in sorted(diff.uncovered.items())
+        for a, b in ranges(lines)
+    ]
+    text = ", ".join(places[:limit])
+    if len(places) > limit:
+        text += f" and {len(places) - limit} more ranges (`details.uncovered`)"
+    return text
+
+
+def _total_verdict(total: Totals, threshold: float | None) -> Verdict:
+    if not total.lines_valid:
+        remedy = "check the rule's include/exclude globs against the report's paths"
+        return ("total: no measured lines match include/exclude",
+                remedy if threshold is not None else None, Status.FAIL)
+    text = f"total {_pct(total.lines_covered, total.lines_valid, threshold)}"
+    if threshold is None:
+        return text, None, Status.PASS
+    if _meets(total.lines_covered, total.lines_valid, threshold):
+        return f"{text} >= {_num(threshold)}", None, Status.PASS
+    return f"{text} < {_num(threshold)}", f"raise total coverage to {_num(threshold)} or more", \
+        Status.FAIL
+
+
+def _tests_verdict(tests: TestCounts | None, options: dict[str, Any]) -> Verdict:
+    if tests is None:
+        if options.get("min_tests"):
+            return ("no `junit` reports given for min_tests",
+                    "add the smoke run's JUnit XML to `junit`", Status.FAIL)
+        return "", None, Status.PASS
+    failed = tests.failures + tests.errors
+    ran = tests.tests - tests.skipped
+    min_tests = options.get("min_tests", 1)
+    max_failures = options["max_failures"]
+    text = f"{tests.tests} test{'' if tests.tests == 1 else 's'}, {failed} failed"
+    if tests.skipped:
+        text += f", {tests.skipped} skipped"
+    remedies = []
+    if failed > max_failures:
+        text += f" (> {max_failures} allowed)"
+        remedies.append("fix the failing smoke tests")
+    if ran < min_tests:
+        text += f"; {ran} run < {min_tests} required"
+        remedies.append("check that the smoke suite ran and that `junit`/`smoke` select it")
+    if remedies:
+        return text, "; ".join(remedies), Status.FAIL
+    return text, None, Status.PASS
+
+
+def _missing_verdict(missing: list[str], mode: str) -> Verdict:
+    if not missing or mode == "ignore":
+        return "", None, Status.PASS
+    names = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+    remedy = ("measure the files in `files_missing_from_report` in the coverage run, or "
+              "leave them out with `exclude`")
+    return (f"{len(missing)} changed file(s) in no coverage report ({names})", remedy,
+            Status.FAIL if mode == "fail" else Status.WARN)
+
+
+def _details(data: CoverageData, total: Totals, diff: DiffCoverage, tests: TestCounts | None
+             ) -> dict[str, Any]:
+    from gatekeeper.evidence.coverage import ranges
+
+    reports = list(data.reports)
+    if tests is not None:
+        reports += [{"path": path, "format": "junit"} for path in tests.files]
+    return {
+        "total_percent": _round(total.percent),
+        "lines_valid": total.lines_valid,
+        "lines_covered": total.lines_covered,
+        "diff_lines": diff.lines,
+        "diff_covered": diff.covered,
+        "diff_missing": diff.missing,
+        "diff_percent": _round(diff.percent),
+        "files_missing_from_report": diff.missing_files,
+        "uncovered": [
+            {"path": path, "lines": [a if a == b else f"{a}-{b}" for a, b in ranges(lines)]}
+            for path, lines in sorted(diff.uncovered.items())
+        ],
+        "tests": tests.counts() if tests is not None else None,
+        "reports": reports,
+    }
+
+
+MAX_ANNOTATIONS = 100
+"""CI systems show a few dozen annotations per run (GitHub: 50 per check run update);
+thousands would only slow the report down. ``details.uncovered`` keeps every line."""
+
+
+def _annotations(diff: DiffCoverage, with_missing: bool) -> list[Annotation]:
+    from gatekeeper.evidence.coverage import ranges
+
+    out: list[Annotation] = []
+    if with_missing:
+        out += [Annotation(path, 1, None, "changed file not measured by any coverage report")
+                for path in diff.missing_files]
+    out += [
+        Annotation(path, a, b if b != a else None,
+                   f"changed line{'s' if b != a else ''} not covered by the smoke tests")
+        for path, lines in sorted(diff.uncovered.items())
+        for a, b in ranges(lines)
+    ]
+    return out[:MAX_ANNOTATIONS]
+
+
+def _sentence(parts: list[str]) -> str:
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + "."
+
+
+def validate(options: dict[str, Any]) -> list[Problem]:
+    """What the schema cannot say: test options need test reports."""
+    problems: list[Problem] = []
+    if not options.get("junit"):
+        for key in ("min_tests", "smoke"):
+            if key in options:
+                problems.append(((key,), f"`{key}` needs `junit` reports to count tests in"))
+    for prefix in options.get("path_map") or {}:
+        if not prefix:
+            problems.append((("path_map",), "an empty report prefix would match every path"))
+    return problems
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+CHECK = Check(
+    name="smoke-coverage",
+    title="Smoke tests pass and cover enough of the code and of the change",
+    options=OPTIONS,
+    evaluate=evaluate,
+    validate=validate,
+    example={
+        "coverage": "coverage.xml",
+        "junit": "junit.xml",
+        "min_total": 70,
+        "min_diff": 80,
+        "exclude": ["tests/**"],
+    },
+    description=(
+        "Reads Cobertura/JaCoCo XML, coverage.py JSON and LCOV reports (format detected "
+        "from content; several reports merge) and JUnit XML. Diff coverage counts the "
+        "added lines of merge-base..head that the reports measure, like diff-cover; a "
+        "changed source file no report measures is listed in `files_missing_from_report` "
+        "and fails the rule unless `missing_files` says otherwise. No measurable changed "
+        "lines: diff coverage is not applicable and does not fail the rule."
+    ),
+)

@@ -1,0 +1,349 @@
+"""Coverage evidence: every report the rule names, read, mapped to repository paths
+and merged; and the figures a coverage gate is judged on.
+
+A line is *measured* if any report measures it and *covered* if any report covers it.
+Report paths are mapped to repository paths in this order: an explicit ``path_map``
+prefix rewrite; the path itself or joined to a Cobertura ``<source>``, relative to the
+repository root (absolute paths under the checkout included); an absolute path from
+another checkout (a CI workspace), by the workspace prefix most of the report's files
+share; and finally a report path that is the unique tail of a repository path (JaCoCo's
+``com/acme/Foo.java`` for ``src/main/java/com/acme/Foo.java``).
+"""
+
+from __future__ import annotations
+
+import glob as _glob
+import os
+import posixpath
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gatekeeper.errors import EvidenceError
+from gatekeeper.evidence.coverage_formats import COVERED, MISSED, ParsedReport, read_report
+from gatekeeper.globs import match_any
+
+if TYPE_CHECKING:
+    from gatekeeper.evidence import Evidence
+    from gatekeeper.evidence.git import ChangedFile
+
+_DRIVE = re.compile(r"^[A-Za-z]:/")
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+@dataclass
+class CoverageData:
+    """Merged line states of all reports, keyed by repository path (or, for files no
+    mapping placed in the repository, by the report's own spelling)."""
+
+    files: dict[str, bytearray]
+    in_repo: set[str]
+    reports: list[dict[str, Any]]
+
+    def state(self, path: str, line: int) -> int:
+        lines = self.files.get(path)
+        return lines[line] if lines is not None and line < len(lines) else 0
+
+    def measures(self, path: str) -> bool:
+        """Whether any report lists ``path`` (possibly with no executable lines)."""
+        return path in self.files
+
+
+@dataclass
+class Totals:
+    lines_valid: int
+    lines_covered: int
+
+    @property
+    def percent(self) -> float | None:
+        return 100.0 * self.lines_covered / self.lines_valid if self.lines_valid else None
+
+
+@dataclass
+class DiffCoverage:
+    """diff-cover's figures: changed lines the reports measure, and which are missed."""
+
+    lines: int = 0
+    covered: int = 0
+    uncovered: dict[str, list[int]] = field(default_factory=dict)
+    missing_files: list[str] = field(default_factory=list)
+    """Changed files with added lines that no report measures."""
+
+    @property
+    def missing(self) -> int:
+        return self.lines - self.covered
+
+    @property
+    def percent(self) -> float | None:
+        return 100.0 * self.covered / self.lines if self.lines else None
+
+
+def load(ev: Evidence, patterns: Sequence[str], path_map: Mapping[str, str] | None = None
+         ) -> CoverageData:
+    """The merged coverage of the reports ``patterns`` name (memoized per run)."""
+    mapping = tuple(sorted((path_map or {}).items()))
+    return ev.cached(("coverage", tuple(patterns), mapping), lambda: _load(ev, patterns, mapping))
+
+
+def _load(ev: Evidence, patterns: Sequence[str], mapping: tuple[tuple[str, str], ...]
+          ) -> CoverageData:
+    paths = resolve_reports(ev, patterns, "coverage report")
+    mapper = PathMapper(ev.repo_path, ev.git.files, dict(mapping))
+    merged: dict[str, bytearray] = {}
+    in_repo: set[str] = set()
+    reports = []
+    for path in paths:
+        name = _display(ev.repo_path, path)
+        report = read_report_named(path, name)
+        names = mapper.map_report(report)
+        mapped = sum(1 for v in names.values() if v is not None)
+        if not report.files:
+            raise EvidenceError(f"{name}: the {report.format} report measures no files")
+        if not mapped:
+            example = next(iter(report.files))
+            raise EvidenceError(
+                f"{name}: none of the {len(report.files)} files this {report.format} report "
+                f"measures is in the repository (e.g. {example!r}); was it made from another "
+                "checkout? Map its paths with the rule's `path_map` option"
+            )
+        for raw, lines in report.files.items():
+            key = names[raw] or raw
+            if names[raw] is not None:
+                in_repo.add(key)
+            merged[key] = merge_lines(merged[key], lines) if key in merged else lines
+        reports.append({
+            "path": name,
+            "format": report.format,
+            "files": len(report.files),
+            "files_in_repo": mapped,
+        })
+    return CoverageData(merged, in_repo, reports)
+
+
+def read_report_named(path: Path, name: str) -> ParsedReport:
+    """``read_report`` with problems reported under ``name`` (the repository-relative
+    path the user wrote, rather than the absolute one)."""
+    try:
+        return read_report(path)
+    except EvidenceError as e:
+        raise EvidenceError(rename(e, path, name)) from None
+
+
+def rename(error: EvidenceError, path: Path, name: str) -> str:
+    message = str(error)
+    return name + message[len(str(path)):] if message.startswith(str(path)) else message
+
+
+def resolve_reports(ev: Evidence, patterns: Iterable[str], what: str) -> list[Path]:
+    """Report files named by paths or globs (relative to the repository root)."""
+    out: list[Path] = []
+    for pattern in patterns:
+        if _GLOB_CHARS.search(pattern):
+            base = pattern if os.path.isabs(pattern) else str(ev.repo_path / pattern)
+            found = sorted(Path(p) for p in _glob.glob(base, recursive=True) if os.path.isfile(p))
+            if not found:
+                raise EvidenceError(f"no {what} matches {pattern!r} (in {ev.repo_path})")
+            out.extend(found)
+        else:
+            path = ev.resolve_path(pattern)
+            if not path.exists():
+                raise EvidenceError(f"{_display(ev.repo_path, path)}: {what} not found")
+            out.append(path)
+    return list(dict.fromkeys(out))
+
+
+def merge_lines(a: bytearray, b: bytearray) -> bytearray:
+    """Per line, the stronger state: covered beats measured beats not measured."""
+    if len(a) < len(b):
+        a, b = b, a
+    out = bytearray(a)
+    out[: len(b)] = bytes(map(max, a[: len(b)], b))
+    return out
+
+
+def totals(data: CoverageData, include: Sequence[str] | None = None,
+           exclude: Sequence[str] = ()) -> Totals:
+    """Measured and covered lines over every file the reports measure (coverage.py's
+    total) after the rule's include/exclude globs."""
+    valid = covered = 0
+    for path, lines in data.files.items():
+        if (include and not match_any(path, include)) or (exclude and match_any(path, exclude)):
+            continue
+        hit = lines.count(COVERED)
+        valid += hit + lines.count(MISSED)
+        covered += hit
+    return Totals(valid, covered)
+
+
+def diff_coverage(data: CoverageData, changed: Iterable[ChangedFile],
+                  include: Sequence[str] | None = None, exclude: Sequence[str] = ()
+                  ) -> DiffCoverage:
+    """Measured changed lines and which of them no test ran, as diff-cover counts them
+    (the added lines of the new version that the reports measure). Unlike diff-cover,
+    a changed file the reports do not measure is listed in ``missing_files`` rather than
+    silently left out."""
+    result = DiffCoverage()
+    source_kinds = {posixpath.splitext(p)[1] for p in data.in_repo} - {""}
+    for file in changed:
+        if file.status == "deleted" or file.binary or not file.added_lines:
+            continue
+        if exclude and match_any(file.path, exclude):
+            continue
+        if include and not match_any(file.path, include):
+            continue
+        lines = data.files.get(file.path)
+        if lines is None:
+            # Without include globs, "source file" means a kind of file the reports measure.
+            # A file a report lists with no executable lines (an __init__.py with only a
+            # docstring) is known to it, not missing.
+            if include or posixpath.splitext(file.path)[1] in source_kinds:
+                result.missing_files.append(file.path)
+            continue
+        size = len(lines)
+        missed = []
+        for n in file.added_lines:
+            state = lines[n] if n < size else 0
+            if state == COVERED:
+                result.lines += 1
+                result.covered += 1
+            elif state == MISSED:
+                result.lines += 1
+                missed.append(n)
+        if missed:
+            result.uncovered[file.path] = missed
+    return result
+
+
+def ranges(lines: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted line numbers as inclusive (start, end) runs: [1,2,3,7] -> [(1,3),(7,7)]."""
+    out: list[tuple[int, int]] = []
+    for n in sorted(lines):
+        if out and n == out[-1][1] + 1:
+            out[-1] = (out[-1][0], n)
+        else:
+            out.append((n, n))
+    return out
+
+
+class PathMapper:
+    """Maps the file names in reports to repository paths (see the module docstring)."""
+
+    def __init__(self, root: Path, repo_files: set[str] | frozenset[str],
+                 path_map: Mapping[str, str] | None = None) -> None:
+        self.roots = sorted({_norm(str(root)), _norm(os.path.realpath(root))}, key=len,
+                            reverse=True)
+        self.files = repo_files
+        self.path_map = sorted((path_map or {}).items(), key=lambda kv: -len(kv[0]))
+        self._by_name: dict[str, list[str]] | None = None
+
+    def candidates(self, raw: str, sources: Sequence[str]) -> list[str]:
+        name = _norm(raw)
+        for prefix, replacement in self.path_map:
+            if name.startswith(_norm(prefix)):
+                return [_norm(replacement + name[len(_norm(prefix)):])]
+        if _is_abs(name):
+            return [name]
+        return [_norm(posixpath.join(_norm(s), name)) for s in sources] + [name]
+
+    def in_repo(self, candidate: str) -> str | None:
+        """``candidate`` as a repository path, if it is one."""
+        if _is_abs(candidate):
+            for root in self.roots:
+                if candidate.startswith(root + "/"):
+                    rel = candidate[len(root) + 1:]
+                    return rel if rel in self.files else None
+            return None
+        rel = candidate[2:] if candidate.startswith("./") else candidate
+        return rel if rel in self.files else None
+
+    def map_report(self, report: ParsedReport) -> dict[str, str | None]:
+        out: dict[str, str | None] = {}
+        pending: dict[str, list[str]] = {}
+        for raw in report.files:
+            cands = self.candidates(raw, report.sources)
+            out[raw] = next((r for r in map(self.in_repo, cands) if r is not None), None)
+            if out[raw] is None:
+                pending[raw] = cands
+        if pending:
+            self._map_workspace(pending, out)
+        for raw, cands in pending.items():
+            if out[raw] is None:
+                out[raw] = self._by_suffix(cands)
+        return out
+
+    def _map_workspace(self, pending: dict[str, list[str]], out: dict[str, str | None]) -> None:
+        """Absolute paths from another checkout: strip the prefix most of them share.
+
+        One file alone is trusted only if its match spans a folder too (``src/a.py``):
+        a lone ``/usr/lib/.../api.py`` must not become the repository's ``api.py``.
+        """
+        votes: Counter[str] = Counter()
+        deep: set[str] = set()
+        for cands in pending.values():
+            for cand in cands:
+                prefix = self._workspace_prefix(cand)
+                if prefix is not None:
+                    votes[prefix] += 1
+                    if "/" in cand[len(prefix):]:
+                        deep.add(prefix)
+                    break
+        if not votes:
+            return
+        prefix, count = votes.most_common(1)[0]
+        if count < 2 and prefix not in deep:
+            return
+        for raw, cands in pending.items():
+            for cand in cands:
+                if cand.startswith(prefix) and cand[len(prefix):] in self.files:
+                    out[raw] = cand[len(prefix):]
+                    break
+
+    def _workspace_prefix(self, candidate: str) -> str | None:
+        # Under this checkout a path is where it is; if it is not a repository file, it
+        # is not one (a generated file, say) under any other name either.
+        if not _is_abs(candidate) or any(candidate.startswith(r + "/") for r in self.roots):
+            return None
+        parts = candidate.split("/")
+        for i in range(1, len(parts)):
+            if "/".join(parts[i:]) in self.files:
+                return "/".join(parts[:i]) + "/"
+        return None
+
+    def _by_suffix(self, cands: list[str]) -> str | None:
+        if self._by_name is None:
+            self._by_name = defaultdict(list)
+            for path in self.files:
+                self._by_name[posixpath.basename(path)].append(path)
+        for cand in cands:
+            if _is_abs(cand):
+                continue
+            tail = cand
+            while tail.startswith("../"):
+                tail = tail[3:]
+            found = [p for p in self._by_name.get(posixpath.basename(tail), ())
+                     if p.endswith("/" + tail)]
+            if len(found) == 1:
+                return found[0]
+        return None
+
+
+def _norm(path: str) -> str:
+    path = path.replace("\\", "/")
+    if not path:
+        return path
+    normed = posixpath.normpath(path)
+    return normed if normed != "." else ""
+
+
+def _is_abs(path: str) -> bool:
+    return path.startswith("/") or bool(_DRIVE.match(path))
+
+
+def _display(root: Path, path: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)

@@ -1,0 +1,136 @@
+"""Readers for coverage report formats.
+
+Each reader turns one report file into a ``ParsedReport``: for every source file the
+report names (as the report spells it), a ``bytearray`` indexed by line number where
+0 = not measured, 1 = measured and not covered, 2 = covered. Merging is then ``max``
+per line, and counting is ``bytearray.count`` (C speed, a byte per source line).
+The format is detected from the content, never from the file name.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gatekeeper.errors import EvidenceError
+
+NOT_MEASURED, MISSED, COVERED = 0, 1, 2
+MAX_LINE = 1_000_000
+"""Larger line numbers are refused: each costs a byte per line below it, and no real
+source file is that long (SQLite's amalgamation, a famous giant, is ~260,000 lines)."""
+
+# Bytes of line tables a report may still make its reader allocate. A tiny report could
+# otherwise name 10,000 files at line 999,999 each and ask for 10 GB.
+_budget: ContextVar[list[int]] = ContextVar("coverage_line_budget")
+
+
+class ReportFormatError(ValueError):
+    """A report's content is not what its format requires (message is user-facing)."""
+
+
+@dataclass
+class ParsedReport:
+    path: Path
+    format: str
+    """``cobertura``, ``jacoco``, ``lcov`` or ``coverage.py-json``."""
+    files: dict[str, bytearray] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+    """Directories the report says its file names are relative to (Cobertura ``<source>``)."""
+
+
+def mark(lines: bytearray, number: int, state: int) -> None:
+    """Record ``state`` for line ``number``, keeping the strongest state seen."""
+    if number < 1:
+        raise ValueError(f"line number {number} is not positive")
+    size = len(lines)
+    if number >= size:
+        if number > MAX_LINE:
+            raise ReportFormatError(f"line number {number} is beyond any real source file")
+        # Grow geometrically: reports list lines in ascending order, one at a time.
+        grow = max(number + 1 - size, size)
+        budget = _budget.get(None)
+        if budget is not None:
+            budget[0] -= grow
+            if budget[0] < 0:
+                raise ReportFormatError(
+                    "its line numbers would need more memory than a report of its size "
+                    "can plausibly describe"
+                )
+        lines.extend(bytes(grow))
+    if state > lines[number]:
+        lines[number] = state
+
+
+def read_report(path: Path) -> ParsedReport:
+    """Read one coverage report of any supported format."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+            size = os.fstat(f.fileno()).st_size
+    except FileNotFoundError:
+        raise EvidenceError(f"{path}: coverage report not found") from None
+    except IsADirectoryError:
+        raise EvidenceError(f"{path}: is a directory, not a coverage report") from None
+    except OSError as e:
+        raise EvidenceError(f"{path}: cannot read coverage report: {e.strerror or e}") from None
+    token = _budget.set([max(64 << 20, 8 * size)])
+    try:
+        return _read(path, sniff(head))
+    finally:
+        _budget.reset(token)
+
+
+def _read(path: Path, kind: str) -> ParsedReport:
+    if kind == "empty":
+        raise EvidenceError(f"{path}: coverage report is empty")
+    if kind == "binary":
+        raise EvidenceError(
+            f"{path}: binary data, not a coverage report (expected Cobertura or JaCoCo XML, "
+            "coverage.py JSON or LCOV; a .coverage data file must be exported with "
+            "`coverage xml`, `coverage json` or `coverage lcov`)"
+        )
+    if kind == "xml":
+        from gatekeeper.evidence.coverage_formats.xmlreports import read_xml
+
+        return read_xml(path)
+    if kind == "json":
+        from gatekeeper.evidence.coverage_formats.coveragepy_json import read_json
+
+        return read_json(path)
+    if kind == "lcov":
+        from gatekeeper.evidence.coverage_formats.lcov import read_lcov
+
+        return read_lcov(path)
+    raise EvidenceError(
+        f"{path}: not a coverage report format Gatekeeper knows (expected Cobertura or "
+        "JaCoCo XML, coverage.py JSON or LCOV)"
+    )
+
+
+def sniff(head: bytes) -> str:
+    """Classify a file from its first bytes: xml, json, lcov, binary, empty or unknown."""
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    stripped = head.lstrip()
+    if not stripped:
+        return "empty"
+    if b"\0" in head or head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "binary"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        # A multi-byte character cut at the 4096th byte is not binary.
+        if e.start < len(head) - 4:
+            return "binary"
+    if stripped.startswith(b"<"):
+        return "xml"
+    if stripped.startswith(b"{"):
+        return "json"
+    first = stripped.split(b"\n", 1)[0].strip()
+    if first.startswith((b"TN:", b"SF:", b"VER:")) or first == b"end_of_record":
+        return "lcov"
+    if b"\nSF:" in head or b"\nDA:" in head:
+        return "lcov"
+    return "unknown"

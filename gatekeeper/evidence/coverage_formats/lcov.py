@@ -1,0 +1,77 @@
+"""LCOV tracefiles (``geninfo``, c8/nyc/Jest, coverage.py ``coverage lcov``, grcov, ...).
+
+Line coverage is the ``DA:<line>,<hits>[,<checksum>]`` records of each
+``SF:`` ... ``end_of_record`` block; a line is covered when its count is positive.
+Other directives (functions, branches, summaries, MC/DC, producer extensions) are
+accepted and ignored; a line that is not a directive at all is an error, because a
+report that cannot be read exactly must not be half-read.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from gatekeeper.errors import EvidenceError
+from gatekeeper.evidence.coverage_formats import (
+    COVERED,
+    MISSED,
+    ParsedReport,
+    ReportFormatError,
+    mark,
+)
+
+_DIRECTIVE = re.compile(r"[A-Z][A-Z0-9_]*:")
+
+
+def read_lcov(path: Path) -> ParsedReport:
+    report = ParsedReport(path, "lcov")
+    lines: bytearray | None = None
+    number = 0
+    try:
+        with path.open(encoding="utf-8", errors="strict") as f:
+            for number, raw in enumerate(f, 1):  # noqa: B007 - number is read after the loop
+                text = raw.strip()
+                if text.startswith("DA:"):
+                    if lines is None:
+                        raise _Bad("DA record outside an SF: ... end_of_record block")
+                    fields = text[3:].split(",")
+                    if len(fields) not in (2, 3):
+                        raise _Bad(f"malformed DA record {text!r}")
+                    hits = fields[1]
+                    # geninfo may write counts like "1.5e+06"; negative counts (gcov
+                    # overflow) mean "ran". Only an exact zero is a miss.
+                    count = int(hits) if hits.lstrip("-").isdigit() else float(hits)
+                    mark(lines, int(fields[0]), MISSED if count == 0 else COVERED)
+                elif text.startswith("SF:"):
+                    name = text[3:].strip()
+                    if not name:
+                        raise _Bad("SF record without a file name")
+                    lines = report.files.setdefault(name, bytearray())
+                elif text == "end_of_record":
+                    if lines is None:
+                        raise _Bad("end_of_record without an SF record")
+                    lines = None
+                elif not text or text.startswith("#") or _DIRECTIVE.match(text):
+                    continue
+                else:
+                    raise _Bad(f"not an LCOV record: {text[:60]!r}")
+    except (_Bad, ReportFormatError) as e:
+        raise EvidenceError(f"{path}: line {number}: {e}") from None
+    except ValueError as e:  # int()/float() of a bad number, or a bad line number
+        raise EvidenceError(f"{path}: line {number}: bad number in LCOV record: {e}") from None
+    except UnicodeDecodeError:
+        raise EvidenceError(f"{path}: line {number + 1}: not UTF-8 text") from None
+    except OSError as e:
+        raise EvidenceError(f"{path}: cannot read: {e.strerror or e}") from None
+    if lines is not None:
+        raise EvidenceError(
+            f"{path}: ends inside the record of {name!r} (no end_of_record); truncated?"
+        )
+    if not report.files:
+        raise EvidenceError(f"{path}: LCOV report has no SF (source file) records")
+    return report
+
+
+class _Bad(Exception):
+    pass

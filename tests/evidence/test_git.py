@@ -1,0 +1,112 @@
+"""Git evidence: the changed files and added lines, in the cases diffs get wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gatekeeper.errors import EvidenceError
+from gatekeeper.evidence.git import GitEvidence, parse_added_lines, unquote_path
+from tests.factories import make_repo
+
+BASE = {
+    "keep.py": "".join(f"line {n}\n" for n in range(1, 11)),
+    "old name.py": "".join(f"moved {n}\n" for n in range(1, 21)),
+    "gone.py": "bye\n",
+    "logo.png": "placeholder\n",
+}
+
+
+@pytest.fixture
+def changed(tmp_path: Path) -> dict:
+    repo = make_repo(tmp_path, BASE)
+    repo.branch("feature")
+    keep = [f"line {n}\n" for n in range(1, 11)]
+    keep[2] = "line 3 changed\n"
+    keep.insert(6, "inserted\n")
+    moved = [f"moved {n}\n" for n in range(1, 21)]
+    moved[9] = "moved 10, edited\n"
+    repo.commit({
+        "keep.py": "".join(keep),
+        "new name.py": "".join(moved),
+        "old name.py": None,
+        "gone.py": None,
+        "café/naïve.py": "a\nb\n",
+        'tab\tand "quote".py': "x\n",
+        "logo.png": b"\x89PNG\r\n\x1a\n\x00\x00binary",
+    })
+    return {f.path: f for f in GitEvidence(tmp_path, "main").changed_files}
+
+
+def test_statuses_and_added_lines(changed):
+    assert changed["keep.py"].status == "modified"
+    assert changed["keep.py"].added_lines == (3, 7)
+    assert changed["gone.py"].status == "deleted"
+    assert changed["gone.py"].added_lines == ()
+
+
+def test_rename_maps_to_the_new_path_with_only_edited_lines(changed):
+    renamed = changed["new name.py"]
+    assert (renamed.status, renamed.old_path) == ("renamed", "old name.py")
+    assert renamed.added_lines == (10,)
+    assert "old name.py" not in changed
+
+
+def test_quoted_paths(changed):
+    assert changed["café/naïve.py"].added_lines == (1, 2)
+    assert changed['tab\tand "quote".py'].added_lines == (1,)
+
+
+def test_binary(changed):
+    assert changed["logo.png"].binary
+    assert changed["logo.png"].added_lines == ()
+    assert not changed["keep.py"].binary
+
+
+def test_files_lists_the_head_tree(tmp_path):
+    make_repo(tmp_path, {"a.py": "x\n", "d/b.py": "y\n"})
+    (tmp_path / "untracked.py").write_text("z\n")
+    assert GitEvidence(tmp_path, "HEAD").files == {"a.py", "d/b.py"}
+    assert GitEvidence(tmp_path, "HEAD", worktree=True).files == {"a.py", "d/b.py", "untracked.py"}
+
+
+def test_worktree_mode_adds_staged_unstaged_and_untracked(tmp_path):
+    repo = make_repo(tmp_path, {"a.py": "1\n2\n", "b.py": "1\n"}).repo
+    (tmp_path / "a.py").write_text("1\n2\nstaged\n")
+    repo.index.add(["a.py"])
+    (tmp_path / "a.py").write_text("1\n2\nstaged\nunstaged\n")
+    (tmp_path / "new.py").write_text("n1\nn2\nn3")
+    files = {f.path: f for f in GitEvidence(tmp_path, "HEAD", worktree=True).changed_files}
+    assert files["a.py"].added_lines == (3, 4)
+    assert files["new.py"].added_lines == (1, 2, 3)
+    assert "b.py" not in files
+
+
+def test_git_many_failure_is_an_evidence_error(tmp_path):
+    make_repo(tmp_path, {"a.py": "x\n"})
+    ev = GitEvidence(tmp_path, "HEAD")
+    out, = ev.git_many(["rev-parse", "HEAD"])
+    assert out.strip() == ev.head_sha.encode()
+    message = r"^git diff failed: error: invalid option: --no-such-option$"
+    with pytest.raises(EvidenceError, match=message):
+        ev.git_many(["rev-parse", "HEAD"], ["diff", "--no-such-option"])
+
+
+def test_unquote_and_parse_added_lines():
+    assert unquote_path(b'"caf\\303\\251 \\"q\\".py"') == 'café "q".py'
+    patch = (b"diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1,0 +2,3 @@\n+a\n+b\n+c\n"
+             b"@@ -9 +12 @@\n-old\n+new\n@@ -20,2 +23,0 @@\n-gone\n-gone\n"
+             b"diff --git a/y b/y\n--- a/y\n+++ /dev/null\n@@ -1 +0,0 @@\n-y\n")
+    assert parse_added_lines(patch) == {"x": [2, 3, 4, 12]}
+
+
+def test_hunk_bodies_that_look_like_headers(tmp_path):
+    """Added '++ x' shows as '+++ x' and removed '-- y' as '--- y' in the patch; neither
+    is a file header, so the hunk after them still belongs to a.md."""
+    repo = make_repo(tmp_path, {"a.md": "keep\n-- y\nm1\nm2\nm3\nend\n", "b.md": "b"})
+    repo.branch("feature")
+    # b.md: "\ No newline at end of file" on both sides.
+    repo.commit({"a.md": "keep\n++ x\nm1\nm2\nm3\nend\nadded\n", "b.md": "b\nmore"})
+    files = {f.path: f.added_lines for f in GitEvidence(tmp_path, "main").changed_files}
+    assert files == {"a.md": (2, 7), "b.md": (1, 2)}
