@@ -209,3 +209,26 @@ def test_token_never_appears_even_with_debug(pr_run: PullRequestRun) -> None:
     assert pr_run.github.token not in proc.stdout + proc.stderr
     # ...while the token was really sent.
     assert pr_run.github.log[0].headers["Authorization"] == f"Bearer {pr_run.github.token}"
+
+
+def test_failing_positions_become_error_annotations_on_stderr(pr_run, tmp_path) -> None:
+    from gatekeeper.checks import Check, register, unregister
+    from gatekeeper.model import Annotation, Outcome, Status
+
+    def evaluate(options, ev):
+        return Outcome(Status.FAIL, "2 changed lines uncovered", remedy="add tests",
+                       annotations=[Annotation("src/app.py", 1, 2, "not covered by tests")])
+
+    register(Check("fake-positions", "test", {"type": "object"}, evaluate))
+    try:
+        pr_run.repo.checkout("main")
+        pr_run.repo.commit({"gatekeeper.yml": "version: 1\nname: p\nrules:\n"
+                            "  - id: cov\n    check: fake-positions\n"})
+        pr_run.repo.checkout("feature")
+        pr_run.env["GITHUB_ACTIONS"] = "true"
+        code, out, err, report = pr_run.check("--format", "json")
+    finally:
+        unregister("fake-positions")
+    assert code == 1, err
+    assert "::error file=src/app.py,line=1,endLine=2,title=gatekeeper%3A cov::not covered" in err
+    assert "::error" not in out and json.loads(out)["decision"] == "block"
