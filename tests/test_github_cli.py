@@ -226,7 +226,7 @@ def test_failing_positions_become_error_annotations_on_stderr(pr_run, tmp_path) 
                             "  - id: cov\n    check: fake-positions\n"})
         pr_run.repo.checkout("feature")
         pr_run.env["GITHUB_ACTIONS"] = "true"
-        code, out, err, report = pr_run.check("--format", "json")
+        code, out, err, _ = pr_run.check("--format", "json")
     finally:
         unregister("fake-positions")
     assert code == 1, err
