@@ -71,9 +71,7 @@ def read_policy(
             "policy first (or pass --policy-source worktree to trust this PR's copy)"
         )
     head = policy.read_bytes() if policy.is_file() else git.read(rel)
-    # Trailing newlines are not compared: they cannot change what the policy says, and
-    # the two reads (git show, the file) need not agree on them.
-    changed = head is None or head.rstrip(b"\n") != base.rstrip(b"\n")
+    changed = head is None or head != base
     return PolicyText(
         base.decode("utf-8", "replace"), f"{git.base_sha[:12]}:{rel}", "base",
         changed_in_pr=changed,

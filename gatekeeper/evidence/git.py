@@ -166,7 +166,10 @@ class GitEvidence:
 
         try:
             out = self.repo.git.execute(
-                ["git", "-c", "core.quotePath=false", *args], stdout_as_string=False
+                ["git", "-c", "core.quotePath=false", *args],
+                stdout_as_string=False,
+                # GitPython strips one trailing newline by default: file contents must be exact.
+                strip_newline_in_stdout=False,
             )
         except git.GitCommandError as e:
             stderr = (e.stderr or "").strip().replace("stderr: ", "").strip("' \n")

@@ -72,3 +72,11 @@ def test_unrelated_histories_are_a_usage_error(diverged: RepoFactory) -> None:
     diverged.commit({"x.txt": "x\n"}, "unrelated")
     with pytest.raises(UsageError, match="no common ancestor"):
         GitEvidence(diverged.path, "main")
+
+
+def test_read_returns_file_contents_byte_for_byte(repo: RepoFactory) -> None:
+    repo.branch("feature")
+    repo.commit({"blank-tail.txt": "a\n\n", "no-newline.txt": "b"})
+    git = GitEvidence(repo.path, "main")
+    assert git.read("blank-tail.txt") == b"a\n\n"
+    assert git.read("no-newline.txt") == b"b"
