@@ -238,7 +238,8 @@ def validate(files: tuple[Path, ...]) -> None:
             bad += 1
             click.echo(str(e), err=True)
         else:
-            click.echo(f"{file}: ok ({len(policy.rules)} rules)")
+            count = len(policy.rules)
+            click.echo(f"{file}: ok ({count} rule{'' if count == 1 else 's'})")
     sys.exit(EXIT_USAGE if bad else 0)
 
 

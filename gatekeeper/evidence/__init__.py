@@ -40,14 +40,33 @@ class RunContext:
     """Extra run options for providers (e.g. ``pr``, ``repository`` for GitHub)."""
 
 
+class Memo:
+    """Once-per-run results by key; a failure is remembered too, so that two rules
+    needing the same broken evidence do not ask twice (and see the same error)."""
+
+    def __init__(self) -> None:
+        self._values: dict[Hashable, Any] = {}
+        self._failures: dict[Hashable, EvidenceError] = {}
+
+    def get(self, key: Hashable, factory: Callable[[], T]) -> T:
+        if key in self._failures:
+            raise self._failures[key]
+        if key not in self._values:
+            try:
+                self._values[key] = factory()
+            except EvidenceError as e:
+                self._failures[key] = e
+                raise
+        return self._values[key]
+
+
 class Evidence:
     """The facts of one run; every provider result is cached for the run's lifetime."""
 
     def __init__(self, ctx: RunContext, git: GitEvidence | None = None) -> None:
         self.ctx = ctx
         self._git = git
-        self._memo: dict[Hashable, Any] = {}
-        self._failures: dict[Hashable, EvidenceError] = {}
+        self._memo = Memo()
 
     @property
     def now(self) -> datetime:
@@ -78,17 +97,8 @@ class Evidence:
         return self._git
 
     def cached(self, key: Hashable, factory: Callable[[], T]) -> T:
-        """Compute ``factory()`` once per run for ``key``; a failure is remembered too,
-        so two rules that need the same broken evidence do not ask twice."""
-        if key in self._failures:
-            raise self._failures[key]
-        if key not in self._memo:
-            try:
-                self._memo[key] = factory()
-            except EvidenceError as e:
-                self._failures[key] = e
-                raise
-        return self._memo[key]
+        """Compute ``factory()`` once per run for ``key`` (failures included)."""
+        return self._memo.get(key, factory)
 
     def resolve_path(self, name: str) -> Path:
         """A path from the policy, relative to the repository root unless absolute."""

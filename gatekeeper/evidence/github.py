@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 from gatekeeper.errors import EvidenceError, UsageError
+from gatekeeper.evidence import Memo
 
 if TYPE_CHECKING:
     import requests
@@ -208,8 +209,7 @@ class GitHubClient:
             # As session auth (not a bare header) so a ~/.netrc cannot replace it.
             self._session.auth = _bearer(config.token)
         self._sleep = sleep
-        self._memo: dict[str, Any] = {}
-        self._failures: dict[str, EvidenceError] = {}
+        self._memo = Memo()
         self._rate_waited = 0.0
         self.requests_made = 0
 
@@ -283,15 +283,7 @@ class GitHubClient:
         return m.group(1) if m else None
 
     def _cached(self, key: str, factory: Callable[[], Any]) -> Any:
-        if key in self._failures:
-            raise self._failures[key]
-        if key not in self._memo:
-            try:
-                self._memo[key] = factory()
-            except EvidenceError as e:
-                self._failures[key] = e
-                raise
-        return self._memo[key]
+        return self._memo.get(key, factory)
 
     def _error(
         self, method: str, url: str, status: int | None, what: str, hint: str = ""
