@@ -48,7 +48,8 @@ def _outcome(rule: Rule, ev: Evidence) -> Outcome:
     except EvidenceError as e:
         return Outcome.errored(
             f"evidence unavailable: {e}",
-            "make the evidence available and re-run; the release stays blocked until then",
+            (e.remedy or "make the evidence available and re-run")
+            + "; the release stays blocked until then",
         )
     except Exception as e:  # fail closed: a broken check must block, not crash or approve
         log.debug("check %s crashed", check.name, exc_info=True)

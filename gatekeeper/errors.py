@@ -25,4 +25,11 @@ class PolicyError(UsageError):
 
 
 class EvidenceError(GatekeeperError):
-    """Evidence was missing, unreadable or unavailable; the rule errors and blocks."""
+    """Evidence was missing, unreadable or unavailable; the rule errors and blocks.
+
+    ``remedy`` says what would make the evidence available, when the provider knows.
+    """
+
+    def __init__(self, message: str, remedy: str | None = None) -> None:
+        super().__init__(message)
+        self.remedy = remedy

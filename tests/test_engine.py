@@ -25,6 +25,10 @@ def _no_evidence(options: dict[str, Any], ev: Evidence) -> Outcome:
     raise EvidenceError("coverage.xml: no such file")
 
 
+def _no_evidence_with_remedy(options: dict[str, Any], ev: Evidence) -> Outcome:
+    raise EvidenceError("junit.xml: not found", remedy="run pytest --junitxml=junit.xml first")
+
+
 def _fails(options: dict[str, Any], ev: Evidence) -> Outcome:
     return Outcome(Status.FAIL, "seen 1, expected 2")
 
@@ -37,6 +41,12 @@ TEST_CHECKS = [
     Check("test-boom", "raises", {"type": "object"}, _boom),
     Check("test-no-evidence", "evidence missing", {"type": "object"}, _no_evidence),
     Check("test-fails", "fails", {"type": "object"}, _fails),
+    Check(
+        "test-remedy",
+        "evidence missing, provider knows why",
+        {"type": "object"},
+        _no_evidence_with_remedy,
+    ),
     Check("test-junk", "returns junk", {"type": "object"}, _returns_junk),
 ]
 
@@ -69,6 +79,15 @@ def test_missing_evidence_is_an_error_even_on_a_warn_rule(repo: RepoFactory) -> 
     assert result.status is Status.ERROR
     assert "coverage.xml: no such file" in result.summary
     assert decide([result]) is Decision.BLOCK
+
+
+def test_the_providers_remedy_reaches_the_result(repo: RepoFactory) -> None:
+    [result] = run(repo, "  - id: a\n    check: test-remedy\n")
+    assert result.status is Status.ERROR
+    assert (
+        result.remedy
+        == "run pytest --junitxml=junit.xml first; the release stays blocked until then"
+    )
 
 
 def test_a_check_returning_junk_is_an_error(repo: RepoFactory) -> None:

@@ -137,6 +137,13 @@ def rename(error: EvidenceError, path: Path, name: str) -> str:
     return name + message[len(str(path)):] if message.startswith(str(path)) else message
 
 
+def _produce(what: str) -> str:
+    return (
+        f"produce the {what} before this step (run the tests that write it, or download it "
+        "from the job that did), or fix the path in the policy"
+    )
+
+
 def resolve_reports(ev: Evidence, patterns: Iterable[str], what: str) -> list[Path]:
     """Report files named by paths or globs (relative to the repository root)."""
     out: list[Path] = []
@@ -145,12 +152,16 @@ def resolve_reports(ev: Evidence, patterns: Iterable[str], what: str) -> list[Pa
             base = pattern if os.path.isabs(pattern) else str(ev.repo_path / pattern)
             found = sorted(Path(p) for p in _glob.glob(base, recursive=True) if os.path.isfile(p))
             if not found:
-                raise EvidenceError(f"no {what} matches {pattern!r} (in {ev.repo_path})")
+                raise EvidenceError(
+                    f"no {what} matches {pattern!r} (in {ev.repo_path})", _produce(what)
+                )
             out.extend(found)
         else:
             path = ev.resolve_path(pattern)
             if not path.exists():
-                raise EvidenceError(f"{_display(ev.repo_path, path)}: {what} not found")
+                raise EvidenceError(
+                    f"{_display(ev.repo_path, path)}: {what} not found", _produce(what)
+                )
             out.append(path)
     return list(dict.fromkeys(out))
 
