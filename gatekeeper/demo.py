@@ -13,8 +13,12 @@ import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gatekeeper.policies import read
+
+if TYPE_CHECKING:
+    import git
 
 FILES = {
     "src/payments/api.py": "def charge(amount_cents: int) -> dict:\n    return {'status': 'ok', 'amount': amount_cents}\n",
@@ -95,8 +99,8 @@ BLOCKED_AT = "2026-12-22T10:30:00+01:00"
 APPROVED_AT = "2027-01-05T10:30:00+01:00"
 
 
-def _commit(repo, files: dict[str, str], message: str) -> None:  # type: ignore[no-untyped-def]
-    root = Path(repo.working_tree_dir)
+def _commit(repo: git.Repo, files: dict[str, str], message: str) -> None:
+    root = Path(repo.working_tree_dir or ".")
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
@@ -104,7 +108,7 @@ def _commit(repo, files: dict[str, str], message: str) -> None:  # type: ignore[
     repo.index.commit(message)
 
 
-def build_repo(root: Path):  # type: ignore[no-untyped-def]
+def build_repo(root: Path) -> git.Repo:
     """The demo repository: main with v1.3.0, and release/1.4.0 with a feature."""
     import git
 

@@ -35,7 +35,7 @@ def explain_check(check: Check) -> str:
         lines.append(f"  {key} ({_type(prop)}; {default})")
         if prop.get("description"):
             lines.append(f"      {prop['description']}")
-    rule = {"id": check.name, "check": check.name}
+    rule: dict[str, Any] = {"id": check.name, "check": check.name}
     if check.example:
         rule["with"] = check.example
     example = yaml.safe_dump({"rules": [rule]}, sort_keys=False, allow_unicode=True)

@@ -126,7 +126,9 @@ def config_from(
     (``pr``, ``repository``) given on the command line."""
     options = options or {}
     event = _read_event(environ.get("GITHUB_EVENT_PATH"))
-    pull = event.get("pull_request") if isinstance(event.get("pull_request"), dict) else {}
+    pull: dict[str, Any] = (
+        event["pull_request"] if isinstance(event.get("pull_request"), dict) else {}
+    )
     pr: Any = options.get("pr") or pull.get("number") or None
     head = pull.get("head") or {}
     base = pull.get("base") or {}
@@ -469,7 +471,7 @@ def team_member(ev: Evidence, team: str, login: str) -> bool:
     membership = gh.get_optional(
         f"/orgs/{org}/teams/{slug}/memberships/{quote(login, safe='')}"
     )
-    return bool(membership) and membership.get("state") == "active"
+    return isinstance(membership, dict) and membership.get("state") == "active"
 
 
 def head_sha(ev: Evidence) -> str:

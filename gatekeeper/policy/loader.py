@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -121,8 +121,8 @@ def _check_rule(
     if check.validate is not None and len(problems.items) == before:
         from gatekeeper.checks import with_defaults
 
-        for where, message in check.validate(with_defaults(check, options)):
-            full = (*path, "with", *where)
+        for inner, message in check.validate(with_defaults(check, options)):
+            full = (*path, "with", *inner)
             problems.add(problems.positions.of_value(full), f"{_where(full)}: {message}")
 
 
@@ -149,8 +149,9 @@ def _explain(
     path: Path = (*base, *error.absolute_path)
     subject = _where(path) + (f" ({owner} option)" if owner and path != base else "")
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = sorted(error.schema.get("properties", {}))
-        for key in _extra_keys(error):
+        schema = _schema_of(error)
+        allowed = sorted(schema.get("properties", {}))
+        for key in _extra_keys(schema, error.instance):
             hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
             yield positions.of_key((*path, key)), f"{_where(path)}: unknown key {key!r}{hint}"
         return
@@ -179,12 +180,14 @@ def _explain(
     yield positions.of_value(path), f"{subject}: {error.message}"
 
 
-def _extra_keys(error: jsonschema.ValidationError) -> list[str]:
-    props = error.schema.get("properties", {})
-    patterns = error.schema.get("patternProperties", {})
-    return [
-        k for k in error.instance if k not in props and not any(re.search(p, k) for p in patterns)
-    ]
+def _schema_of(error: jsonschema.ValidationError) -> Mapping[str, Any]:
+    return error.schema if isinstance(error.schema, Mapping) else {}
+
+
+def _extra_keys(schema: Mapping[str, Any], instance: dict[str, Any]) -> list[str]:
+    props = schema.get("properties", {})
+    patterns = schema.get("patternProperties", {})
+    return [k for k in instance if k not in props and not any(re.search(p, k) for p in patterns)]
 
 
 def _json_type(value: Any) -> str:
