@@ -6,6 +6,7 @@ floor moves there, this small translator is the one place that does it.
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -31,15 +32,17 @@ def compile_glob(pattern: str) -> re.Pattern[str]:
             out.append("[^/]")
             i += 1
         elif c == "[":
-            end = pattern.find("]", i + 2 if pattern[i + 1 : i + 2] in ("!", "]") else i + 1)
+            # As fnmatch: a ']' right after '[' or '[!' belongs to the set.
+            start = i + 1
+            start += pattern.startswith("!", start)
+            start += pattern.startswith("]", start)
+            end = pattern.find("]", start)
             if end == -1:
                 out.append(re.escape(c))
                 i += 1
                 continue
-            body = pattern[i + 1 : end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
+            # Sets ('[a-z]', '[!x]', odd ranges) mean exactly what fnmatch says they mean.
+            out.append(fnmatch.translate(pattern[i : end + 1])[len("(?s:") : -len(r")\Z")])
             i = end + 1
         else:
             out.append(re.escape(c))
