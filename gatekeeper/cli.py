@@ -140,7 +140,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--strict", is_flag=True, help="Warnings block too.")
 @click.option("--comment", is_flag=True, help="Post or update the sticky pull-request comment.")
 @click.option("--status", is_flag=True, help="Set the gatekeeper commit status on the head.")
-@click.option("--pr", type=click.IntRange(min=1), help="Pull request number (default: the event's).")
+@click.option(
+    "--pr", type=click.IntRange(min=1), help="Pull request number (default: the event's)."
+)
 @click.option("--repository", metavar="OWNER/NAME", help="Default: $GITHUB_REPOSITORY.")
 @click.option(
     "--policy-source",
@@ -196,8 +198,12 @@ def check(
         _write(path, render(report, out_fmt))
     json_out = next((p for f, p in targets if f == "json"), None)
     publish_report(
-        evidence, report, report_path=str(json_out.resolve()) if json_out else None,
-        comment=comment, status=status, err=lambda line: click.echo(line, err=True),
+        evidence,
+        report,
+        report_path=str(json_out.resolve()) if json_out else None,
+        comment=comment,
+        status=status,
+        err=lambda line: click.echo(line, err=True),
     )
     sys.exit(report.exit_code)
 

@@ -73,6 +73,8 @@ def read_policy(
     head = policy.read_bytes() if policy.is_file() else git.read(rel)
     changed = head is None or head != base
     return PolicyText(
-        base.decode("utf-8", "replace"), f"{git.base_sha[:12]}:{rel}", "base",
+        base.decode("utf-8", "replace"),
+        f"{git.base_sha[:12]}:{rel}",
+        "base",
         changed_in_pr=changed,
     )

@@ -64,13 +64,23 @@ def _entries(ev: Evidence, sha: str, run_id: str | None) -> list[dict[str, Any]]
         url = run.get("html_url") or run.get("details_url") or ""
         own = bool(run_id) and f"/actions/runs/{run_id}/" in url and state == "pending"
         entries.append(
-            {"name": name, "kind": "check_run", "state": state or "pending", "url": url,
-             "own_run": own}
+            {
+                "name": name,
+                "kind": "check_run",
+                "state": state or "pending",
+                "url": url,
+                "own_run": own,
+            }
         )
     for name, status in _latest(gh.statuses(ev, sha), "context", "updated_at").items():
         entries.append(
-            {"name": name, "kind": "status", "state": status.get("state") or "pending",
-             "url": status.get("target_url") or "", "own_run": False}
+            {
+                "name": name,
+                "kind": "status",
+                "state": status.get("state") or "pending",
+                "url": status.get("target_url") or "",
+                "own_run": False,
+            }
         )
     return entries
 
@@ -94,8 +104,14 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     pending = sorted({c["name"] for c in checks if c["state"] == "pending"})
     failing = sorted({c["name"] for c in checks if c["state"] not in ok | {"pending"}})
     missing = [r for r in required if r not in names]
-    details = {"sha": sha, "checks": checks, "failing": failing, "pending": pending,
-               "missing": missing, "excluded": sorted(excluded)}
+    details = {
+        "sha": sha,
+        "checks": checks,
+        "failing": failing,
+        "pending": pending,
+        "missing": missing,
+        "excluded": sorted(excluded),
+    }
     short = sha[:12]
     if not checks and not required:
         return Outcome.failed(
@@ -121,7 +137,8 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
             remedy.append("make the missing checks run on this commit (or fix their names)")
         return Outcome.failed(
             f"{len(checks)} checks on {short}; " + "; ".join(problems),
-            "; ".join(remedy).capitalize(), **details,
+            "; ".join(remedy).capitalize(),
+            **details,
         )
     return Outcome.passed(f"all {len(checks)} checks on {short} succeeded", **details)
 

@@ -50,7 +50,10 @@ OPTIONS: dict[str, Any] = {
         "reviewers": {
             "type": "array",
             # A GitHub login, or org/team-slug; an optional leading '@' as in CODEOWNERS.
-            "items": {"type": "string", "pattern": r"^@?[A-Za-z0-9][A-Za-z0-9-]*(/[A-Za-z0-9._-]+)?$"},
+            "items": {
+                "type": "string",
+                "pattern": r"^@?[A-Za-z0-9][A-Za-z0-9-]*(/[A-Za-z0-9._-]+)?$",
+            },
             "description": "Users and org/team slugs whose approvals count "
             "(default: anyone with write access).",
         },
@@ -125,8 +128,12 @@ def review_state(
             valid = current or options.get("stale") == "keep"
             counts = valid and _qualifies(ev, login, options.get("reviewers"))
             state.approvals.append(
-                {"user": login, "commit_id": review.get("commit_id"), "current": current,
-                 "counts": counts}
+                {
+                    "user": login,
+                    "commit_id": review.get("commit_id"),
+                    "current": current,
+                    "counts": counts,
+                }
             )
             if counts:
                 state.counted.append(login)
@@ -215,13 +222,14 @@ def _evaluate_pr(options: dict[str, Any], ev: Evidence) -> Outcome:
         remedies.append("get an approval from an owner of each listed path")
     if problems:
         return Outcome.failed(
-            f"PR #{pr['number']}: " + "; ".join(problems), "; ".join(remedies).capitalize(),
+            f"PR #{pr['number']}: " + "; ".join(problems),
+            "; ".join(remedies).capitalize(),
             **details,
         )
     who = ", ".join(state.counted) or "none needed"
     return Outcome.passed(
-        f"PR #{pr['number']}: {len(state.counted)} qualifying approval(s) ({who}), "
-        f"{need} required", **details,
+        f"PR #{pr['number']}: {len(state.counted)} qualifying approval(s) ({who}), {need} required",
+        **details,
     )
 
 
@@ -241,12 +249,17 @@ def _evaluate_range(options: dict[str, Any], ev: Evidence) -> Outcome:
     cfg = gh.config(ev)
     use_api = bool(cfg.token and cfg.repository)
     unreviewed = [
-        c.sha for c in commits
+        c.sha
+        for c in commits
         if not _TRAILER.search(c.message)
         and not (use_api and _merged_pr_approved(ev, c.sha, options))
     ]
-    details = {"approvals": [], "changes_requested": [], "missing_owners": {},
-               "unreviewed_commits": unreviewed}
+    details = {
+        "approvals": [],
+        "changes_requested": [],
+        "missing_owners": {},
+        "unreviewed_commits": unreviewed,
+    }
     if not commits:
         return Outcome.passed("no commits in the range to review", **details)
     reviewed = len(commits) - len(unreviewed)

@@ -34,23 +34,42 @@ OPTIONS: dict[str, Any] = {
     "additionalProperties": False,
     "required": ["coverage"],
     "properties": {
-        "coverage": {**_PATHS, "description": "Coverage reports (paths or globs, from the "
-                     "repository root): Cobertura or JaCoCo XML, coverage.py JSON, LCOV."},
+        "coverage": {
+            **_PATHS,
+            "description": "Coverage reports (paths or globs, from the "
+            "repository root): Cobertura or JaCoCo XML, coverage.py JSON, LCOV.",
+        },
         "junit": {**_PATHS, "description": "JUnit XML files of the smoke run."},
         "min_total": {**_PERCENT, "description": "Minimum percent of measured lines covered."},
-        "min_diff": {**_PERCENT, "description": "Minimum percent of measured changed lines "
-                     "covered."},
-        "min_tests": {"type": "integer", "minimum": 0, "description": "Minimum tests run "
-                      "(skipped ones do not count); 1 when `junit` is given."},
-        "max_failures": {"type": "integer", "minimum": 0, "default": 0,
-                         "description": "Most failed tests allowed; errors count as failures."},
-        "include": {**_PATHS, "description": "Globs on repository paths the figures cover "
-                    "(default: every measured file; for missing files, every changed file "
-                    "of a kind the reports measure)."},
+        "min_diff": {
+            **_PERCENT,
+            "description": "Minimum percent of measured changed lines covered.",
+        },
+        "min_tests": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Minimum tests run "
+            "(skipped ones do not count); 1 when `junit` is given.",
+        },
+        "max_failures": {
+            "type": "integer",
+            "minimum": 0,
+            "default": 0,
+            "description": "Most failed tests allowed; errors count as failures.",
+        },
+        "include": {
+            **_PATHS,
+            "description": "Globs on repository paths the figures cover "
+            "(default: every measured file; for missing files, every changed file "
+            "of a kind the reports measure).",
+        },
         "exclude": {**_PATHS, "description": "Globs on repository paths to leave out."},
-        "missing_files": {"enum": ["fail", "warn", "ignore"], "default": "fail",
-                          "description": "What a changed source file that no report "
-                          "measures does to the verdict."},
+        "missing_files": {
+            "enum": ["fail", "warn", "ignore"],
+            "default": "fail",
+            "description": "What a changed source file that no report "
+            "measures does to the verdict.",
+        },
         "smoke": {
             "type": "object",
             "additionalProperties": False,
@@ -65,7 +84,7 @@ OPTIONS: dict[str, Any] = {
             "type": "object",
             "additionalProperties": {"type": "string"},
             "description": "Report path prefix -> repository path prefix, for paths the "
-                           "automatic mapping cannot place.",
+            "automatic mapping cannot place.",
         },
     },
 }
@@ -130,8 +149,9 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     return Outcome(status, summary, details, remedy, annotations)
 
 
-def _coverage_and_diff(ev: Evidence, options: dict[str, Any]
-                       ) -> tuple[CoverageData, list[ChangedFile]]:
+def _coverage_and_diff(
+    ev: Evidence, options: dict[str, Any]
+) -> tuple[CoverageData, list[ChangedFile]]:
     """The merged reports and the changed files, computed side by side: git works in
     its own processes while this thread parses the reports, so on a large change the
     diff costs nothing (see benchmarks/diff_coverage.py)."""
@@ -154,8 +174,10 @@ Verdict = tuple[str, "str | None", Status]
 def _diff_verdict(diff: DiffCoverage, threshold: float | None) -> Verdict:
     if not diff.lines:
         return "no measurable changed lines (diff coverage not applicable)", None, Status.PASS
-    text = (f"diff coverage {_pct(diff.covered, diff.lines, threshold)} "
-            f"({diff.covered}/{diff.lines} changed lines)")
+    text = (
+        f"diff coverage {_pct(diff.covered, diff.lines, threshold)} "
+        f"({diff.covered}/{diff.lines} changed lines)"
+    )
     if threshold is None:
         return text, None, Status.PASS
     if _meets(diff.covered, diff.lines, threshold):
@@ -182,22 +204,31 @@ def _uncovered_places(diff: DiffCoverage, limit: int = 3) -> str:
 def _total_verdict(total: Totals, threshold: float | None) -> Verdict:
     if not total.lines_valid:
         remedy = "check the rule's include/exclude globs against the report's paths"
-        return ("total: no measured lines match include/exclude",
-                remedy if threshold is not None else None, Status.FAIL)
+        return (
+            "total: no measured lines match include/exclude",
+            remedy if threshold is not None else None,
+            Status.FAIL,
+        )
     text = f"total {_pct(total.lines_covered, total.lines_valid, threshold)}"
     if threshold is None:
         return text, None, Status.PASS
     if _meets(total.lines_covered, total.lines_valid, threshold):
         return f"{text} >= {_num(threshold)}", None, Status.PASS
-    return f"{text} < {_num(threshold)}", f"raise total coverage to {_num(threshold)} or more", \
-        Status.FAIL
+    return (
+        f"{text} < {_num(threshold)}",
+        f"raise total coverage to {_num(threshold)} or more",
+        Status.FAIL,
+    )
 
 
 def _tests_verdict(tests: TestCounts | None, options: dict[str, Any]) -> Verdict:
     if tests is None:
         if options.get("min_tests"):
-            return ("no `junit` reports given for min_tests",
-                    "add the smoke run's JUnit XML to `junit`", Status.FAIL)
+            return (
+                "no `junit` reports given for min_tests",
+                "add the smoke run's JUnit XML to `junit`",
+                Status.FAIL,
+            )
         return "", None, Status.PASS
     failed = tests.failures + tests.errors
     ran = tests.tests - tests.skipped
@@ -222,14 +253,20 @@ def _missing_verdict(missing: list[str], mode: str) -> Verdict:
     if not missing or mode == "ignore":
         return "", None, Status.PASS
     names = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
-    remedy = ("measure the files in `files_missing_from_report` in the coverage run, or "
-              "leave them out with `exclude`")
-    return (f"{len(missing)} changed file(s) in no coverage report ({names})", remedy,
-            Status.FAIL if mode == "fail" else Status.WARN)
+    remedy = (
+        "measure the files in `files_missing_from_report` in the coverage run, or "
+        "leave them out with `exclude`"
+    )
+    return (
+        f"{len(missing)} changed file(s) in no coverage report ({names})",
+        remedy,
+        Status.FAIL if mode == "fail" else Status.WARN,
+    )
 
 
-def _details(data: CoverageData, total: Totals, diff: DiffCoverage, tests: TestCounts | None
-             ) -> dict[str, Any]:
+def _details(
+    data: CoverageData, total: Totals, diff: DiffCoverage, tests: TestCounts | None
+) -> dict[str, Any]:
     from gatekeeper.evidence.coverage import ranges
 
     reports = list(data.reports)
@@ -263,11 +300,17 @@ def _annotations(diff: DiffCoverage, with_missing: bool) -> list[Annotation]:
 
     out: list[Annotation] = []
     if with_missing:
-        out += [Annotation(path, 1, None, "changed file not measured by any coverage report")
-                for path in diff.missing_files]
+        out += [
+            Annotation(path, 1, None, "changed file not measured by any coverage report")
+            for path in diff.missing_files
+        ]
     out += [
-        Annotation(path, a, b if b != a else None,
-                   f"changed line{'s' if b != a else ''} not covered by the smoke tests")
+        Annotation(
+            path,
+            a,
+            b if b != a else None,
+            f"changed line{'s' if b != a else ''} not covered by the smoke tests",
+        )
         for path, lines in sorted(diff.uncovered.items())
         for a, b in ranges(lines)
     ]

@@ -81,15 +81,17 @@ class DiffCoverage:
         return 100.0 * self.covered / self.lines if self.lines else None
 
 
-def load(ev: Evidence, patterns: Sequence[str], path_map: Mapping[str, str] | None = None
-         ) -> CoverageData:
+def load(
+    ev: Evidence, patterns: Sequence[str], path_map: Mapping[str, str] | None = None
+) -> CoverageData:
     """The merged coverage of the reports ``patterns`` name (memoized per run)."""
     mapping = tuple(sorted((path_map or {}).items()))
     return ev.cached(("coverage", tuple(patterns), mapping), lambda: _load(ev, patterns, mapping))
 
 
-def _load(ev: Evidence, patterns: Sequence[str], mapping: tuple[tuple[str, str], ...]
-          ) -> CoverageData:
+def _load(
+    ev: Evidence, patterns: Sequence[str], mapping: tuple[tuple[str, str], ...]
+) -> CoverageData:
     paths = resolve_reports(ev, patterns, "coverage report")
     mapper = PathMapper(ev.repo_path, ev.git.files, dict(mapping))
     merged: dict[str, bytearray] = {}
@@ -114,12 +116,14 @@ def _load(ev: Evidence, patterns: Sequence[str], mapping: tuple[tuple[str, str],
             if names[raw] is not None:
                 in_repo.add(key)
             merged[key] = merge_lines(merged[key], lines) if key in merged else lines
-        reports.append({
-            "path": name,
-            "format": report.format,
-            "files": len(report.files),
-            "files_in_repo": mapped,
-        })
+        reports.append(
+            {
+                "path": name,
+                "format": report.format,
+                "files": len(report.files),
+                "files_in_repo": mapped,
+            }
+        )
     return CoverageData(merged, in_repo, reports)
 
 
@@ -134,7 +138,7 @@ def read_report_named(path: Path, name: str) -> ParsedReport:
 
 def rename(error: EvidenceError, path: Path, name: str) -> str:
     message = str(error)
-    return name + message[len(str(path)):] if message.startswith(str(path)) else message
+    return name + message[len(str(path)) :] if message.startswith(str(path)) else message
 
 
 def _produce(what: str) -> str:
@@ -175,8 +179,9 @@ def merge_lines(a: bytearray, b: bytearray) -> bytearray:
     return out
 
 
-def totals(data: CoverageData, include: Sequence[str] | None = None,
-           exclude: Sequence[str] = ()) -> Totals:
+def totals(
+    data: CoverageData, include: Sequence[str] | None = None, exclude: Sequence[str] = ()
+) -> Totals:
     """Measured and covered lines over every file the reports measure (coverage.py's
     total) after the rule's include/exclude globs."""
     valid = covered = 0
@@ -189,9 +194,12 @@ def totals(data: CoverageData, include: Sequence[str] | None = None,
     return Totals(valid, covered)
 
 
-def diff_coverage(data: CoverageData, changed: Iterable[ChangedFile],
-                  include: Sequence[str] | None = None, exclude: Sequence[str] = ()
-                  ) -> DiffCoverage:
+def diff_coverage(
+    data: CoverageData,
+    changed: Iterable[ChangedFile],
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] = (),
+) -> DiffCoverage:
     """Measured changed lines and which of them no test ran, as diff-cover counts them
     (the added lines of the new version that the reports measure). Unlike diff-cover,
     a changed file the reports do not measure is listed in ``missing_files`` rather than
@@ -242,10 +250,15 @@ def ranges(lines: Sequence[int]) -> list[tuple[int, int]]:
 class PathMapper:
     """Maps the file names in reports to repository paths (see the module docstring)."""
 
-    def __init__(self, root: Path, repo_files: set[str] | frozenset[str],
-                 path_map: Mapping[str, str] | None = None) -> None:
-        self.roots = sorted({_norm(str(root)), _norm(os.path.realpath(root))}, key=len,
-                            reverse=True)
+    def __init__(
+        self,
+        root: Path,
+        repo_files: set[str] | frozenset[str],
+        path_map: Mapping[str, str] | None = None,
+    ) -> None:
+        self.roots = sorted(
+            {_norm(str(root)), _norm(os.path.realpath(root))}, key=len, reverse=True
+        )
         self.files = repo_files
         self.path_map = sorted((path_map or {}).items(), key=lambda kv: -len(kv[0]))
         self._by_name: dict[str, list[str]] | None = None
@@ -254,7 +267,7 @@ class PathMapper:
         name = _norm(raw)
         for prefix, replacement in self.path_map:
             if name.startswith(_norm(prefix)):
-                return [_norm(replacement + name[len(_norm(prefix)):])]
+                return [_norm(replacement + name[len(_norm(prefix)) :])]
         if _is_abs(name):
             return [name]
         return [_norm(posixpath.join(_norm(s), name)) for s in sources] + [name]
@@ -264,7 +277,7 @@ class PathMapper:
         if _is_abs(candidate):
             for root in self.roots:
                 if candidate.startswith(root + "/"):
-                    rel = candidate[len(root) + 1:]
+                    rel = candidate[len(root) + 1 :]
                     return rel if rel in self.files else None
             return None
         rel = candidate[2:] if candidate.startswith("./") else candidate
@@ -298,7 +311,7 @@ class PathMapper:
                 prefix = self._workspace_prefix(cand)
                 if prefix is not None:
                     votes[prefix] += 1
-                    if "/" in cand[len(prefix):]:
+                    if "/" in cand[len(prefix) :]:
                         deep.add(prefix)
                     break
         if not votes:
@@ -308,8 +321,8 @@ class PathMapper:
             return
         for raw, cands in pending.items():
             for cand in cands:
-                if cand.startswith(prefix) and cand[len(prefix):] in self.files:
-                    out[raw] = cand[len(prefix):]
+                if cand.startswith(prefix) and cand[len(prefix) :] in self.files:
+                    out[raw] = cand[len(prefix) :]
                     break
 
     def _workspace_prefix(self, candidate: str) -> str | None:
@@ -334,8 +347,9 @@ class PathMapper:
             tail = cand
             while tail.startswith("../"):
                 tail = tail[3:]
-            found = [p for p in self._by_name.get(posixpath.basename(tail), ())
-                     if p.endswith("/" + tail)]
+            found = [
+                p for p in self._by_name.get(posixpath.basename(tail), ()) if p.endswith("/" + tail)
+            ]
             if len(found) == 1:
                 return found[0]
         return None

@@ -197,7 +197,10 @@ class GitEvidence:
                 err = stack.enter_context(tempfile.TemporaryFile())
                 proc = subprocess.Popen(
                     [executable, "-c", "core.quotePath=false", *args],
-                    cwd=self.path, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                    cwd=self.path,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
                 )
                 runs.append((args, out, err, proc))
             for *_, proc in runs:

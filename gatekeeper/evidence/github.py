@@ -100,9 +100,7 @@ class GitHubConfig:
 
     def require_pr(self) -> int:
         if self.pr is None:
-            raise EvidenceError(
-                "no pull request: this run has no pull_request event; pass --pr N"
-            )
+            raise EvidenceError("no pull request: this run has no pull_request event; pass --pr N")
         return self.pr
 
 
@@ -303,8 +301,11 @@ class GitHubClient:
         except ValueError:
             request = response.request
             raise self._error(
-                request.method or "GET", request.url or "", response.status_code,
-                "the response is not JSON", "check GITHUB_API_URL points at the REST API",
+                request.method or "GET",
+                request.url or "",
+                response.status_code,
+                "the response is not JSON",
+                "check GITHUB_API_URL points at the REST API",
             ) from None
 
     @staticmethod
@@ -364,7 +365,9 @@ class GitHubClient:
                 if wait is not None:
                     if self._rate_waited + wait > limits.rate_limit_wait:
                         raise self._error(
-                            method, url, response.status_code,
+                            method,
+                            url,
+                            response.status_code,
                             f"rate limited: {self._message(response)}",
                             f"the limit resets in {wait:.0f} s, beyond the "
                             f"{limits.rate_limit_wait:g} s this run may wait; re-run later",
@@ -374,7 +377,10 @@ class GitHubClient:
                     continue
                 if response.status_code not in _TRANSIENT:
                     raise self._error(
-                        method, url, response.status_code, self._message(response),
+                        method,
+                        url,
+                        response.status_code,
+                        self._message(response),
                         _hint(response.status_code, method),
                     )
                 failure = (response.status_code, self._message(response))
@@ -385,7 +391,10 @@ class GitHubClient:
                 status, what = failure
                 tries = f"{attempt} attempt{'s' if attempt > 1 else ''}"
                 raise self._error(
-                    method, url, status, f"{what}; gave up after {tries}",
+                    method,
+                    url,
+                    status,
+                    f"{what}; gave up after {tries}",
                     "GitHub may be unavailable; re-run the job later",
                 )
             self._sleep(delay)
@@ -468,9 +477,7 @@ def team_member(ev: Evidence, team: str, login: str) -> bool:
                 "with read:org)"
             ) from None
         raise
-    membership = gh.get_optional(
-        f"/orgs/{org}/teams/{slug}/memberships/{quote(login, safe='')}"
-    )
+    membership = gh.get_optional(f"/orgs/{org}/teams/{slug}/memberships/{quote(login, safe='')}")
     return isinstance(membership, dict) and membership.get("state") == "active"
 
 

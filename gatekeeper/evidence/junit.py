@@ -66,17 +66,14 @@ class Selection:
         return cls(many("files"), many("suites"), many("classnames"))
 
     def takes(self, suites: Sequence[str], classname: str) -> bool:
-        if self.suites and not any(
-            fnmatch.fnmatchcase(s, p) for s in suites for p in self.suites
-        ):
+        if self.suites and not any(fnmatch.fnmatchcase(s, p) for s in suites for p in self.suites):
             return False
         return not self.classnames or any(
             fnmatch.fnmatchcase(classname, p) for p in self.classnames
         )
 
 
-def load(ev: Evidence, patterns: Sequence[str], selection: Selection = Selection()
-         ) -> TestCounts:
+def load(ev: Evidence, patterns: Sequence[str], selection: Selection = Selection()) -> TestCounts:
     """The merged counts of the JUnit files ``patterns`` name (memoized per run)."""
     return ev.cached(("junit", tuple(patterns), selection), lambda: _load(ev, patterns, selection))
 

@@ -164,7 +164,8 @@ def _explain(
         yield (
             positions.of_value(path),
             (
-                f"{subject}: expected {expected}, got {_json_type(error.instance)} {error.instance!r}"
+                f"{subject}: expected {expected}, got {_json_type(error.instance)}"
+                + ("" if error.instance is None else f" {error.instance!r}")
             ),
         )
         return

@@ -64,6 +64,12 @@ class _Builder:
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise YamlProblem(
+                    *_mark(key_node),
+                    "YAML merge keys (<<) are not supported: anchor the whole value instead "
+                    "(with: &common {...}, then with: *common)",
+                )
             if not isinstance(key_node, yaml.ScalarNode):
                 raise YamlProblem(*_mark(key_node), "a mapping key must be a plain value")
             key = self.constructor.construct_object(key_node)
@@ -86,7 +92,8 @@ def parse(text: str) -> tuple[Any, Positions]:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise YamlProblem(line, col, f"YAML syntax error: {e.problem or e.context}") from None
+        what = ", ".join(part for part in (e.context, e.problem) if part)
+        raise YamlProblem(line, col, f"YAML syntax error: {what}") from None
     except yaml.YAMLError as e:
         raise YamlProblem(1, 1, f"YAML error: {e}") from None
     if node is None:

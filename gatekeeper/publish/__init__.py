@@ -58,7 +58,9 @@ def publish(
         _attempt(out, environ, "PR comment", lambda: _comment(ev, policy_name, markdown))
     if status:
         _attempt(
-            out, environ, "commit status",
+            out,
+            environ,
+            "commit status",
             lambda: _status(ev, policy_name, approved, summary),
         )
     return out
@@ -103,7 +105,12 @@ def _status(ev: Evidence, policy_name: str | None, approved: bool, summary: str)
     sha = gh.head_sha(ev)
     context = commit_status.context_for(policy_name)
     commit_status.post(
-        gh.client(ev), repository, sha, approved=approved, description=summary,
-        context=context, target_url=cfg.run_url,
+        gh.client(ev),
+        repository,
+        sha,
+        approved=approved,
+        description=summary,
+        context=context,
+        target_url=cfg.run_url,
     )
     return f"{context} on {sha[:12]}"

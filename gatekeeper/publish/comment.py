@@ -37,8 +37,9 @@ def fit(body: str, limit: int = MAX_BODY) -> str:
     return cut + note
 
 
-def upsert(client: GitHubClient, repository: str, pr: int, policy_name: str | None,
-           markdown: str) -> str:
+def upsert(
+    client: GitHubClient, repository: str, pr: int, policy_name: str | None, markdown: str
+) -> str:
     """Create or update the policy's comment on the PR; returns what was done:
     ``created``, ``updated`` or ``unchanged``."""
     mark = marker(policy_name)

@@ -66,8 +66,14 @@ def publish_verdict(
 
     try:
         published = publish(
-            ev, policy_name=policy_name, approved=approved, summary=summary,
-            markdown=markdown, results=results, report_path=report_path, comment=comment,
+            ev,
+            policy_name=policy_name,
+            approved=approved,
+            summary=summary,
+            markdown=markdown,
+            results=results,
+            report_path=report_path,
+            comment=comment,
             status=status,
         )
     except (GatekeeperError, OSError) as e:

@@ -19,8 +19,16 @@ def shorten(text: str, limit: int = MAX_DESCRIPTION) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def post(client: GitHubClient, repository: str, sha: str, *, approved: bool,
-         description: str, context: str, target_url: str | None) -> None:
+def post(
+    client: GitHubClient,
+    repository: str,
+    sha: str,
+    *,
+    approved: bool,
+    description: str,
+    context: str,
+    target_url: str | None,
+) -> None:
     payload = {
         "state": "success" if approved else "failure",
         "description": shorten(description),

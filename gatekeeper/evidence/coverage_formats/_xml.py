@@ -41,8 +41,9 @@ def make_parser(names: tuple[str, ...] = ()) -> Any:
     return parser
 
 
-def stream(path: Path, start: StartHandler, end: EndHandler | None = None,
-           parser: Any = None) -> None:
+def stream(
+    path: Path, start: StartHandler, end: EndHandler | None = None, parser: Any = None
+) -> None:
     """Parse ``path`` calling ``start(name, attrs)`` / ``end(name)`` for each element
     (handlers may replace themselves on ``parser``). Raises ``EvidenceError`` naming the
     file and the problem."""
@@ -64,8 +65,11 @@ def stream(path: Path, start: StartHandler, end: EndHandler | None = None,
         what = xml.parsers.expat.errors.messages.get(e.code, str(e)) if e.code else str(e)
         errors = xml.parsers.expat.errors
         # Expat reports these only when the data ends inside an element or a token.
-        truncated = {errors.XML_ERROR_NO_ELEMENTS, errors.XML_ERROR_UNCLOSED_TOKEN,
-                     errors.XML_ERROR_PARTIAL_CHAR}
+        truncated = {
+            errors.XML_ERROR_NO_ELEMENTS,
+            errors.XML_ERROR_UNCLOSED_TOKEN,
+            errors.XML_ERROR_PARTIAL_CHAR,
+        }
         if e.code in {errors.codes[m] for m in truncated}:
             raise EvidenceError(
                 f"{path}: XML ends before the document is complete (line {e.lineno}); "

@@ -151,8 +151,23 @@ class _JaCoCo:
 
 def read_xml(path: Path) -> ParsedReport:
     report = ParsedReport(path, "xml")
-    parser = make_parser(("line", "number", "hits", "lines", "class", "filename", "method",
-                          "source", "conditions", "condition", "sourcefile", "package", "nr"))
+    parser = make_parser(
+        (
+            "line",
+            "number",
+            "hits",
+            "lines",
+            "class",
+            "filename",
+            "method",
+            "source",
+            "conditions",
+            "condition",
+            "sourcefile",
+            "package",
+            "nr",
+        )
+    )
     parser.ordered_attributes = True  # a list per element is cheaper than a dict
 
     def root(name: str, attrs: list[str]) -> None:
@@ -163,8 +178,9 @@ def read_xml(path: Path) -> ParsedReport:
             report.format = "jacoco"
             handler = _JaCoCo(report)
         elif name == "coverage":
-            raise ReportFormatError("Clover XML is not supported (use Cobertura, JaCoCo, LCOV "
-                                    "or coverage.py JSON)")
+            raise ReportFormatError(
+                "Clover XML is not supported (use Cobertura, JaCoCo, LCOV or coverage.py JSON)"
+            )
         else:
             raise ReportFormatError(
                 f"XML root element <{name}> is not a coverage report (expected Cobertura "
