@@ -6,7 +6,7 @@ branch names from the change) goes through ``escape.md_text``.
 
 from __future__ import annotations
 
-from gatekeeper.model import Decision, Status
+from gatekeeper.model import Decision, RuleResult, Status
 from gatekeeper.report.escape import md_code, md_text
 from gatekeeper.report.model import Report
 
@@ -41,6 +41,26 @@ def _context(report: Report) -> str:
     return " · ".join(parts)
 
 
+MAX_PLACES = 30
+"""Places listed per rule in the comment; the JSON report has them all."""
+
+
+def _places(r: RuleResult) -> list[str]:
+    """A folded list of the file positions a non-passing rule points at."""
+    if r.status in (Status.PASS, Status.SKIPPED) or not r.annotations:
+        return []
+    noun = "place" if len(r.annotations) == 1 else "places"
+    # Rule ids are [a-z0-9-] (schema), safe inside HTML as they are.
+    out = ["", f"<details><summary>{r.id}: {len(r.annotations)} {noun}</summary>", ""]
+    for a in r.annotations[:MAX_PLACES]:
+        span = f"{a.line}" if a.end_line in (None, a.line) else f"{a.line}-{a.end_line}"
+        out.append(f"- {md_code(f'{a.path}:{span}')} {md_text(a.message)}".rstrip())
+    if len(r.annotations) > MAX_PLACES:
+        out.append(f"- and {len(r.annotations) - MAX_PLACES} more (see the JSON report)")
+    out += ["", "</details>"]
+    return out
+
+
 def render(report: Report) -> str:
     lines = [_title(report), "", _context(report), ""]
     lines += [f"> {md_text(n)}" for n in report.notes]
@@ -54,6 +74,8 @@ def render(report: Report) -> str:
         lines.append(
             f"| {ICONS[r.status]} {r.status.value} | {md_code(r.id)} ({md_code(r.check)}) | {summary} |"
         )
+    for r in report.results:
+        lines += _places(r)
     counts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
     lines += ["", f"<sub>{len(report.results)} rules: {counts or 'none'}</sub>"]
     return "\n".join(lines) + "\n"

@@ -134,3 +134,14 @@ def test_md_code_is_one_code_span(text: str) -> None:
     fence = len(out) - len(out.lstrip("`"))
     inner = out[fence : len(out) - fence]
     assert "`" * fence not in inner
+
+
+def test_markdown_lists_places_folded_and_escaped() -> None:
+    report = sample()
+    many = [Annotation(f"src/`x`<{i}>.py", i, None, "not covered @octocat") for i in range(1, 40)]
+    report.results[0].annotations = many
+    md = render(report, "markdown")
+    assert "<details><summary>freeze: 39 places</summary>" in md
+    assert "- ``src/`x`<1>.py:1`` not covered @\u200doctocat" in md
+    assert "- and 9 more (see the JSON report)" in md
+    assert md.count("- ``src/") == 30
