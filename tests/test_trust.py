@@ -25,7 +25,7 @@ def repo(tmp_path: Path) -> tuple[RepoFactory, str]:
 def test_pr_run_reads_the_base_version(repo) -> None:
     r, base = repo
     got = read_policy(r.path / "gatekeeper.yml", GitEvidence(r.path, base), pr_run=True)
-    assert got.text.strip() == STRICT.strip() and got.origin == "base" and got.changed_in_pr
+    assert got.text == STRICT and got.origin == "base" and got.changed_in_pr
     assert got.source == f"{base[:12]}:gatekeeper.yml"
     assert "changes gatekeeper.yml; the base version was applied" in got.note
 
