@@ -194,6 +194,49 @@ def totals(
     return Totals(valid, covered)
 
 
+NOT_CODE = frozenset(
+    [
+        ".json",
+        ".yml",
+        ".yaml",
+        ".toml",
+        ".ini",
+        ".cfg",
+        ".conf",
+        ".env",
+        ".lock",
+        ".xml",
+        ".csv",
+        ".tsv",
+        ".md",
+        ".rst",
+        ".txt",
+        ".adoc",
+        ".html",
+        ".css",
+        ".scss",
+        ".svg",
+        ".png",
+        ".jpg",
+        ".jpeg",
+        ".gif",
+        ".ico",
+        ".pdf",
+        ".sql",
+        ".graphql",
+        ".proto",
+        ".po",
+        ".mo",
+        ".pyi",
+        ".typed",
+        ".map",
+        ".snap",
+    ]
+)
+"""Kinds of file no coverage tool measures: a changed one is never "missing from the report",
+even where an ``include`` glob matches it (``src/**`` also matches ``src/schema.json``)."""
+
+
 def diff_coverage(
     data: CoverageData,
     changed: Iterable[ChangedFile],
@@ -218,7 +261,8 @@ def diff_coverage(
             # Without include globs, "source file" means a kind of file the reports measure.
             # A file a report lists with no executable lines (an __init__.py with only a
             # docstring) is known to it, not missing.
-            if include or posixpath.splitext(file.path)[1] in source_kinds:
+            kind = posixpath.splitext(file.path)[1].lower()
+            if kind in source_kinds or (include and kind not in NOT_CODE):
                 result.missing_files.append(file.path)
             continue
         size = len(lines)

@@ -125,6 +125,28 @@ def test_a_listed_file_without_executable_lines_is_not_missing(tmp_path):
     assert (diff.lines, diff.missing_files) == (0, ["pkg/unlisted.py"])
 
 
+def test_include_globs_do_not_make_data_files_missing(tmp_path):
+    repo = make_repo(tmp_path, {"README.md": "x\n"})
+    repo.branch("feature")
+    repo.commit({"src/a.py": "a = 1\n", "src/schema.json": "{}\n", "src/config.yml": "k: v\n",
+                 "src/ui/app.js": "let x = 1;\n", "src/page.html": "<p>x</p>\n",
+                 "src/other.html": "<p>y</p>\n"})
+    (tmp_path / "c.json").write_text(
+        '{"files": {"src/a.py": {"executed_lines": [1], "missing_lines": []}}}')
+    ev = evidence(tmp_path, "main")
+    data = coverage.load(ev, ["c.json"])
+    diff = coverage.diff_coverage(data, ev.git.changed_files, include=["src/**"])
+    # JavaScript is code no report measured: missing. JSON, YAML and HTML are not code.
+    assert diff.missing_files == ["src/ui/app.js"]
+    (tmp_path / "t.lcov").write_text("SF:src/other.html\nDA:1,1\nend_of_record\n")
+    with_templates = coverage.load(ev, ["c.json", "t.lcov"])
+    # Once a report measures templates, a changed template it does not list is missing
+    # (without include, only kinds some report measures count: not the JavaScript).
+    assert coverage.diff_coverage(with_templates, ev.git.changed_files).missing_files == [
+        "src/page.html"
+    ]
+
+
 def test_include_and_exclude_filter_total(tmp_path):
     make_repo(tmp_path, {"src/a.py": "x\n", "tests/t.py": "x\n"})
     (tmp_path / "c.xml").write_text(_cobertura({"src/a.py": {1: 0}, "tests/t.py": {1: 1}}))
