@@ -13,7 +13,6 @@ from gatekeeper.trust import PolicyText, read_policy
 if TYPE_CHECKING:
     from gatekeeper.evidence import Evidence
     from gatekeeper.evidence.git import GitEvidence
-    from gatekeeper.model import RuleResult
     from gatekeeper.policy import Policy
     from gatekeeper.report import Report
 
@@ -48,43 +47,6 @@ def trusted_policy(
     return loads_policy(text.text, text.source), text
 
 
-def publish_verdict(
-    ev: Evidence,
-    *,
-    policy_name: str | None,
-    approved: bool,
-    summary: str,
-    markdown: str,
-    results: list[RuleResult],
-    report_path: str | None,
-    comment: bool,
-    status: bool,
-    err: Callable[[str], None],
-) -> None:
-    """Publish and print what happened; never raises for a publishing problem."""
-    from gatekeeper.publish import publish
-
-    try:
-        published = publish(
-            ev,
-            policy_name=policy_name,
-            approved=approved,
-            summary=summary,
-            markdown=markdown,
-            results=results,
-            report_path=report_path,
-            comment=comment,
-            status=status,
-        )
-    except (GatekeeperError, OSError) as e:
-        err(f"gatekeeper: warning: publishing failed: {e}")
-        return
-    # Workflow commands go to standard error: the runner reads both streams, and standard
-    # output may be the JSON report that a later step parses.
-    for line in [*published.commands, *published.warnings]:
-        err(line)
-
-
 def status_description(report: Report) -> str:
     """One line for the commit status (GitHub cuts at 140 characters; so do we)."""
     from gatekeeper.model import Decision
@@ -106,19 +68,27 @@ def publish_report(
     err: Callable[[str], None],
 ) -> None:
     """Publish a finished run's report (summary, outputs, annotations; comment and status
-    on request)."""
+    on request) and print what happened; never raises for a publishing problem."""
     from gatekeeper.model import Decision
+    from gatekeeper.publish import publish
     from gatekeeper.report import render
 
-    publish_verdict(
-        ev,
-        policy_name=report.policy_name,
-        approved=report.decision is Decision.APPROVE,
-        summary=status_description(report),
-        markdown=render(report, "markdown"),
-        results=report.results,
-        report_path=report_path,
-        comment=comment,
-        status=status,
-        err=err,
-    )
+    try:
+        published = publish(
+            ev,
+            policy_name=report.policy_name,
+            approved=report.decision is Decision.APPROVE,
+            summary=status_description(report),
+            markdown=render(report, "markdown"),
+            results=report.results,
+            report_path=report_path,
+            comment=comment,
+            status=status,
+        )
+    except (GatekeeperError, OSError) as e:
+        err(f"gatekeeper: warning: publishing failed: {e}")
+        return
+    # Workflow commands go to standard error: the runner reads both streams, and standard
+    # output may be the JSON report that a later step parses.
+    for line in [*published.commands, *published.warnings]:
+        err(line)
