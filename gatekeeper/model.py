@@ -34,6 +34,13 @@ class Annotation:
     end_line: int | None = None
     message: str = ""
 
+    @property
+    def where(self) -> str:
+        """``path:line`` or ``path:line-end``."""
+        if self.end_line in (None, self.line):
+            return f"{self.path}:{self.line}"
+        return f"{self.path}:{self.line}-{self.end_line}"
+
 
 @dataclass
 class Outcome:

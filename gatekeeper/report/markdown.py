@@ -53,8 +53,7 @@ def _places(r: RuleResult) -> list[str]:
     # Rule ids are [a-z0-9-] (schema), safe inside HTML as they are.
     out = ["", f"<details><summary>{r.id}: {len(r.annotations)} {noun}</summary>", ""]
     for a in r.annotations[:MAX_PLACES]:
-        span = f"{a.line}" if a.end_line in (None, a.line) else f"{a.line}-{a.end_line}"
-        out.append(f"- {md_code(f'{a.path}:{span}')} {md_text(a.message)}".rstrip())
+        out.append(f"- {md_code(a.where)} {md_text(a.message)}".rstrip())
     if len(r.annotations) > MAX_PLACES:
         out.append(f"- and {len(r.annotations) - MAX_PLACES} more (see the JSON report)")
     out += ["", "</details>"]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import click
 
-from gatekeeper.model import Decision, Status
+from gatekeeper.model import Decision, RuleResult, Status
 from gatekeeper.report.model import Report
 
 MARKS = {
@@ -26,6 +26,16 @@ def _headline(report: Report, style: Callable[..., str]) -> str:
     noun = "rule blocks" if len(blocking) == 1 else "rules block"
     ids = ", ".join(r.id for r in blocking)
     return f"Decision: {style('BLOCK', fg='red', bold=True)}: {len(blocking)} {noun} the release ({ids})"
+
+
+MAX_PLACES = 5
+"""File positions shown per rule on a terminal; the JSON report has them all."""
+
+
+def _places(r: RuleResult) -> str:
+    shown = ", ".join(a.where for a in r.annotations[:MAX_PLACES])
+    more = len(r.annotations) - MAX_PLACES
+    return shown + (f" and {more} more" if more > 0 else "")
 
 
 def _plain(text: str, **_: object) -> str:
@@ -58,6 +68,8 @@ def render(report: Report, color: bool = False) -> str:
         lines.append(f"  {style(f'{mark:<7}', fg=colour)}  {label:<{width}}  {r.summary}")
         if r.remedy and r.status is not Status.PASS:
             lines.append(f"  {'':<7}  {'':<{width}}  → {r.remedy}")
+        if r.annotations and r.status not in (Status.PASS, Status.SKIPPED):
+            lines.append(f"  {'':<7}  {'':<{width}}  at {_places(r)}")
     counts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
     lines += ["", f"{len(report.results)} rules: {counts or 'none'}"]
     return "\n".join(lines) + "\n"
