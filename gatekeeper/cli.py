@@ -212,7 +212,9 @@ def _for_stdout(report: Any, fmt: str) -> str:
     from gatekeeper.report import render, text
 
     if fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ:
-        return text.render(report, color=True)
+        import shutil
+
+        return text.render(report, color=True, width=shutil.get_terminal_size().columns)
     return render(report, fmt)
 
 

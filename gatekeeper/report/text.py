@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 
 import click
@@ -42,8 +43,17 @@ def _plain(text: str, **_: object) -> str:
     return text
 
 
-def render(report: Report, color: bool = False) -> str:
-    """The report for a terminal; ``color`` adds ANSI styles (the CLI asks for it on a TTY)."""
+def _wrap(first: str, text: str, indent: int, width: int | None) -> list[str]:
+    """``first`` + ``text``, folded to ``width`` with continuation lines under the text."""
+    if width is None or indent + 20 > width:
+        return [first + text]
+    folded = textwrap.wrap(text, width - indent, break_on_hyphens=False) or [""]
+    return [first + folded[0], *(" " * indent + part for part in folded[1:])]
+
+
+def render(report: Report, color: bool = False, width: int | None = None) -> str:
+    """The report for a terminal; ``color`` adds ANSI styles and ``width`` folds long
+    lines (the CLI asks for both on a TTY; logs and files get one line per fact)."""
     style = click.style if color else _plain
     lines = [
         f"Gatekeeper: {report.policy_name} ({report.policy_source or report.policy_path})",
@@ -61,15 +71,17 @@ def render(report: Report, color: bool = False) -> str:
         lines.append(f"Range: {span}{extra}")
     lines.extend(f"Note: {n}" for n in report.notes)
     lines.append("")
-    width = max((len(r.id) + len(r.check) for r in report.results), default=0) + 3
+    column = max((len(r.id) + len(r.check) for r in report.results), default=0) + 3
     for r in report.results:
         mark, colour = MARKS[r.status]
         label = f"{r.id} ({r.check})"
-        lines.append(f"  {style(f'{mark:<7}', fg=colour)}  {label:<{width}}  {r.summary}")
+        head = f"  {style(f'{mark:<7}', fg=colour)}  {label:<{column}}  "
+        pad = " " * (13 + column)
+        lines += _wrap(head, r.summary, len(pad), width)
         if r.remedy and r.status is not Status.PASS:
-            lines.append(f"  {'':<7}  {'':<{width}}  → {r.remedy}")
+            lines += _wrap(pad, f"→ {r.remedy}", len(pad) + 2, width)
         if r.annotations and r.status not in (Status.PASS, Status.SKIPPED):
-            lines.append(f"  {'':<7}  {'':<{width}}  at {_places(r)}")
+            lines += _wrap(pad, f"at {_places(r)}", len(pad) + 3, width)
     counts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
     lines += ["", f"{len(report.results)} rules: {counts or 'none'}"]
     return "\n".join(lines) + "\n"

@@ -145,3 +145,13 @@ def test_markdown_lists_places_folded_and_escaped() -> None:
     assert "- ``src/`x`<1>.py:1`` not covered @\u200doctocat" in md
     assert "- and 9 more (see the JSON report)" in md
     assert md.count("- ``src/") == 30
+
+
+def test_text_folds_to_the_terminal_width_without_losing_words() -> None:
+    from gatekeeper.report import text
+
+    flat, folded = text.render(sample()), text.render(sample(), width=80)
+    assert max(len(line) for line in folded.splitlines()) <= 80
+    assert max(len(line) for line in flat.splitlines()) > 80
+    assert folded.split() == flat.split()
+    assert "                                        2027-01-04T00:00+01:00" in folded
