@@ -10,6 +10,7 @@ from gatekeeper.checks import Check, register, unregister
 from gatekeeper.engine import evaluate
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence import Evidence, RunContext
+from gatekeeper.evidence.git import GitEvidence
 from gatekeeper.model import Decision, Outcome, Status, decide
 from gatekeeper.policy import loads_policy
 from tests.factories import RepoFactory, make_repo, run_cli, write_policy
@@ -171,3 +172,14 @@ def test_evidence_failures_are_remembered(tmp_path) -> None:
 def test_make_repo_is_a_real_repository(tmp_path) -> None:
     repo = make_repo(tmp_path / "r")
     assert repo.repo.head.commit.message.strip() == "initial"
+
+
+def test_when_paths_sees_both_sides_of_a_rename(repo: RepoFactory) -> None:
+    sql = "create table t (id int);\n" * 5
+    repo.commit({"db/migrations/0001_init.sql": sql})
+    repo.branch("feature")
+    repo.commit({"db/migrations/0001_init.sql": None, "archive/0001_init.sql": sql}, "archive it")
+    [moved] = GitEvidence(repo.path, "main").changed_files
+    assert (moved.status, moved.old_path) == ("renamed", "db/migrations/0001_init.sql")
+    rules = '  - id: a\n    check: test-fails\n    when: {paths: ["db/**"]}\n'
+    assert run(repo, rules)[0].status is Status.FAIL

@@ -33,7 +33,9 @@ def _branches(wanted: list[str], ev: Evidence) -> str | None:
 
 
 def _paths(wanted: list[str], ev: Evidence) -> str | None:
-    if any(globs.match_any(path, wanted) for path in ev.git.changed_paths):
+    # A rename touches both places: moving a file out of db/ is a change to db/.
+    touched = (p for f in ev.git.changed_files for p in (f.path, f.old_path) if p)
+    if any(globs.match_any(path, wanted) for path in touched):
         return None
     return f"no changed path matches {', '.join(wanted)}"
 
