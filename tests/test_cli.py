@@ -38,24 +38,23 @@ def check(repo: RepoFactory, policy: Path, *extra: str, env: dict[str, str | Non
 
 def test_inside_the_freeze_blocks_outside_approves(release: RepoFactory, tmp_path: Path) -> None:
     policy = write_policy(tmp_path / "p.yml", [FREEZE_RULE])
-    inside = check(
-        release, policy, "--base", "main", "--now", "2026-12-24T10:00:00+01:00", "--format", "json"
-    )
-    assert inside.exit_code == 1
-    report = json.loads(inside.output)
-    assert_valid_report(report)
+
+    def at(now: str) -> tuple[int, dict]:
+        result = check(release, policy, "--base", "main", "--now", now, "--format", "json")
+        report = json.loads(result.output)
+        assert_valid_report(report)
+        return result.exit_code, report
+
+    code, report = at("2026-12-24T10:00:00+01:00")
+    assert code == 1
     assert report["decision"] == "block"
     assert report["rules"][0]["status"] == "fail"
     assert report["counts"] == {"pass": 0, "warn": 0, "fail": 1, "error": 0, "skipped": 0}
     assert report["repo"]["head"] == release.repo.head.commit.hexsha
     assert report["repo"]["base"] == release.repo.commit("main").hexsha
 
-    outside = check(
-        release, policy, "--base", "main", "--now", "2027-01-05T10:00:00+01:00", "--format", "json"
-    )
-    assert outside.exit_code == 0
-    report = json.loads(outside.output)
-    assert_valid_report(report)
+    code, report = at("2027-01-05T10:00:00+01:00")
+    assert code == 0
     assert report["decision"] == "approve"
 
 

@@ -78,6 +78,10 @@ class Interval:
     def __contains__(self, moment: datetime) -> bool:
         return self.start <= moment < self.end
 
+    def describe(self, label_key: str) -> dict[str, str]:
+        """The interval for the report's details, its label under ``label_key``."""
+        return {label_key: self.label, "start": _fmt(self.start), "end": _fmt(self.end)}
+
 
 def _zone(name: str) -> ZoneInfo:
     try:
@@ -214,11 +218,7 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     )
     active = next((f for f in frozen if now in f), None)
     if active:
-        details["freeze"] = {
-            "reason": active.label,
-            "start": _fmt(active.start),
-            "end": _fmt(active.end),
-        }
+        details["freeze"] = active.describe("reason")
         return Outcome.failed(
             f"{_fmt(now)} is inside the freeze '{active.label}' "
             f"({_fmt(active.start)} to {_fmt(active.end)}); {when_next}",
@@ -238,11 +238,7 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
                 else "change the policy's allow windows",
                 **details,
             )
-        details["window"] = {
-            "label": inside.label,
-            "start": _fmt(inside.start),
-            "end": _fmt(inside.end),
-        }
+        details["window"] = inside.describe("label")
         return Outcome.passed(
             f"{_fmt(now)} is inside the deploy window {inside.label} (until {_fmt(inside.end)}) "
             "and in no freeze",
