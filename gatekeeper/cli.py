@@ -327,5 +327,45 @@ def demo(keep: Path | None) -> None:
     run_demo(keep, click.echo)
 
 
+@cli.command()
+@click.argument("rule")
+@click.option(
+    "--policy",
+    "-p",
+    "policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("gatekeeper.yml"),
+    show_default=True,
+    help="The policy whose rule is waived (the waiver goes to the waivers file it names).",
+)
+@click.option("--reason", required=True, help="Why the rule may fail for this release.")
+@click.option("--approved-by", "approved_by", required=True, help="Who approved the waiver.")
+@click.option("--days", type=click.IntRange(min=1), required=True, help="Days until it expires.")
+@click.option("--path", "paths", multiple=True, metavar="GLOB", help="Scope: changed paths.")
+@click.option("--head", "head", metavar="SHA", help="Scope: only this head commit.")
+@click.option("--now", "now", help="The created time (ISO 8601 with offset; default now).")
+@handle_errors
+def waive(
+    rule: str,
+    policy: Path,
+    reason: str,
+    approved_by: str,
+    days: int,
+    paths: tuple[str, ...],
+    head: str | None,
+    now: str | None,
+) -> None:
+    """Append an expiring waiver for RULE (comments and layout of the file are kept)."""
+    from gatekeeper.policy.waive import WaiveRequest
+    from gatekeeper.policy.waive import waive as append
+
+    request = WaiveRequest(policy, rule, reason, approved_by, days, _parse_now(now), paths, head)
+    target, item = append(request)
+    click.echo(
+        f"added a waiver for rule {rule!r} to {target}, expires {item['expires']}; merge it into "
+        "the base branch: in a pull-request run, waivers are read from the base commit"
+    )
+
+
 def main() -> None:
     cli(prog_name="gatekeeper")

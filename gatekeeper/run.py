@@ -70,6 +70,7 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
     client, so nothing is fetched twice)."""
     from gatekeeper.engine import evaluate
     from gatekeeper.policy import load_policy
+    from gatekeeper.policy.waivers import attach as attach_waivers
     from gatekeeper.publish.run import is_pr_run, trusted_policy
 
     # A pull request must not weaken its own gate: its policy comes from the base commit.
@@ -78,10 +79,14 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
     base = resolve_base(req)
     git = GitEvidence(req.repo, base, req.head, req.worktree)
     notes = ["work-tree changes included (--worktree)"] if req.worktree else []
+    origin = "worktree"
     if policy is None:
         policy, text = trusted_policy(req.policy, git, req.environ, req.options, "base")
+        origin = text.origin
         if text.note:
             notes.append(text.note)
+    # Waivers come from where the policy came from: a PR cannot waive its own failures.
+    policy = attach_waivers(policy, req.policy, git, origin == "base", req.now)
     ctx = RunContext(
         repo_path=git.path,
         now=req.now,
