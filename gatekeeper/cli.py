@@ -367,5 +367,66 @@ def waive(
     )
 
 
+@cli.command()
+@click.option(
+    "--policy",
+    "-p",
+    "policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("gatekeeper.yml"),
+    show_default=True,
+    help="The policy whose `notify: channels:` are used.",
+)
+@click.option("--channel", "channels", multiple=True, required=True, help="Channel name (repeatable).")
+@click.option("--message", help="The notice ($version, $head, $short_head, $repository filled in).")
+@click.option(
+    "--template",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A file with the notice (same placeholders).",
+)
+@click.option("--version", "version", help="The version being released.")
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The git repository (the receipt is a git note on its head).",
+)
+@click.option("--head", default="HEAD", show_default=True, help="The commit being released.")
+@handle_errors
+def notify(
+    policy: Path,
+    channels: tuple[str, ...],
+    message: str | None,
+    template: Path | None,
+    version: str | None,
+    repo: Path,
+    head: str,
+) -> None:
+    """Post a release notice and record a receipt as a git note on the head commit.
+
+    Exit codes: 0 delivered and recorded, 1 not delivered (no receipt), 2 bad usage.
+    """
+    from gatekeeper.evidence.notes import NOTIFY_REF
+    from gatekeeper.publish.notify import NotifyError, NotifyRequest
+    from gatekeeper.publish.notify import notify as send
+
+    if (message is None) == (template is None):
+        raise click.UsageError("give exactly one of --message and --template")
+    text = message if message is not None else Path(str(template)).read_text(encoding="utf-8")
+    request = NotifyRequest(policy, channels, text, repo, head, version)
+    try:
+        receipts = send(request)
+    except NotifyError as e:
+        click.echo(f"gatekeeper: error: {e}", err=True)
+        sys.exit(1)
+    for r in receipts:
+        click.echo(
+            f"notified {r['channel']} ({r['channel_type']}): HTTP {r['http_status']}; receipt "
+            f"{r['digest']} in the git note on {r['head'][:12]} under {NOTIFY_REF} "
+            f"(publish it: git push origin {NOTIFY_REF})"
+        )
+
+
 def main() -> None:
     cli(prog_name="gatekeeper")

@@ -28,6 +28,7 @@ _MODULES = (
     "ci_checks",
     "smoke_coverage",
     "feature_toggles",
+    "stakeholder_notified",
 )
 
 
