@@ -280,3 +280,18 @@ def test_append_waiver_keeps_the_rest_and_adds_one_item(text: str) -> None:
     for line in text.splitlines():
         if line.strip().startswith("#"):
             assert line in out
+
+
+def test_a_waivers_file_behind_a_symlink_is_refused(repo: RepoFactory) -> None:
+    """The change turns waivers.yml into a link to a base file that holds a waiver."""
+    gate_repo(repo, "version: 1\nwaivers: []\n")
+    repo.commit({"docs/example-waivers.yml": "version: 1\n" + WAIVER})
+    repo.repo.git.checkout("-q", "main")
+    repo.repo.git.merge("-q", "fix")
+    repo.repo.git.checkout("-q", "-b", "attack")
+    (repo.path / "waivers.yml").unlink()
+    (repo.path / "waivers.yml").symlink_to("docs/example-waivers.yml")
+    repo.commit({"src/auth/login.py": "x = 2\n"})
+    result = run_cli("check", "--policy", str(repo.path / "gatekeeper.yml"), "--repo",
+                     str(repo.path), "--base", "main", "--now", INSIDE, "--pr", "7")  # fmt: skip
+    assert result.exit_code == 2 and "symbolic link" in result.output

@@ -255,11 +255,14 @@ def read_file(
             return _capped(path.read_bytes(), str(path)), str(path)
         except OSError as e:
             raise UsageError(f"{path}: cannot read the waivers file ({e.strerror})") from None
-    absolute = path if path.is_absolute() else FsPath.cwd() / path
-    try:
-        rel = absolute.resolve().relative_to(git.path.resolve()).as_posix()
-    except ValueError:
-        raise UsageError(f"{path}: the waivers file must be inside the repository") from None
+    from gatekeeper.trust import refuse_symlinks, relative_path
+
+    # Mapped and checked exactly like the policy: lexically, and no symbolic link on the
+    # way (a link would let the change choose which file of the base is read).
+    rel = relative_path(git, path)
+    if rel is None:
+        raise UsageError(f"{path}: the waivers file must be inside the repository")
+    refuse_symlinks(git, rel)
     data = git.read(rel, ref=git.base_sha)
     if data is None:
         raise UsageError(
