@@ -98,7 +98,29 @@ def _validate(doc: Any, problems: _Problems) -> None:
     for i, rule in enumerate(doc["rules"]):
         if isinstance(rule, dict):
             _check_rule(rule, ("rules", i), problems, seen)
+    _check_channels(doc, problems)
     _check_waivers(doc, problems)
+
+
+def _check_channels(doc: dict[str, Any], problems: _Problems) -> None:
+    """A `stakeholder-notified` rule names channels `notify:` defines (when the policy has a
+    `notify:` block: another policy may define the channels that post the notices)."""
+    notify = doc.get("notify")
+    if not isinstance(notify, dict):
+        return
+    channels = notify.get("channels")
+    defined = set(channels) if isinstance(channels, dict) else set()
+    for i, rule in enumerate(doc["rules"]):
+        if not isinstance(rule, dict) or rule.get("check") != "stakeholder-notified":
+            continue
+        wanted = (rule.get("with") or {}).get("channels")
+        for j, name in enumerate(wanted if isinstance(wanted, list) else []):
+            if isinstance(name, str) and name not in defined:
+                path = ("rules", i, "with", "channels", j)
+                problems.add(
+                    problems.positions.of_value(path),
+                    f"{_where(path)}: channel {name!r} is not defined under notify.channels",
+                )
 
 
 def _check_waivers(doc: dict[str, Any], problems: _Problems) -> None:
