@@ -70,6 +70,7 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
     client, so nothing is fetched twice)."""
     from gatekeeper.engine import evaluate
     from gatekeeper.policy import load_policy
+    from gatekeeper.policy.conditions import check_environment, waiting_note
     from gatekeeper.publish.run import is_pr_run, trusted_policy
 
     # A pull request must not weaken its own gate: its policy comes from the base commit.
@@ -93,8 +94,10 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
         environ=req.environ,
         options=req.options,
     )
+    check_environment(policy, req.env)
     evidence = Evidence(ctx, git)
     results = evaluate(policy, evidence)
+    notes += filter(None, [waiting_note(policy, req.env)])
     report = Report(
         policy_name=policy.name,
         policy_path=str(req.policy),
@@ -109,5 +112,6 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
         env=req.env,
         strict=req.strict,
         notes=notes,
+        allow_all_skipped=policy.allow_all_skipped,
     )
     return report, evidence
