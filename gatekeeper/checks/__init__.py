@@ -27,6 +27,7 @@ _MODULES = (
     "code_review",
     "ci_checks",
     "smoke_coverage",
+    "checklist",
 )
 
 
