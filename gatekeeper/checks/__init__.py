@@ -28,6 +28,7 @@ _MODULES = (
     "ci_checks",
     "smoke_coverage",
     "checklist",
+    "risk_register",
 )
 
 

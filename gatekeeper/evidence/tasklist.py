@@ -60,7 +60,7 @@ def normalise(text: str) -> str:
 
 
 @cache
-def _parser() -> MarkdownIt:
+def markdown_parser() -> MarkdownIt:
     from markdown_it import MarkdownIt  # lazily: `gatekeeper --help` must stay fast
 
     return MarkdownIt("commonmark").enable("table")
@@ -69,7 +69,7 @@ def _parser() -> MarkdownIt:
 def parse(text: str, section: str | None = None) -> TaskList:
     """Every task item of ``text`` (only those under the heading titled ``section``, up to
     the next heading of the same or a higher level, when given; every such section)."""
-    tokens = _parser().parse(text)
+    tokens = markdown_parser().parse(text)
     wanted = normalise(section) if section is not None else None
     inside, level, found = wanted is None, 0, False
     items: list[TaskItem] = []
