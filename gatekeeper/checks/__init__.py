@@ -29,6 +29,7 @@ _MODULES = (
     "smoke_coverage",
     "checklist",
     "risk_register",
+    "version_bump",
 )
 
 
