@@ -233,3 +233,18 @@ def test_parse_never_crashes_and_lines_are_in_range(text: str) -> None:
     found = tasklist.parse(text)
     lines = text.count("\n") + 1
     assert all(1 <= i.line <= lines and "\n" not in i.text for i in found.items)
+
+
+def test_item_text_is_escaped_in_the_markdown_report(repo: RepoFactory, tmp_path: Path) -> None:
+    from tests.factories import run_cli, write_policy
+
+    repo.branch("release")
+    repo.commit({"DOD.md": "- [ ] Ping @everyone | <img src=x> <!--\n- [x] done\n"})
+    policy = write_policy(tmp_path / "p.yml", [
+        {"id": "dod", "check": "checklist", "with": {"source": "DOD.md"}}
+    ])
+    out = run_cli("check", "--policy", str(policy), "--repo", str(repo.path), "--base", "main",
+                  "--format", "markdown")
+    assert out.exit_code == 1
+    row = next(line for line in out.output.splitlines() if line.startswith("| ❌ fail | `dod`"))
+    assert "@\u200deveryone \\| \\<img src=x\\> \\<\\!--" in row
