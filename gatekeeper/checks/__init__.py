@@ -29,6 +29,9 @@ _MODULES = (
     "smoke_coverage",
     "feature_toggles",
     "stakeholder_notified",
+    "checklist",
+    "risk_register",
+    "version_bump",
 )
 
 

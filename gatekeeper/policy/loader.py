@@ -48,6 +48,10 @@ class Policy:
     )
     notify: dict[str, Any] = field(default_factory=dict)
     """The ``notify:`` block: channels for ``gatekeeper notify``."""
+    environments: tuple[str, ...] = ()
+    """The environments ``--env`` may name: declared, or every ``when.environments`` name."""
+    allow_all_skipped: bool = False
+    """Approve a run in which every rule is skipped (by default it blocks)."""
 
 
 @dataclass
@@ -100,6 +104,7 @@ def _validate(doc: Any, problems: _Problems) -> None:
             _check_rule(rule, ("rules", i), problems, seen)
     _check_channels(doc, problems)
     _check_waivers(doc, problems)
+    _check_environments(doc, problems)
 
 
 def _check_channels(doc: dict[str, Any], problems: _Problems) -> None:
@@ -134,6 +139,28 @@ def _check_waivers(doc: dict[str, Any], problems: _Problems) -> None:
     )
     for where, message in found:
         problems.add(where, message)
+
+
+def _check_environments(doc: dict[str, Any], problems: _Problems) -> None:
+    """A rule may only wait for an environment the policy declares (when it declares them):
+    a typo there would skip the rule in every run."""
+    from gatekeeper.suggest import did_you_mean
+
+    declared = doc.get("environments")
+    if not isinstance(declared, list):
+        return
+    for i, rule in enumerate(doc["rules"]):
+        when = rule.get("when") if isinstance(rule, dict) else None
+        wanted = when.get("environments") if isinstance(when, dict) else None
+        for j, name in enumerate(wanted if isinstance(wanted, list) else []):
+            if isinstance(name, str) and name not in declared:
+                path = ("rules", i, "when", "environments", j)
+                problems.add(
+                    problems.positions.of_value(path),
+                    f"{_where(path)}: environment {name!r} is not one of the policy's "
+                    f"environments ({', '.join(map(str, declared))})"
+                    + did_you_mean(name, map(str, declared)),
+                )
 
 
 def _check_rule(
@@ -201,6 +228,12 @@ def _explain(
         for key in _extra_keys(schema, error.instance):
             hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
             yield positions.of_key((*path, key)), f"{_where(path)}: unknown key {key!r}{hint}"
+        return
+    if error.validator == "minItems" and path == ("rules",):
+        yield (
+            positions.of_value(path),
+            "rules: a policy needs at least one rule (an empty policy would approve every release)",
+        )
         return
     if error.validator == "required":
         yield positions.of_value(path), f"{_where(path)}: {error.message}"
@@ -280,4 +313,13 @@ def _build(doc: dict[str, Any], source: str, sha256: str, positions: Positions) 
         waivers_file=items if isinstance(items, str) else None,
         waiver_settings=settings,
         notify=doc.get("notify") or {},
+        environments=_environments(doc, rules),
+        allow_all_skipped=doc.get("allow_all_skipped", False),
     )
+
+
+def _environments(doc: dict[str, Any], rules: tuple[Rule, ...]) -> tuple[str, ...]:
+    if "environments" in doc:
+        return tuple(doc["environments"])
+    named = (name for rule in rules for name in rule.when.get("environments", ()))
+    return tuple(dict.fromkeys(named))

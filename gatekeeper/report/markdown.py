@@ -26,6 +26,8 @@ def _title(report: Report) -> str:
     if report.decision is Decision.APPROVE:
         waived = len(report.waived())
         return f"### ✅ Release approved: {name}" + (f" ({waived} waived)" if waived else "")
+    if report.nothing_judged:
+        return f"### ❌ Release blocked: {name} ({report.nothing_judged_summary})"
     blocking = report.blocking()
     noun = "rule blocks" if len(blocking) == 1 else "rules block"
     return f"### ❌ Release blocked: {name} ({len(blocking)} {noun})"
