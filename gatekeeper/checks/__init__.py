@@ -27,6 +27,9 @@ _MODULES = (
     "code_review",
     "ci_checks",
     "smoke_coverage",
+    "http_probe",
+    "slo",
+    "promotion",
 )
 
 
