@@ -7,12 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import UsageError
 from gatekeeper.evidence import Evidence, RunContext
 from gatekeeper.evidence.git import GitEvidence, base_from_environment
 from gatekeeper.report import Report
+
+if TYPE_CHECKING:
+    from gatekeeper.policy import Policy
 
 
 @dataclass
@@ -174,7 +177,7 @@ def run_verify(req: VerifyRequest) -> tuple[Report, Evidence]:
     )
     evidence = VerifyEvidence(ctx)
     results = evaluate(policy, evidence)
-    notes = ["post-deploy verification (`gatekeeper verify`): no base ref and no diff"]
+    notes = ["post-deploy verification (gatekeeper verify): no base ref and no diff"]
     runbook = rollback_runbook(policy)
     if runbook is not None:
         notes.extend(_rollback(results, req, runbook))
@@ -203,15 +206,16 @@ def _verify_branch(req: VerifyRequest) -> str | None:
     return releases.symbolic_head(req.repo)
 
 
-def rollback_runbook(policy: Any) -> str | None:
-    """``""`` when the policy asks for rollbacks without naming a runbook, the runbook's
-    path when a rule names one (``with: {runbook: PATH}``), ``None`` when it does not ask."""
-    found: str | None = None
+def rollback_runbook(policy: Policy) -> str | None:
+    """The runbook when the policy names one (top-level ``runbook:``, or a rule's
+    ``with: {runbook: PATH}``), ``""`` for a ``rollback-plan`` rule without one, ``None``
+    when the policy does not plan rollbacks."""
+    found: str | None = policy.runbook
     for rule in policy.rules:
         path = rule.options.get("runbook") if isinstance(rule.options, dict) else None
-        if isinstance(path, str) and path:
-            return path
-        if rule.check == "rollback-plan":
+        if isinstance(path, str) and path and not found:
+            found = path
+        if rule.check == "rollback-plan" and found is None:
             found = ""
     return found
 

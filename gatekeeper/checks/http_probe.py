@@ -214,8 +214,7 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     return Outcome.failed(
         f"{len(failing)} of {_plural(len(rows), 'target')} not healthy{' ' + waited if waited else ''}"
         f": {lines}",
-        "check the deploy (logs, rollout status) and the URL; re-run once the service is "
-        "healthy, or roll back",
+        "check the deploy (logs, rollout status) and the URL; re-run once the service is healthy",
         **details,
     )
 

@@ -250,7 +250,7 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     if "fail" in statuses:
         return Outcome.failed(
             summary,
-            f"{names} out of bounds after the deploy: investigate, or roll back",
+            f"investigate {names} (dashboards, logs, what the deploy changed)",
             **details,
         )
     if "warn" in statuses:

@@ -37,6 +37,8 @@ class Policy:
     """Where the text came from: a file path, or ``REF:PATH`` for a policy read from git."""
     sha256: str
     description: str = ""
+    runbook: str | None = None
+    """The rollback runbook (path or URL), for `gatekeeper verify`'s rollback remedy."""
 
 
 @dataclass
@@ -217,4 +219,4 @@ def _build(doc: dict[str, Any], source: str, sha256: str, positions: Positions) 
         for i, r in enumerate(doc["rules"])
     )
     name = doc.get("name") or FsPath(source.split(":")[-1]).stem
-    return Policy(name, rules, source, sha256, doc.get("description", ""))
+    return Policy(name, rules, source, sha256, doc.get("description", ""), doc.get("runbook"))
