@@ -315,3 +315,18 @@ def test_bad_input_is_exit_2(repo: RepoFactory, tmp_path: Path) -> None:
     result = run_cli("verify", "--policy", str(good), "--repo", str(repo.path), "--head", "nope")
     assert result.exit_code == 2
     assert "head ref 'nope' is not a commit" in result.output
+
+
+def test_the_readme_examples_are_valid_rules() -> None:
+    import re
+
+    from gatekeeper.policy import loads_policy
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## After the deploy", 1)[1].split("\n## ", 1)[0]
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", section, re.S) if b.startswith("- id:")]
+    assert len(blocks) == 3
+    for block in blocks:
+        text = "version: 1\nrules:\n" + "".join(f"  {line}\n" for line in block.splitlines())
+        policy = loads_policy(text, "README.md")
+        assert policy.rules[0].check in ("http-probe", "slo", "promotion")
