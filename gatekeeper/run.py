@@ -146,6 +146,14 @@ class VerifyEvidence(Evidence):
     def git(self) -> GitEvidence:
         from gatekeeper.errors import EvidenceError
 
+        if "sha" not in self.ctx.options:
+            # Reached by a rule that needs the deployed commit (promotion, --status) too.
+            raise EvidenceError(
+                f"{NO_DIFF}; nor is the deployed commit known ({self.ctx.repo_path} is not a git "
+                "checkout and GITHUB_SHA is not set)",
+                "run verify in a checkout of the deployed commit (--repo DIR) or set GITHUB_SHA; "
+                "rules that need the diff belong in the `gatekeeper check` policy",
+            )
         raise EvidenceError(
             NO_DIFF, "move this rule to the `gatekeeper check` policy that gates the release"
         )

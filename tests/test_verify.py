@@ -330,3 +330,31 @@ def test_the_readme_examples_are_valid_rules() -> None:
         text = "version: 1\nrules:\n" + "".join(f"  {line}\n" for line in block.splitlines())
         policy = loads_policy(text, "README.md")
         assert policy.rules[0].check in ("http-probe", "slo", "promotion")
+
+
+def test_outside_a_checkout_the_deployed_commit_comes_from_github_sha(
+    github: FakeGitHub, tmp_path: Path
+) -> None:
+    rule = {"id": "soaked", "check": "promotion", "with": {"from": "staging"}}
+    policy = write_policy(tmp_path / "p.yml", [rule])
+    sha = "c" * 40
+    deployment = github.add_deployment(sha, "staging", NOW - timedelta(hours=1))
+    github.add_deployment_status(deployment, "success", NOW - timedelta(hours=1))
+    args = ("verify", "--policy", str(policy), "--repo", str(tmp_path), "--now", AT)
+    result = run_cli(*args, env={**github.environ(), "GITHUB_SHA": sha})
+    assert result.exit_code == 0, result.output
+    result = run_cli(*args, "--format", "json", env={**github.environ(), "GITHUB_SHA": None})
+    assert result.exit_code == 1
+    summary = json.loads(result.output)["rules"][0]["summary"]
+    assert "nor is the deployed commit known" in summary
+
+
+def test_prometheus_behind_a_broken_proxy_is_an_error(repo: RepoFactory, service: Service) -> None:
+    base = service.script("/api/v1/query", (502, b"<html>Bad Gateway</html>")).rsplit("/api", 1)[0]
+    code, _, data = verify(repo, [slo_rule(base, error_rate("api"))])
+    assert code == 1
+    assert "answered HTTP 502" in data["rules"][0]["details"]["objectives"][0]["reason"]
+    html = service.script("/login/api/v1/query", (200, b"<html>Sign in</html>"))
+    code, _, data = verify(repo, [slo_rule(html.rsplit("/api", 1)[0], error_rate("api"))])
+    assert code == 1
+    assert "not a Prometheus API response" in data["rules"][0]["details"]["objectives"][0]["reason"]

@@ -30,6 +30,9 @@ class Service:
                 pass
 
             def do_GET(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                if length:
+                    self.rfile.read(length)
                 path = self.path.split("?")[0]
                 service.headers.append(dict(self.headers.items()))
                 n = service.hits.get(path, 0)
@@ -43,6 +46,8 @@ class Service:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            do_POST = do_GET
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
