@@ -209,6 +209,9 @@ def run_verify(req: VerifyRequest) -> tuple[Report, Evidence]:
         env=req.env,
         strict=req.strict,
         notes=notes,
+        policy_origin="worktree",
+        policy_reason="gatekeeper verify applies the policy of the deployed checkout "
+        "(it gates no change, so there is no base to read it from)",
     )
     return report, evidence
 
