@@ -30,6 +30,9 @@ _MODULES = (
     "checklist",
     "risk_register",
     "version_bump",
+    "http_probe",
+    "slo",
+    "promotion",
 )
 
 
