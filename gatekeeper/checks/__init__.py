@@ -32,6 +32,9 @@ _MODULES = (
     "checklist",
     "risk_register",
     "version_bump",
+    "http_probe",
+    "slo",
+    "promotion",
 )
 
 

@@ -52,6 +52,8 @@ class Policy:
     """The environments ``--env`` may name: declared, or every ``when.environments`` name."""
     allow_all_skipped: bool = False
     """Approve a run in which every rule is skipped (by default it blocks)."""
+    runbook: str | None = None
+    """The rollback runbook (path or URL), for `gatekeeper verify`'s rollback remedy."""
 
 
 @dataclass
@@ -315,6 +317,7 @@ def _build(doc: dict[str, Any], source: str, sha256: str, positions: Positions) 
         notify=doc.get("notify") or {},
         environments=_environments(doc, rules),
         allow_all_skipped=doc.get("allow_all_skipped", False),
+        runbook=doc.get("runbook"),
     )
 
 
