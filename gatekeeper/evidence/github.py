@@ -98,6 +98,9 @@ class GitHubConfig:
     server_url: str = DEFAULT_SERVER_URL
     run_id: str | None = None
     limits: Limits = field(default_factory=Limits)
+    comment_author: str | None = None
+    """The login an app installation token writes as, when not ``github-actions[bot]``
+    (``GATEKEEPER_COMMENT_AUTHOR``, e.g. ``my-app[bot]``)."""
 
     @property
     def run_url(self) -> str | None:
@@ -159,6 +162,7 @@ def config_from(
         server_url=(environ.get("GITHUB_SERVER_URL") or DEFAULT_SERVER_URL).rstrip("/"),
         run_id=environ.get("GITHUB_RUN_ID") or None,
         limits=Limits.from_environ(environ),
+        comment_author=environ.get("GATEKEEPER_COMMENT_AUTHOR") or None,
     )
 
 
@@ -312,14 +316,15 @@ class GitHubClient:
     def patch(self, path: str, payload: dict[str, Any]) -> Any:
         return self._json(self._request("PATCH", self._url(path), payload))
 
-    def get_optional(self, path: str) -> Any | None:
-        """The JSON of a GET where 404 is an answer ("not a member"), else None; memoized."""
+    def get_optional(self, path: str, absent: tuple[int, ...] = (404,)) -> Any | None:
+        """The JSON of a GET where an ``absent`` status (404: "not a member") is an
+        answer, then None; memoized."""
 
         def fetch() -> Any | None:
-            response = self._request("GET", self._url(path), ok_statuses=(404,))
-            return None if response.status_code == 404 else self._json(response)
+            response = self._request("GET", self._url(path), ok_statuses=absent)
+            return None if response.status_code in absent else self._json(response)
 
-        return self._cached(f"optional:{path}", fetch)
+        return self._cached(f"optional:{absent}:{path}", fetch)
 
     # -- machinery ----------------------------------------------------------------
 
