@@ -591,13 +591,28 @@ def pr_files(ev: Evidence) -> list[dict[str, Any]]:
     return client(ev).get_list(f"{_repo_path(ev)}/pulls/{config(ev).require_pr()}/files")
 
 
+def _named(items: list[Any], name_key: str, endpoint: str) -> list[dict[str, Any]]:
+    """``items`` after checking each is an object with a text ``name_key``: a malformed
+    entry must not be skipped (it could be the failing one)."""
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get(name_key), str):
+            raise EvidenceError(
+                f"GitHub GET {endpoint}: item {i + 1} has no {name_key!r} text; "
+                "unexpected response shape",
+                "check GITHUB_API_URL points at GitHub's REST API, and re-run",
+            )
+    return items
+
+
 def check_runs(ev: Evidence, sha: str) -> list[dict[str, Any]]:
-    return client(ev).get_list(f"{_repo_path(ev)}/commits/{sha}/check-runs", key="check_runs")
+    path = f"{_repo_path(ev)}/commits/{sha}/check-runs"
+    return _named(client(ev).get_list(path, key="check_runs"), "name", path)
 
 
 def statuses(ev: Evidence, sha: str) -> list[dict[str, Any]]:
     """The latest status per context on ``sha`` (GitHub's combined status)."""
-    return client(ev).get_list(f"{_repo_path(ev)}/commits/{sha}/status", key="statuses")
+    path = f"{_repo_path(ev)}/commits/{sha}/status"
+    return _named(client(ev).get_list(path, key="statuses"), "context", path)
 
 
 def pulls_for_commit(ev: Evidence, sha: str) -> list[dict[str, Any]]:
