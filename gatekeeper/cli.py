@@ -26,7 +26,9 @@ FORMATS = ("text", "json", "markdown")
 
 
 def _fail(message: str) -> None:
-    click.echo(f"gatekeeper: error: {message}", err=True)
+    from gatekeeper.secrets import redact, secret_values
+
+    click.echo(f"gatekeeper: error: {redact(message, secret_values(os.environ))}", err=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -219,7 +221,7 @@ def check(
         report_path=str(json_out.resolve()) if json_out else None,
         comment=comment,
         status=status,
-        err=lambda line: click.echo(line, err=True),
+        err=lambda line: click.echo(_redacted(line, request.environ), err=True),
     )
     sys.exit(report.exit_code)
 
@@ -340,6 +342,12 @@ def _recorded_run(request: Any, path: Path | None, note: bool) -> tuple[Any, Any
     if note and report.head:
         record.write_note(evidence.repo_path, report.head, data)
     return report, evidence
+
+
+def _redacted(line: str, environ: Any) -> str:
+    from gatekeeper.secrets import redact, secret_values
+
+    return redact(line, secret_values(environ))
 
 
 def _for_stdout(report: Any, fmt: str) -> str:
