@@ -180,8 +180,10 @@ def run_verify(req: VerifyRequest) -> tuple[Report, Evidence]:
     from gatekeeper.engine import evaluate
     from gatekeeper.evidence import releases
     from gatekeeper.policy import load_policy
+    from gatekeeper.policy.waivers import attach as attach_waivers
 
-    policy = load_policy(req.policy)
+    # The waivers file, like the policy, comes from the deployed checkout.
+    policy = attach_waivers(load_policy(req.policy), req.policy, None, False, req.now)
     head_sha = releases.resolve(req.repo, req.head)
     if head_sha is None and req.head != "HEAD":
         raise UsageError(f"head ref {req.head!r} is not a commit in {req.repo}")

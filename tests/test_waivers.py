@@ -295,3 +295,15 @@ def test_a_waivers_file_behind_a_symlink_is_refused(repo: RepoFactory) -> None:
     result = run_cli("check", "--policy", str(repo.path / "gatekeeper.yml"), "--repo",
                      str(repo.path), "--base", "main", "--now", INSIDE, "--pr", "7")  # fmt: skip
     assert result.exit_code == 2 and "symbolic link" in result.output
+
+
+def test_validate_checks_the_waivers_file_too(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yml"
+    policy.write_text(POLICY + "waivers: w.yml\n")
+    (tmp_path / "w.yml").write_text("version: 1\nwaivers:\n  - {rule: freeze, approved_by: x}\n")
+    result = run_cli("validate", str(policy))
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'w.yml'}:3:5: waivers[0]: 'expires' is a required property" in result.output
+    (tmp_path / "w.yml").unlink()
+    missing = run_cli("validate", str(policy))
+    assert missing.exit_code == 2 and "cannot read the waivers file" in missing.output
