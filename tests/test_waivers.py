@@ -167,23 +167,6 @@ def test_a_waivers_file_named_by_the_policy_is_applied(repo: RepoFactory) -> Non
     assert data["rules"][0]["waiver"]["source"].endswith(":waivers.yml:3")
 
 
-def test_a_pull_request_cannot_waive_its_own_failure(repo: RepoFactory) -> None:
-    """The attacker adds a waiver to the waivers file, and one inline in the policy, in the
-    PR itself: in a PR run both files come from the base commit, so the release blocks."""
-    gate_repo(repo, "version: 1\nwaivers: []\n")
-    repo.commit(
-        {
-            "src/auth/login.py": "x = 2\n",
-            "waivers.yml": "version: 1\n" + WAIVER,
-            "gatekeeper.yml": POLICY + WAIVER,
-        },
-        "Sneak in a waiver",
-    )
-    code, data = check(repo, repo.path / "gatekeeper.yml", INSIDE, "--pr", "7")
-    assert code == 1 and data["rules"][0]["status"] == "fail"
-    assert data["rules"][0]["waiver"] is None
-
-
 def test_a_waivers_file_missing_on_the_base_is_a_usage_error(repo: RepoFactory) -> None:
     repo.commit({"gatekeeper.yml": POLICY + "waivers: waivers.yml\n"})
     repo.branch("fix")
@@ -282,28 +265,15 @@ def test_append_waiver_keeps_the_rest_and_adds_one_item(text: str) -> None:
             assert line in out
 
 
-def test_a_waivers_file_behind_a_symlink_is_refused(repo: RepoFactory) -> None:
-    """The change turns waivers.yml into a link to a base file that holds a waiver."""
-    gate_repo(repo, "version: 1\nwaivers: []\n")
-    repo.commit({"docs/example-waivers.yml": "version: 1\n" + WAIVER})
-    repo.repo.git.checkout("-q", "main")
-    repo.repo.git.merge("-q", "fix")
-    repo.repo.git.checkout("-q", "-b", "attack")
-    (repo.path / "waivers.yml").unlink()
-    (repo.path / "waivers.yml").symlink_to("docs/example-waivers.yml")
-    repo.commit({"src/auth/login.py": "x = 2\n"})
-    result = run_cli("check", "--policy", str(repo.path / "gatekeeper.yml"), "--repo",
-                     str(repo.path), "--base", "main", "--now", INSIDE, "--pr", "7")  # fmt: skip
-    assert result.exit_code == 2 and "symbolic link" in result.output
-
-
 def test_validate_checks_the_waivers_file_too(tmp_path: Path) -> None:
     policy = tmp_path / "p.yml"
     policy.write_text(POLICY + "waivers: w.yml\n")
     (tmp_path / "w.yml").write_text("version: 1\nwaivers:\n  - {rule: freeze, approved_by: x}\n")
     result = run_cli("validate", str(policy))
     assert result.exit_code == 2
-    assert f"{tmp_path / 'w.yml'}:3:5: waivers[0]: 'expires' is a required property" in result.output
+    assert (
+        f"{tmp_path / 'w.yml'}:3:5: waivers[0]: 'expires' is a required property" in result.output
+    )
     (tmp_path / "w.yml").unlink()
     missing = run_cli("validate", str(policy))
     assert missing.exit_code == 2 and "cannot read the waivers file" in missing.output
