@@ -231,6 +231,20 @@ NOT_CODE = frozenset(
         ".typed",
         ".map",
         ".snap",
+        ".webp",
+        ".bmp",
+        ".woff",
+        ".woff2",
+        ".ttf",
+        ".otf",
+        ".eot",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".jar",
+        ".mp3",
+        ".mp4",
+        ".wav",
     ]
 )
 """Kinds of file no coverage tool measures: a changed one is never "missing from the report",
@@ -250,7 +264,9 @@ def diff_coverage(
     result = DiffCoverage()
     source_kinds = {posixpath.splitext(p)[1] for p in data.in_repo} - {""}
     for file in changed:
-        if file.status == "deleted" or file.binary or not file.added_lines:
+        # A file git calls binary is judged like any other: a NUL byte (or the change's
+        # own .gitattributes) must not take a source file out of diff coverage.
+        if file.status == "deleted" or not (file.added_lines or file.binary):
             continue
         if exclude and match_any(file.path, exclude):
             continue
