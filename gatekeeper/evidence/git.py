@@ -354,6 +354,17 @@ class GitEvidence:
             out = self.git("ls-tree", "-r", "-z", "--name-only", "--full-tree", self.head_sha)
         return frozenset(p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p)
 
+    @cached_property
+    def tracked_files(self) -> frozenset[str]:
+        """Files git tracks at the head (with ``worktree``: also those in the index):
+        what the change under review could have written, as opposed to the build."""
+        if not self.worktree:
+            return self.files
+        head = self.git("ls-tree", "-r", "-z", "--name-only", "--full-tree", self.head_sha)
+        index = self.git("ls-files", "-z", "--cached")
+        names = head.split(b"\0") + index.split(b"\0")
+        return frozenset(p.decode("utf-8", "surrogateescape") for p in names if p)
+
     @property
     def changed_paths(self) -> list[str]:
         return [f.path for f in self.changed_files]
