@@ -33,6 +33,7 @@ def evaluate_rule(rule: Rule, ev: Evidence) -> RuleResult:
         details=outcome.details,
         remedy=outcome.remedy,
         annotations=outcome.annotations,
+        annotations_total=outcome.annotations_total,
     )
 
 

@@ -56,6 +56,8 @@ class Outcome:
     details: dict[str, Any] = field(default_factory=dict)
     remedy: str | None = None
     annotations: list[Annotation] = field(default_factory=list)
+    annotations_total: int | None = None
+    """How many places there are when ``annotations`` holds only the first of them."""
 
     @classmethod
     def passed(cls, summary: str, **details: Any) -> Outcome:
@@ -82,6 +84,12 @@ class RuleResult:
     details: dict[str, Any] = field(default_factory=dict)
     remedy: str | None = None
     annotations: list[Annotation] = field(default_factory=list)
+    annotations_total: int | None = None
+
+    @property
+    def place_count(self) -> int:
+        """Every place the rule points at, also those beyond the ``annotations`` kept."""
+        return max(self.annotations_total or 0, len(self.annotations))
 
     @property
     def blocks(self) -> bool:

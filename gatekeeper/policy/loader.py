@@ -60,6 +60,11 @@ def load_policy(path: str | FsPath) -> Policy:
     """Read a policy file; raise ``PolicyError`` listing every problem, ``UsageError`` if unreadable."""
     try:
         raw = FsPath(path).read_bytes()
+    except FileNotFoundError:
+        raise UsageError(
+            f"{path}: no such policy file; write a starter policy with `gatekeeper init {path}` "
+            "or pass --policy FILE"
+        ) from None
     except OSError as e:
         raise UsageError(f"{path}: cannot read policy: {e.strerror or e}") from None
     return loads_policy(raw, str(path))
@@ -133,10 +138,12 @@ def _check_rule(
         return
     checks = registry()
     if name not in checks:
+        from gatekeeper.suggest import did_you_mean
+
         known = ", ".join(sorted(checks))
         problems.add(
             problems.positions.of_value((*path, "check")),
-            f"unknown check {name!r} (known checks: {known})",
+            f"unknown check {name!r}{did_you_mean(name, checks)} (known checks: {known})",
         )
         return
     options = rule.get("with", {})
@@ -178,9 +185,14 @@ def _explain(
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         schema = _schema_of(error)
         allowed = sorted(schema.get("properties", {}))
+        from gatekeeper.suggest import did_you_mean
+
         for key in _extra_keys(schema, error.instance):
             hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
-            yield positions.of_key((*path, key)), f"{_where(path)}: unknown key {key!r}{hint}"
+            yield (
+                positions.of_key((*path, key)),
+                f"{_where(path)}: unknown key {key!r}{did_you_mean(key, allowed)}{hint}",
+            )
         return
     if error.validator == "minItems" and path == ("rules",):
         yield (

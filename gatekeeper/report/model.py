@@ -107,6 +107,7 @@ def _rule_dict(r: RuleResult) -> dict[str, Any]:
         "details": r.details,
         "remedy": r.remedy,
         "annotations": [asdict(a) for a in r.annotations],
+        "annotations_total": r.place_count,
     }
 
 

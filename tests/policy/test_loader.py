@@ -81,10 +81,10 @@ def test_timestamps_stay_text_for_the_checks() -> None:
 
 
 def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="cannot read policy"):
+    with pytest.raises(UsageError, match="no such policy file"):
         load_policy(tmp_path / "absent.yml")
     result = run_cli("validate", str(tmp_path / "absent.yml"))
-    assert result.exit_code == 2 and "cannot read policy" in result.output
+    assert result.exit_code == 2 and "no such policy file" in result.output
 
 
 def test_non_utf8_is_reported(tmp_path: Path) -> None:
