@@ -211,6 +211,7 @@ def _explain(
             (
                 f"{subject}: expected {expected}, got {_json_type(error.instance)}"
                 + ("" if error.instance is None else f" {error.instance!r}")
+                + _quote_hint(path, positions, "string" in str(expected))
             ),
         )
         return
@@ -224,6 +225,15 @@ def _explain(
         )
         return
     yield positions.of_value(path), f"{subject}: {error.message}"
+
+
+def _quote_hint(path: Path, positions: Positions, wants_text: bool) -> str:
+    """YAML 1.1 reads some unquoted text as numbers: say so, and how to keep the text."""
+    raw = positions.unquoted.get(path)
+    if raw is None or not wants_text:
+        return ""
+    why = "a base-60 number" if ":" in raw else "a number" if raw[:1].isdigit() else "a boolean"
+    return f" (YAML reads the unquoted {raw} as {why}); quote it: \"{raw}\""
 
 
 def _schema_of(error: jsonschema.ValidationError) -> Mapping[str, Any]:
