@@ -129,3 +129,26 @@ def test_smoke_coverage_counts_every_uncovered_place(tmp_path: Path) -> None:
     assert (len(result["annotations"]), result["annotations_total"]) == (100, 150)
     assert "and 145 more" in run_cli(*args).stdout
     assert "<summary>smoke: 150 places</summary>" in run_cli(*args, "--format", "markdown").stdout
+
+
+def test_a_fresh_repository_gets_a_clear_message_in_actions(
+    repo: RepoFactory, tmp_path: Path
+) -> None:
+    # Issue 9, item 15: the first pull request adds the policy; the base has none yet.
+    repo.branch("add-gate")
+    repo.commit({"gatekeeper.yml": json.dumps({"version": 1, "rules": [CHANGELOG_RULE]})})
+    result = run_cli(
+        "check",
+        "--repo",
+        str(repo.path),
+        "--policy",
+        str(repo.path / "gatekeeper.yml"),
+        "--base",
+        "main",
+        env={"GITHUB_ACTIONS": "true", "GITHUB_EVENT_PATH": None},
+    )
+    assert result.exit_code == 2
+    first, second = result.stderr.splitlines()
+    assert "gatekeeper.yml does not exist on the base commit" in first
+    assert "yet: this change adds it" in first and "--policy-source worktree" in first
+    assert second.startswith("::error title=Gatekeeper: no decision::gatekeeper.yml does not")
