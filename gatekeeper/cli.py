@@ -27,11 +27,6 @@ FORMATS = ("text", "json", "markdown")
 
 def _fail(message: str) -> None:
     click.echo(f"gatekeeper: error: {message}", err=True)
-    if os.environ.get("GITHUB_ACTIONS") == "true":
-        # In Actions, also an error annotation: it shows on the pull request's checks page,
-        # where a bare exit code 2 says nothing.
-        data = message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        click.echo(f"::error title=Gatekeeper: no decision::{data}", err=True)
     sys.exit(EXIT_USAGE)
 
 
