@@ -29,6 +29,10 @@ class Report:
     notes: list[str] = field(default_factory=list)
     policy_source: str | None = None
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    policy_origin: str | None = None
+    """``base`` or ``worktree``: which copy of the policy was applied (trust.py)."""
+    policy_reason: str | None = None
+    """Why that copy was applied."""
 
     @property
     def decision(self) -> Decision:
@@ -64,6 +68,8 @@ class Report:
                 "name": self.policy_name,
                 "sha256": self.policy_sha256,
                 "source": self.policy_source or self.policy_path,
+                **({"origin": self.policy_origin} if self.policy_origin else {}),
+                **({"reason": self.policy_reason} if self.policy_reason else {}),
             },
             "repo": {
                 "path": self.repo_path,
