@@ -117,5 +117,7 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
         notes=notes,
         policy_origin=text.origin,
         policy_reason=text.reason,
+        rule_lines={rule.id: rule.line for rule in policy.rules},
+        policy_repo_path=relative_path(git, req.policy),
     )
     return report, evidence
