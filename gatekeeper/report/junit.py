@@ -2,7 +2,7 @@
 
 One ``<testsuite name="gatekeeper">``; a rule is a ``<testcase>`` (classname the check,
 name the rule id): ``fail`` is a ``<failure>``, ``error`` an ``<error>``, ``skipped`` a
-``<skipped>``; a ``warn`` passes with its summary in ``<system-out>``. Text from the change
+``<skipped>``; ``warn`` and ``waived`` pass with the summary in ``<system-out>``. Text from the change
 may hold characters XML 1.0 cannot carry; they are dropped.
 """
 
@@ -31,8 +31,8 @@ def _case(r: RuleResult) -> ET.Element:
         ET.SubElement(case, "error", message=_clean(r.summary), type="error").text = detail
     elif r.status is Status.SKIPPED:
         ET.SubElement(case, "skipped", message=_clean(r.summary))
-    elif r.status is Status.WARN:
-        ET.SubElement(case, "system-out").text = f"warning: {detail}"
+    elif r.status in (Status.WARN, Status.WAIVED):
+        ET.SubElement(case, "system-out").text = f"{r.status.value}: {detail}"
     return case
 
 

@@ -2,7 +2,7 @@
 
 One run; the tool driver is ``gatekeeper`` with one reporting descriptor per check the
 policy uses; one result per rule that did not pass (``error`` for fail/error, ``warning``
-for warn), with a location for each of its annotations, or at the rule's line in the
+for warn, ``note`` for waived), with a location for each of its annotations, or at the rule's line in the
 policy file when it has none. ``partialFingerprints`` hash what identifies the finding
 (rule, check, first location), never the wording, so an alert stays the same alert
 from one run to the next.
@@ -28,7 +28,12 @@ _ANCHORS = {
     "risk-register": "risk-register",
     "version-bump": "version-bump",
 }
-_LEVELS = {Status.FAIL: "error", Status.ERROR: "error", Status.WARN: "warning"}
+_LEVELS = {
+    Status.FAIL: "error",
+    Status.ERROR: "error",
+    Status.WARN: "warning",
+    Status.WAIVED: "note",  # a failure someone accepted: still worth seeing, never blocking
+}
 MAX_LOCATIONS = 1000
 """GitHub code scanning reads at most 1,000 locations per result."""
 

@@ -48,8 +48,10 @@ def test_schema_fixture_is_the_sarif_2_1_0_schema_and_rejects_bad_logs() -> None
 def test_one_result_per_non_passing_rule_with_levels() -> None:
     run = json.loads(render(sample(), "sarif"))["runs"][0]
     results = {r["properties"]["rule"]: r for r in run["results"]}
-    assert set(results) == {"freeze", "docs", "coverage"}  # pass and skipped are left out
+    assert set(results) == {"freeze", "docs", "coverage", "cve-fix"}  # not pass or skipped
     assert results["freeze"]["level"] == "error"
+    assert results["cve-fix"]["level"] == "note"  # waived: seen, never blocking
+    assert results["cve-fix"]["properties"]["blocks"] is False
     assert results["docs"]["level"] == "warning"
     assert results["coverage"]["level"] == "error"
     assert results["coverage"]["message"]["text"] == (
@@ -139,12 +141,14 @@ def test_junit_counts_and_cases() -> None:
     suite = root.find("testsuite")
     assert suite is not None
     assert {k: suite.get(k) for k in ("tests", "failures", "errors", "skipped")} == {
-        "tests": "5", "failures": "1", "errors": "1", "skipped": "1"}
+        "tests": "6", "failures": "1", "errors": "1", "skipped": "1"}
     cases = {c.get("name"): c for c in suite.iter("testcase")}
     assert cases["freeze"].find("failure") is not None
     assert cases["coverage"].find("error") is not None
     assert cases["db"].find("skipped") is not None
     assert len(cases["changelog"]) == 0
+    out = cases["cve-fix"].find("system-out")
+    assert out is not None and (out.text or "").startswith("waived: ")
 
 
 def test_junit_is_read_back_by_gatekeepers_junit_reader(tmp_path: Path) -> None:
@@ -153,7 +157,7 @@ def test_junit_is_read_back_by_gatekeepers_junit_reader(tmp_path: Path) -> None:
     path = tmp_path / "gate.xml"
     path.write_text(render(sample(), "junit"), encoding="utf-8")
     counts = read_junit(path)
-    assert (counts.tests, counts.failures, counts.errors, counts.skipped) == (5, 1, 1, 1)
+    assert (counts.tests, counts.failures, counts.errors, counts.skipped) == (6, 1, 1, 1)
 
 
 def test_junit_drops_characters_xml_cannot_carry() -> None:
