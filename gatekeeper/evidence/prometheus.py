@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from gatekeeper import durations
 from gatekeeper.errors import EvidenceError
 
 if TYPE_CHECKING:
@@ -167,7 +168,9 @@ def query(ev: Evidence, srv: Server, promql: str, at: datetime) -> Value:
 def _query(srv: Server, promql: str, at: datetime) -> Value:
     import requests
 
-    params = {"query": promql, "time": f"{at.timestamp():.3f}", "timeout": f"{srv.timeout:g}s"}
+    # Prometheus's durations are integers with a unit: 0.5 s is "500ms", not "0.5s".
+    budget = durations.promql(timedelta(seconds=srv.timeout))
+    params = {"query": promql, "time": f"{at.timestamp():.3f}", "timeout": budget}
     remedy = f"check that Prometheus at {srv.shown} is up and reachable from this job"
     try:
         response = requests.post(

@@ -136,6 +136,14 @@ def test_timeout_is_an_error(tmp_path) -> None:
     assert "timed out after 0.2 s" in outcome.details["objectives"][0]["reason"]
 
 
+def test_sub_second_timeouts_reach_prometheus_in_its_syntax(
+    prometheus: PrometheusServer, tmp_path
+) -> None:
+    options = {"url": prometheus.url, "timeout": "1500ms"}
+    outcome = run(prometheus.url, tmp_path, error_rate(), prometheus=options)
+    assert outcome.status is Status.PASS, outcome.summary
+
+
 def test_compare_fails_on_a_regression(prometheus: PrometheusServer, tmp_path) -> None:
     obj = error_rate("checkout", max=0.05, compare={"offset": "1d", "max_increase": "50%"})
     outcome = run(prometheus.url, tmp_path, obj)
