@@ -174,8 +174,9 @@ def poll(
         rounds += 1
         if all(p.streak >= consecutive for p in progress):
             break
-        next_round = start + rounds * interval
-        if next_round - start > within:
+        # Compared in whole microseconds: 3 * 0.1 is 0.30000000000000004 in floats.
+        if round(rounds * interval * 1e6) > round(within * 1e6):
             break
+        next_round = start + rounds * interval
         sleep(max(0.0, next_round - clock()))
     return progress, clock() - start
