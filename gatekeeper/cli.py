@@ -428,5 +428,106 @@ def demo(keep: Path | None) -> None:
     run_demo(keep, click.echo)
 
 
+@cli.command()
+@click.argument("rule")
+@click.option(
+    "--policy",
+    "-p",
+    "policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("gatekeeper.yml"),
+    show_default=True,
+    help="The policy whose rule is waived (the waiver goes to the waivers file it names).",
+)
+@click.option("--reason", required=True, help="Why the rule may fail for this release.")
+@click.option("--approved-by", "approved_by", required=True, help="Who approved the waiver.")
+@click.option("--days", type=click.IntRange(min=1), required=True, help="Days until it expires.")
+@click.option("--path", "paths", multiple=True, metavar="GLOB", help="Scope: changed paths.")
+@click.option("--head", "head", metavar="SHA", help="Scope: only this head commit.")
+@click.option("--now", "now", help="The created time (ISO 8601 with offset; default now).")
+@handle_errors
+def waive(
+    rule: str,
+    policy: Path,
+    reason: str,
+    approved_by: str,
+    days: int,
+    paths: tuple[str, ...],
+    head: str | None,
+    now: str | None,
+) -> None:
+    """Append an expiring waiver for RULE (comments and layout of the file are kept)."""
+    from gatekeeper.policy.waive import WaiveRequest
+    from gatekeeper.policy.waive import waive as append
+
+    request = WaiveRequest(policy, rule, reason, approved_by, days, _parse_now(now), paths, head)
+    target, item = append(request)
+    click.echo(
+        f"added a waiver for rule {rule!r} to {target}, expires {item['expires']}; merge it into "
+        "the base branch: in a pull-request run, waivers are read from the base commit"
+    )
+
+
+@cli.command()
+@click.option(
+    "--policy",
+    "-p",
+    "policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("gatekeeper.yml"),
+    show_default=True,
+    help="The policy whose `notify: channels:` are used.",
+)
+@click.option("--channel", "channels", multiple=True, required=True, help="Channel name (repeatable).")
+@click.option("--message", help="The notice ($version, $head, $short_head, $repository filled in).")
+@click.option(
+    "--template",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A file with the notice (same placeholders).",
+)
+@click.option("--version", "version", help="The version being released.")
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The git repository (the receipt is a git note on its head).",
+)
+@click.option("--head", default="HEAD", show_default=True, help="The commit being released.")
+@handle_errors
+def notify(
+    policy: Path,
+    channels: tuple[str, ...],
+    message: str | None,
+    template: Path | None,
+    version: str | None,
+    repo: Path,
+    head: str,
+) -> None:
+    """Post a release notice and record a receipt as a git note on the head commit.
+
+    Exit codes: 0 delivered and recorded, 1 not delivered (no receipt), 2 bad usage.
+    """
+    from gatekeeper.evidence.notes import NOTIFY_REF
+    from gatekeeper.publish.notify import NotifyError, NotifyRequest
+    from gatekeeper.publish.notify import notify as send
+
+    if (message is None) == (template is None):
+        raise click.UsageError("give exactly one of --message and --template")
+    text = message if message is not None else Path(str(template)).read_text(encoding="utf-8")
+    request = NotifyRequest(policy, channels, text, repo, head, version)
+    try:
+        receipts = send(request)
+    except NotifyError as e:
+        click.echo(f"gatekeeper: error: {e}", err=True)
+        sys.exit(1)
+    for r in receipts:
+        click.echo(
+            f"notified {r['channel']} ({r['channel_type']}): HTTP {r['http_status']}; receipt "
+            f"{r['digest']} in the git note on {r['head'][:12]} under {NOTIFY_REF} "
+            f"(publish it: git push origin {NOTIFY_REF})"
+        )
+
+
 def main() -> None:
     cli(prog_name="gatekeeper")

@@ -72,6 +72,8 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
     """``run_check``, also returning the run's evidence (publishing reuses its GitHub
     client, so nothing is fetched twice)."""
     from gatekeeper.engine import evaluate
+    from gatekeeper.policy.conditions import check_environment, waiting_note
+    from gatekeeper.policy.waivers import attach as attach_waivers
     from gatekeeper.trust import choose_source, refuse_symlinks, relative_path, trusted_policy
 
     # A change must not weaken its own gate: in CI its policy comes from the base commit.
@@ -91,6 +93,8 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
     notes.append(text.origin_note)
     if text.note:
         notes.append(text.note)
+    # Waivers come from where the policy came from: a change cannot waive its own failures.
+    policy = attach_waivers(policy, req.policy, git, text.origin == "base", req.now)
     ctx = RunContext(
         repo_path=git.path,
         now=req.now,
@@ -102,8 +106,10 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
         environ=req.environ,
         options=req.options,
     )
+    check_environment(policy, req.env)
     evidence = Evidence(ctx, git)
     results = evaluate(policy, evidence)
+    notes += filter(None, [waiting_note(policy, req.env)])
     report = Report(
         policy_name=policy.name,
         policy_path=str(req.policy),
@@ -120,6 +126,7 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
         notes=notes,
         policy_origin=text.origin,
         policy_reason=text.reason,
+        allow_all_skipped=policy.allow_all_skipped,
     )
     return report, evidence
 

@@ -160,6 +160,8 @@ class GitEvidence:
         self.base_ref, self.head_ref, self.worktree = base, head, worktree
         self.base_sha = self._resolve(base, "base")
         self.head_sha = self._resolve(head, "head")
+        if worktree:
+            self._require_checked_out_head()
         self.merge_base = self._merge_base()
 
     def git(self, *args: str) -> bytes:
@@ -255,6 +257,18 @@ class GitEvidence:
             raise UsageError(
                 f"{which} ref {ref!r} is ambiguous: {' and '.join(sorted(commits))} name "
                 f"different commits; pass the full name (e.g. --{which} refs/remotes/{ref})"
+            )
+
+    def _require_checked_out_head(self) -> None:
+        """``--worktree`` judges the work tree, which grows from the checked-out commit.
+        With another ``--head`` the diff would set that commit against an unrelated tree and
+        approve commits nobody looked at, so the two must agree."""
+        checked_out = self._resolve("HEAD", "head")
+        if checked_out != self.head_sha:
+            raise UsageError(
+                f"--worktree judges the work tree, which is checked out at {checked_out[:12]}, "
+                f"but --head {self.head_ref} is {self.head_sha[:12]}: check out {self.head_ref} "
+                "first, or drop --head (or --worktree)"
             )
 
     def _merge_base(self) -> str:

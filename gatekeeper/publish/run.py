@@ -30,6 +30,8 @@ def status_description(report: Report) -> str:
     total = len(report.results)
     if report.decision is Decision.APPROVE:
         return f"Release approved: {total} rule{'s' if total != 1 else ''} checked"
+    if report.nothing_judged:
+        return "Release blocked: nothing was judged (every rule was skipped)"
     blocking = [r.id for r in report.blocking()]
     return f"Release blocked by {len(blocking)} of {total} rules: {', '.join(blocking)}"
 
