@@ -180,8 +180,14 @@ def run_verify(req: VerifyRequest) -> tuple[Report, Evidence]:
     from gatekeeper.engine import evaluate
     from gatekeeper.evidence import releases
     from gatekeeper.policy import load_policy
+    from gatekeeper.policy.conditions import check_environment, waiting_note
+    from gatekeeper.policy.waivers import attach as attach_waivers
 
     policy = load_policy(req.policy)
+    # As in `check`: an unknown --env is refused (it would skip rules by omission), and
+    # waivers come with the policy (here the deployed checkout's: there is no base).
+    check_environment(policy, req.env)
+    policy = attach_waivers(policy, req.policy, None, False, req.now)
     head_sha = releases.resolve(req.repo, req.head)
     if head_sha is None and req.head != "HEAD":
         raise UsageError(f"head ref {req.head!r} is not a commit in {req.repo}")
@@ -201,6 +207,7 @@ def run_verify(req: VerifyRequest) -> tuple[Report, Evidence]:
     evidence = VerifyEvidence(ctx)
     results = evaluate(policy, evidence)
     notes = ["post-deploy verification (gatekeeper verify): no base ref and no diff"]
+    notes += filter(None, [waiting_note(policy, req.env)])
     runbook = rollback_runbook(policy)
     if runbook is not None:
         notes.extend(_rollback(results, req, runbook))
@@ -219,6 +226,7 @@ def run_verify(req: VerifyRequest) -> tuple[Report, Evidence]:
         policy_origin="worktree",
         policy_reason="gatekeeper verify applies the policy of the deployed checkout "
         "(it gates no change, so there is no base to read it from)",
+        allow_all_skipped=policy.allow_all_skipped,
     )
     return report, evidence
 

@@ -358,3 +358,24 @@ def test_prometheus_behind_a_broken_proxy_is_an_error(repo: RepoFactory, service
     code, _, data = verify(repo, [slo_rule(html.rsplit("/api", 1)[0], error_rate("api"))])
     assert code == 1
     assert "not a Prometheus API response" in data["rules"][0]["details"]["objectives"][0]["reason"]
+
+
+def test_an_unknown_env_is_refused_and_a_forgotten_env_is_named(
+    repo: RepoFactory, service: Service
+) -> None:
+    url = service.script("/health", (200, "ok"))
+    rules = [
+        {"id": "up", "check": "http-probe", "with": {"targets": [{"url": url}]}},
+        {
+            "id": "prod-only",
+            "check": "http-probe",
+            "when": {"environments": ["production"]},
+            "with": {"targets": [{"url": url}]},
+        },
+    ]
+    code, out, _ = verify(repo, rules, "--env", "prod")
+    assert code == 2
+    assert "--env 'prod' is not an environment of the policy" in out
+    code, _, data = verify(repo, rules)
+    assert code == 0
+    assert any(n.startswith("no --env given: 1 rule waits") for n in data["notes"])
