@@ -379,3 +379,34 @@ def test_an_unknown_env_is_refused_and_a_forgotten_env_is_named(
     code, _, data = verify(repo, rules)
     assert code == 0
     assert any(n.startswith("no --env given: 1 rule waits") for n in data["notes"])
+
+
+def test_the_rollback_plan_rule_gives_the_tag_glob_and_runbook(
+    prometheus: PrometheusServer, released: RepoFactory, rollback_plan: None
+) -> None:
+    rules = [
+        slo_rule(prometheus.url, error_rate("checkout")),
+        {
+            "id": "rollback",
+            "check": "rollback-plan",
+            "with": {"runbook": "docs/rb.md", "previous_release": "other-*"},
+        },
+    ]
+    _, _, data = verify(released, rules)
+    assert data["rules"][0]["remedy"].endswith(
+        "roll back to other-1.1.0 (the previous release) following docs/rb.md"
+    )
+    _, _, data = verify(released, rules, "--release-tags", "v*")  # the command line wins
+    assert "roll back to v1.1.0 (the previous release)" in data["rules"][0]["remedy"]
+
+
+def test_rollback_plan_reading() -> None:
+    from gatekeeper.policy import loads_policy
+    from gatekeeper.run import RollbackPlan, rollback_plan
+
+    def plan(text: str) -> RollbackPlan | None:
+        return rollback_plan(loads_policy("version: 1\n" + text, "p.yml"))
+
+    rule = "rules:\n  - {id: c, check: changelog}\n"
+    assert plan(rule) is None
+    assert plan("runbook: RUNBOOK.md\n" + rule) == RollbackPlan("RUNBOOK.md", None)
