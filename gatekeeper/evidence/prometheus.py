@@ -8,6 +8,7 @@ on data that was not there (Keptn's lighthouse did: keptn/keptn#6096).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -152,7 +153,10 @@ def _series(sample: Any) -> str:
     if not isinstance(metric, dict):
         return "?"
     name = metric.get("__name__", "")
-    inner = ",".join(f'{k}="{v}"' for k, v in sorted(metric.items()) if k != "__name__")
+    # json.dumps quotes like PromQL and escapes control characters a label value may carry.
+    inner = ",".join(
+        f"{k}={json.dumps(str(v))}" for k, v in sorted(metric.items()) if k != "__name__"
+    )
     return f"{name}{{{inner}}}"
 
 

@@ -238,6 +238,19 @@ def test_warnings_are_kept_in_the_details() -> None:
     assert parse_response(200, ok, "q").warnings == ("partial response",)
 
 
+def test_series_labels_are_quoted_and_control_characters_escaped() -> None:
+    result = [
+        {"metric": {"__name__": "m", "path": "/x\x1b[2J"}, "value": [1, "1"]},
+        {"metric": {"__name__": "m", "path": "/y"}, "value": [1, "2"]},
+    ]
+    body = {"status": "success", "data": {"resultType": "vector", "result": result}}
+    with pytest.raises(QueryError) as caught:
+        parse_response(200, body, "m")
+    assert str(caught.value) == (
+        '2 series returned (m{path="/x\\u001b[2J"}; m{path="/y"}), expected one number'
+    )
+
+
 @pytest.mark.parametrize(
     "body",
     [
