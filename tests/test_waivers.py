@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gatekeeper.policy import load_policy
 from gatekeeper.policy.waive import append_waiver
@@ -277,3 +279,15 @@ def test_validate_checks_the_waivers_file_too(tmp_path: Path) -> None:
     (tmp_path / "w.yml").unlink()
     missing = run_cli("validate", str(policy))
     assert missing.exit_code == 2 and "cannot read the waivers file" in missing.output
+
+
+@given(
+    reason=st.text(min_size=1, max_size=40),
+    paths=st.lists(st.text(min_size=1, max_size=10), max_size=2),
+    layout=st.sampled_from(["version: 1\n", "waivers: []\n", "waivers:\n  - rule: a\n"]),
+)
+def test_append_waiver_round_trips_any_text(reason: str, paths: list[str], layout: str) -> None:
+    item: dict[str, object] = {"rule": "freeze", "reason": reason, "approved_by": "x"}
+    if paths:
+        item["scope"] = {"paths": paths}
+    assert yaml.safe_load(append_waiver(layout, item))["waivers"][-1] == item
