@@ -1,7 +1,8 @@
 """smoke-coverage: the smoke tests pass, cover enough code, and cover the changed code.
 
-Total coverage is coverage.py's figure (measured lines covered, over every measured
-file); diff coverage is diff-cover's (added lines of the change that the reports
+Total coverage is coverage.py's figure (measured lines covered, plus measured branches
+covered when the reports have branch data, over every measured file); diff coverage is
+diff-cover's (added lines of the change that the reports
 measure, and how many of them ran). Where diff-cover quietly leaves out a changed file
 no report measures, this check lists it and, by default, fails.
 """
@@ -40,7 +41,17 @@ OPTIONS: dict[str, Any] = {
             "repository root): Cobertura or JaCoCo XML, coverage.py JSON, LCOV.",
         },
         "junit": {**_PATHS, "description": "JUnit XML files of the smoke run."},
-        "min_total": {**_PERCENT, "description": "Minimum percent of measured lines covered."},
+        "min_total": {
+            **_PERCENT,
+            "description": "Minimum total coverage: coverage.py's figure, "
+            "(covered lines + covered branches) / (lines + branches) when the reports "
+            "have branch data, else covered lines / lines.",
+        },
+        "min_branch": {
+            **_PERCENT,
+            "description": "Minimum percent of measured branches covered (the reports "
+            "must have branch data).",
+        },
         "min_diff": {
             **_PERCENT,
             "description": "Minimum percent of measured changed lines covered.",
@@ -123,7 +134,7 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     exclude = _many(options.get("exclude"))
     data, changed_files = _coverage_and_diff(ev, options)
     total = coverage.totals(data, include, exclude)
-    diff = coverage.diff_coverage(data, changed_files, include, exclude)
+    diff = coverage.diff_coverage(data, changed_files, include, exclude, coverage.code_detector(ev))
     tests = None
     if options.get("junit"):
         selection = junit.Selection.from_options(options.get("smoke"))
@@ -132,8 +143,10 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     verdicts = [
         _diff_verdict(diff, options.get("min_diff")),
         _total_verdict(total, options.get("min_total")),
+        _branch_verdict(total, options.get("min_branch")),
         _tests_verdict(tests, options),
-        _missing_verdict(diff.missing_files, options["missing_files"]),
+        _missing_verdict(diff, options["missing_files"]),
+        _without_code_verdict(diff.without_code),
     ]
     summary = "; ".join(text for text, _, _ in verdicts if text)
     failures = [remedy for _, remedy, level in verdicts if remedy and level is Status.FAIL]
@@ -209,14 +222,41 @@ def _total_verdict(total: Totals, threshold: float | None) -> Verdict:
             remedy if threshold is not None else None,
             Status.FAIL,
         )
-    text = f"total {_pct(total.lines_covered, total.lines_valid, threshold)}"
+    text = f"total {_pct(total.covered, total.valid, threshold)}"
+    if total.branches_valid:
+        text += (
+            f" (lines {_pct(total.lines_covered, total.lines_valid)}, "
+            f"branches {_pct(total.branches_covered, total.branches_valid)})"
+            if total.lines_valid
+            else f" (branches {_pct(total.branches_covered, total.branches_valid)})"
+        )
     if threshold is None:
         return text, None, Status.PASS
-    if _meets(total.lines_covered, total.lines_valid, threshold):
+    if _meets(total.covered, total.valid, threshold):
         return f"{text} >= {_num(threshold)}", None, Status.PASS
     return (
         f"{text} < {_num(threshold)}",
         f"raise total coverage to {_num(threshold)} or more",
+        Status.FAIL,
+    )
+
+
+def _branch_verdict(total: Totals, threshold: float | None) -> Verdict:
+    if threshold is None:
+        return "", None, Status.PASS
+    if not total.branches_valid:
+        return (
+            f"no branch data for min_branch {_num(threshold)}",
+            "measure branches in the coverage run (coverage.py: `branch = true` under "
+            "[run], or `--branch`) or drop `min_branch`",
+            Status.FAIL,
+        )
+    text = f"branches {_pct(total.branches_covered, total.branches_valid, threshold)}"
+    if _meets(total.branches_covered, total.branches_valid, threshold):
+        return f"{text} >= {_num(threshold)}", None, Status.PASS
+    return (
+        f"{text} < {_num(threshold)}",
+        f"raise branch coverage to {_num(threshold)} or more",
         Status.FAIL,
     )
 
@@ -249,18 +289,37 @@ def _tests_verdict(tests: TestCounts | None, options: dict[str, Any]) -> Verdict
     return text, None, Status.PASS
 
 
-def _missing_verdict(missing: list[str], mode: str) -> Verdict:
-    if not missing or mode == "ignore":
+def _names(paths: list[str]) -> str:
+    return ", ".join(paths[:3]) + (", ..." if len(paths) > 3 else "")
+
+
+def _missing_verdict(diff: DiffCoverage, mode: str) -> Verdict:
+    if not diff.missing_files or mode == "ignore":
         return "", None, Status.PASS
-    names = ", ".join(missing[:3]) + (", ..." if len(missing) > 3 else "")
+    nothing = set(diff.measured_nothing)
+    absent = [p for p in diff.missing_files if p not in nothing]
+    parts = []
+    if absent:
+        parts.append(f"{len(absent)} changed file(s) in no coverage report ({_names(absent)})")
+    if nothing:
+        parts.append(
+            f"{len(nothing)} changed file(s) listed with no measured line "
+            f"({_names(diff.measured_nothing)})"
+        )
     remedy = (
         "measure the files in `files_missing_from_report` in the coverage run, or "
         "leave them out with `exclude`"
     )
+    return "; ".join(parts), remedy, Status.FAIL if mode == "fail" else Status.WARN
+
+
+def _without_code_verdict(paths: list[str]) -> Verdict:
+    if not paths:
+        return "", None, Status.PASS
     return (
-        f"{len(missing)} changed file(s) in no coverage report ({names})",
-        remedy,
-        Status.FAIL if mode == "fail" else Status.WARN,
+        f"{len(paths)} changed file(s) without executable lines ({_names(paths)})",
+        None,
+        Status.PASS,
     )
 
 
@@ -273,14 +332,20 @@ def _details(
     if tests is not None:
         reports += [{"path": path, "format": "junit"} for path in tests.files]
     return {
-        "total_percent": _round(total.percent),
+        "total_percent": _percent(total.covered, total.valid),
+        "line_percent": _percent(total.lines_covered, total.lines_valid),
+        "branch_percent": _percent(total.branches_covered, total.branches_valid),
         "lines_valid": total.lines_valid,
         "lines_covered": total.lines_covered,
+        "branches_valid": total.branches_valid,
+        "branches_covered": total.branches_covered,
         "diff_lines": diff.lines,
         "diff_covered": diff.covered,
         "diff_missing": diff.missing,
         "diff_percent": _round(diff.percent),
         "files_missing_from_report": diff.missing_files,
+        "files_measured_nothing": diff.measured_nothing,
+        "files_without_code": diff.without_code,
         "uncovered": [
             {"path": path, "lines": [a if a == b else f"{a}-{b}" for a, b in ranges(lines)]}
             for path, lines in sorted(diff.uncovered.items())
@@ -301,7 +366,14 @@ def _annotations(diff: DiffCoverage, with_missing: bool) -> list[Annotation]:
     out: list[Annotation] = []
     if with_missing:
         out += [
-            Annotation(path, 1, None, "changed file not measured by any coverage report")
+            Annotation(
+                path,
+                1,
+                None,
+                "changed file listed in a coverage report, but none of its lines measured"
+                if path in diff.measured_nothing
+                else "changed file not measured by any coverage report",
+            )
             for path in diff.missing_files
         ]
     out += [
@@ -337,6 +409,20 @@ def validate(options: dict[str, Any]) -> list[Problem]:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
+
+
+def _percent(covered: int, total: int, precision: int = 2) -> float | None:
+    """coverage.py's displayed figure at ``precision`` (its ``Numbers.display_covered``):
+    rounded, except that only 0 covered shows 0 and only all covered shows 100."""
+    if not total:
+        return None
+    value = 100.0 * covered / total
+    step = 10.0**-precision
+    if 0 < value < step:
+        return step
+    if 100.0 - step < value < 100.0:
+        return round(100.0 - step, precision)
+    return round(value, precision)
 
 
 CHECK = Check(

@@ -34,8 +34,8 @@ def test_missing_file_fails_by_default_unlike_diff_cover(project):
     assert outcome.status is Status.FAIL
     assert outcome.details["files_missing_from_report"] == ["scripts/tool.py"]
     assert outcome.summary == (
-        "diff coverage 67.7% (21/31 changed lines) >= 60%; total 73.8% >= 70%; "
-        "7 tests, 0 failed; 1 changed file(s) in no coverage report (scripts/tool.py)"
+        "diff coverage 67.7% (21/31 changed lines) >= 60%; "
+        "total 70.4% (lines 73.8%, branches 58.3%) >= 70%; 7 tests, 0 failed; 1 changed file(s) in no coverage report (scripts/tool.py)"
     )
     assert "files_missing_from_report" in outcome.remedy
     assert Annotation("scripts/tool.py", 1, None,
@@ -49,14 +49,20 @@ def test_details_contract(project):
     assert outcome.remedy is None
     details = outcome.details
     assert details == {
-        "total_percent": 73.81,
+        "total_percent": 70.37,
+        "line_percent": 73.81,
+        "branch_percent": 58.33,
         "lines_valid": 42,
         "lines_covered": 31,
+        "branches_valid": 12,
+        "branches_covered": 7,
         "diff_lines": 31,
         "diff_covered": 21,
         "diff_missing": 10,
         "diff_percent": 67.74,
         "files_missing_from_report": ["scripts/tool.py"],
+        "files_measured_nothing": [],
+        "files_without_code": [],
         "uncovered": [
             {"path": "pkg/calc.py", "lines": [15, "28-29", 33, 40]},
             {"path": "pkg/new.py", "lines": [10, "15-17"]},
@@ -86,7 +92,8 @@ def test_below_thresholds_fails_with_figures_and_remedy(project):
                   exclude=["tests/**", "scripts/**"])
     assert outcome.status is Status.FAIL
     assert outcome.summary == (
-        "diff coverage 67.7% (21/31 changed lines) < 90%; total 73.8% < 80%"
+        "diff coverage 67.7% (21/31 changed lines) < 90%; "
+        "total 70.4% (lines 73.8%, branches 58.3%) < 80%"
     )
     assert outcome.remedy.startswith(
         "Cover these changed lines with smoke tests: pkg/calc.py:15, pkg/calc.py:28-29, "
