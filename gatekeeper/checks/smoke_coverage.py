@@ -84,10 +84,27 @@ OPTIONS: dict[str, Any] = {
         "smoke": {
             "type": "object",
             "additionalProperties": False,
-            "description": "Which test cases form the smoke suite (all when omitted).",
+            "description": "Which test cases form the smoke suite (all when omitted; "
+            "every given key must match).",
             "properties": {
-                "files": {**_PATHS, "description": "Globs on JUnit file paths."},
-                "suites": {**_PATHS, "description": "Patterns on <testsuite name>."},
+                "tests": {
+                    **_PATHS,
+                    "description": "Globs on test source paths: the case's `file` "
+                    "attribute, else its classname as a path (tests.smoke.test_api -> "
+                    "tests/smoke/test_api.py).",
+                },
+                "reports": {
+                    **_PATHS,
+                    "description": "Globs on JUnit file paths (among `junit`).",
+                },
+                "files": {
+                    **_PATHS,
+                    "description": "Former name of `reports` (JUnit file globs).",
+                },
+                "suites": {
+                    **_PATHS,
+                    "description": "Patterns on <testsuite name> (pytest's is 'pytest').",
+                },
                 "classnames": {**_PATHS, "description": "Patterns on <testcase classname>."},
             },
         },
@@ -281,6 +298,8 @@ def _tests_verdict(tests: TestCounts | None, options: dict[str, Any]) -> Verdict
     if failed > max_failures:
         text += f" (> {max_failures} allowed)"
         remedies.append("fix the failing smoke tests")
+    if tests.failing:
+        text += f": {_failing_names(tests)}"
     if ran < min_tests:
         text += f"; {ran} run < {min_tests} required"
         remedies.append("check that the smoke suite ran and that `junit`/`smoke` select it")
@@ -291,6 +310,23 @@ def _tests_verdict(tests: TestCounts | None, options: dict[str, Any]) -> Verdict
 
 def _names(paths: list[str]) -> str:
     return ", ".join(paths[:3]) + (", ..." if len(paths) > 3 else "")
+
+
+MAX_FAILING_IN_SUMMARY = 5
+
+
+def _failing_names(tests: TestCounts) -> str:
+    """``a::b (message), c::d and 3 more (`details.failing_tests`)``."""
+
+    def one(test: str, message: str) -> str:
+        short = message if len(message) <= 80 else message[:79] + "…"
+        return f"{test} ({short})" if short else test
+
+    names = [one(f.test, f.message) for f in tests.failing[:MAX_FAILING_IN_SUMMARY]]
+    text = ", ".join(names)
+    if len(tests.failing) > MAX_FAILING_IN_SUMMARY:
+        text += f" and {len(tests.failing) - MAX_FAILING_IN_SUMMARY} more (`details.failing_tests`)"
+    return text
 
 
 def _missing_verdict(diff: DiffCoverage, mode: str) -> Verdict:
@@ -351,6 +387,7 @@ def _details(
             for path, lines in sorted(diff.uncovered.items())
         ],
         "tests": tests.counts() if tests is not None else None,
+        "failing_tests": [f.as_dict() for f in tests.failing] if tests is not None else [],
         "reports": reports,
     }
 
@@ -401,9 +438,34 @@ def validate(options: dict[str, Any]) -> list[Problem]:
         for key in ("min_tests", "smoke"):
             if key in options:
                 problems.append(((key,), f"`{key}` needs `junit` reports to count tests in"))
+    problems += _smoke_problems(options.get("smoke") or {})
     for prefix in options.get("path_map") or {}:
         if not prefix:
             problems.append((("path_map",), "an empty report prefix would match every path"))
+    return problems
+
+
+_TEST_SOURCE = (".py", ".js", ".ts", ".jsx", ".tsx", ".java", ".kt", ".rb", ".go", ".cs", ".php")
+
+
+def _smoke_problems(smoke: dict[str, Any]) -> list[Problem]:
+    """`smoke.files` once named JUnit files only; a glob on test sources there selects
+    no report, so say where it belongs instead of failing at run time."""
+    problems: list[Problem] = []
+    if "files" in smoke and "reports" in smoke:
+        problems.append(
+            (("smoke", "files"), "`files` is the former name of `reports`: use `reports` only")
+        )
+    for glob in _many(smoke.get("files")):
+        if glob.endswith(_TEST_SOURCE):
+            problems.append(
+                (
+                    ("smoke", "files"),
+                    f"{glob!r} looks like test source files, but `smoke.files` selects JUnit "
+                    "XML files (now `smoke.reports`); to pick tests by source file use "
+                    "`smoke.tests`",
+                )
+            )
     return problems
 
 

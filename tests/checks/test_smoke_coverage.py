@@ -69,6 +69,7 @@ def test_details_contract(project):
             {"path": "pkg/renamed.py", "lines": [6]},
         ],
         "tests": {"tests": 7, "failures": 0, "errors": 0, "skipped": 0},
+        "failing_tests": [],
         "reports": [
             {"path": "coverage.xml", "format": "cobertura", "files": 4, "files_in_repo": 4},
             {"path": "coverage.lcov", "format": "lcov", "files": 4, "files_in_repo": 4},
@@ -183,3 +184,62 @@ def test_annotations_are_capped_but_uncovered_lists_every_line(tmp_path):
     assert outcome.annotations[0] == Annotation(
         "a.py", 2, None, "changed line not covered by the smoke tests")
     assert outcome.details["uncovered"] == [{"path": "a.py", "lines": list(range(2, 301, 2))}]
+
+
+# --- issue 9: failing tests by name, smoke.tests ----------------------------------------
+
+
+def _junit(cases: list[tuple[str, str, str]]) -> str:
+    """(classname, name, failure message or '' for a pass) -> pytest-like JUnit XML."""
+    body = "".join(
+        f'<testcase classname="{c}" name="{n}">'
+        + (f'<failure message="{m}">trace</failure>' if m else "") + "</testcase>"
+        for c, n, m in cases)
+    return f'<testsuites><testsuite name="pytest">{body}</testsuite></testsuites>'
+
+
+def test_failing_tests_are_named_in_summary_and_details(tmp_path):
+    root = _change(tmp_path, {1: 1})
+    cases = [("tests.smoke.test_api", f"test_{i}", f"boom {i}&#10;second line")
+             for i in range(7)] + [("tests.unit.test_x", "test_ok", "")]
+    (root / "junit.xml").write_text(_junit(cases))
+    outcome = run(root, "main", coverage="c.xml", junit="junit.xml")
+    assert outcome.status is Status.FAIL
+    assert ("8 tests, 7 failed (> 0 allowed): tests.smoke.test_api::test_0 (boom 0), "
+            "tests.smoke.test_api::test_1 (boom 1)") in outcome.summary
+    assert "test_4 (boom 4) and 2 more (`details.failing_tests`)" in outcome.summary
+    assert "test_5" not in outcome.summary
+    failing = outcome.details["failing_tests"]
+    assert len(failing) == 7
+    assert failing[6] == {"test": "tests.smoke.test_api::test_6", "outcome": "failure",
+                          "message": "boom 6", "report": "junit.xml"}
+
+
+def test_smoke_tests_select_by_test_source_path(tmp_path):
+    root = _change(tmp_path, {1: 1})
+    (root / "junit.xml").write_text(_junit([("tests.smoke.test_api", "test_up", ""),
+                                            ("tests.unit.test_x", "test_bad", "no")]))
+    smoke = run(root, "main", coverage="c.xml", junit="junit.xml",
+                smoke={"tests": ["tests/smoke/**"]})
+    assert smoke.status is Status.PASS
+    assert smoke.details["tests"]["tests"] == 1
+    assert smoke.details["failing_tests"] == []
+    # The README's example: pytest's default suite name.
+    suite = run(root, "main", coverage="c.xml", junit="junit.xml", smoke={"suites": ["pytest"]})
+    assert suite.details["tests"]["tests"] == 2
+
+
+def test_validate_smoke_files_that_look_like_test_sources():
+    from gatekeeper.checks.smoke_coverage import validate
+
+    ok = {"coverage": "c.xml", "junit": "j/*.xml", "smoke": {"files": ["j/smoke-*.xml"]}}
+    assert validate(ok) == []
+    assert validate({**ok, "smoke": {"reports": ["j/smoke-*.xml"], "tests": ["t/**"]}}) == []
+    problems = validate({**ok, "smoke": {"files": ["tests/smoke/*.py"]}})
+    assert problems == [(("smoke", "files"),
+                         "'tests/smoke/*.py' looks like test source files, but `smoke.files` "
+                         "selects JUnit XML files (now `smoke.reports`); to pick tests by "
+                         "source file use `smoke.tests`")]
+    both = validate({**ok, "smoke": {"files": ["a.xml"], "reports": ["b.xml"]}})
+    assert both == [(("smoke", "files"), "`files` is the former name of `reports`: use "
+                                         "`reports` only")]

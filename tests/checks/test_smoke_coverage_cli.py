@@ -134,3 +134,18 @@ def test_worktree_run_judges_uncommitted_changes(tmp_path):
     assert result.exit_code == 0, rule
     assert (rule["details"]["diff_lines"], rule["details"]["diff_missing"]) == (3, 1)
     assert rule["details"]["uncovered"] == [{"path": "app/core.py", "lines": [3]}]
+
+
+def test_smoke_files_with_test_source_globs_is_an_invalid_policy_at_its_line(tmp_path):
+    policy = tmp_path / "policy.yml"
+    policy.write_text(
+        "version: 1\nrules:\n  - id: smoke\n    check: smoke-coverage\n    with:\n"
+        "      coverage: coverage.xml\n      junit: junit.xml\n"
+        "      smoke:\n        files: [tests/smoke/*.py]\n")
+    result = run_cli("validate", str(policy))
+    assert result.exit_code == 2
+    assert f"{policy}:9:" in result.output
+    assert "use `smoke.tests`" in result.output
+    policy.write_text(policy.read_text().replace("files: [tests/smoke/*.py]",
+                                                 "tests: [tests/smoke/*.py]"))
+    assert run_cli("validate", str(policy)).exit_code == 0
