@@ -147,9 +147,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option(
     "--policy-source",
     type=click.Choice(["base", "worktree"]),
-    default="base",
-    show_default=True,
-    help="In a pull-request run, read the policy from the base commit, or opt out.",
+    default=None,
+    help="Apply the base commit's policy or the work tree's. Default: base in CI and in "
+    "pull-request runs (a change cannot weaken its own gate), the work tree on a laptop.",
 )
 @handle_errors
 def check(
@@ -168,7 +168,7 @@ def check(
     status: bool,
     pr: int | None,
     repository: str | None,
-    policy_source: str,
+    policy_source: str | None,
 ) -> None:
     """Evaluate a policy on the change merge-base(BASE, HEAD)..HEAD and decide."""
     from gatekeeper.publish.run import publish_report, run_options

@@ -29,8 +29,8 @@ class CheckRequest:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     options: dict[str, Any] = field(default_factory=dict)
     """Run options for evidence providers (``pr``, ``repository`` for GitHub)."""
-    policy_source: str = "base"
-    """In a pull-request run, read the policy from the base commit (``worktree``: opt out)."""
+    policy_source: str | None = None
+    """``base`` or ``worktree``; ``None`` decides (base in CI or a PR run): see trust.py."""
 
 
 def resolve_base(req: CheckRequest) -> str:
@@ -69,19 +69,26 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
     """``run_check``, also returning the run's evidence (publishing reuses its GitHub
     client, so nothing is fetched twice)."""
     from gatekeeper.engine import evaluate
-    from gatekeeper.policy import load_policy
-    from gatekeeper.publish.run import is_pr_run, trusted_policy
+    from gatekeeper.policy.conditions import check_environment, waiting_note
+    from gatekeeper.trust import choose_source, refuse_symlinks, relative_path, trusted_policy
 
-    # A pull request must not weaken its own gate: its policy comes from the base commit.
-    from_base = req.policy_source == "base" and is_pr_run(req.environ, req.options)
-    policy = None if from_base else load_policy(req.policy)
+    # A change must not weaken its own gate: in CI its policy comes from the base commit.
+    choice = choose_source(req.environ, req.options, req.policy_source)
+    # A work-tree policy is read first, so that a bad policy is reported before git runs.
+    early = trusted_policy(req.policy, None, choice) if choice.origin == "worktree" else None
     base = resolve_base(req)
     git = GitEvidence(req.repo, base, req.head, req.worktree)
     notes = ["work-tree changes included (--worktree)"] if req.worktree else []
-    if policy is None:
-        policy, text = trusted_policy(req.policy, git, req.environ, req.options, "base")
-        if text.note:
-            notes.append(text.note)
+    if early is not None:
+        policy, text = early
+        rel = relative_path(git, req.policy)
+        if rel is not None:
+            refuse_symlinks(git, rel)
+    else:
+        policy, text = trusted_policy(req.policy, git, choice)
+    notes.append(text.origin_note)
+    if text.note:
+        notes.append(text.note)
     ctx = RunContext(
         repo_path=git.path,
         now=req.now,
@@ -93,8 +100,10 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
         environ=req.environ,
         options=req.options,
     )
+    check_environment(policy, req.env)
     evidence = Evidence(ctx, git)
     results = evaluate(policy, evidence)
+    notes += filter(None, [waiting_note(policy, req.env)])
     report = Report(
         policy_name=policy.name,
         policy_path=str(req.policy),
@@ -109,5 +118,8 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
         env=req.env,
         strict=req.strict,
         notes=notes,
+        policy_origin=text.origin,
+        policy_reason=text.reason,
+        allow_all_skipped=policy.allow_all_skipped,
     )
     return report, evidence

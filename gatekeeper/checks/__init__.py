@@ -27,6 +27,9 @@ _MODULES = (
     "code_review",
     "ci_checks",
     "smoke_coverage",
+    "checklist",
+    "risk_register",
+    "version_bump",
 )
 
 
