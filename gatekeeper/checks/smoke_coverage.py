@@ -18,6 +18,7 @@ from gatekeeper.model import Annotation, Outcome, Status
 if TYPE_CHECKING:
     from gatekeeper.evidence import Evidence
     from gatekeeper.evidence.coverage import CoverageData, DiffCoverage, Totals
+    from gatekeeper.evidence.coverage_staleness import StaleReport
     from gatekeeper.evidence.git import ChangedFile
     from gatekeeper.evidence.junit import TestCounts
 
@@ -80,6 +81,13 @@ OPTIONS: dict[str, Any] = {
             "default": "fail",
             "description": "What a changed source file that no report "
             "measures does to the verdict.",
+        },
+        "stale_reports": {
+            "enum": ["warn", "fail", "ignore"],
+            "default": "warn",
+            "description": "What a coverage report made before the newest commit of the "
+            "range (or, with --worktree, before a file it measures changed) does to the "
+            "verdict.",
         },
         "smoke": {
             "type": "object",
@@ -149,7 +157,10 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
 
     include = _many(options.get("include")) or None
     exclude = _many(options.get("exclude"))
+    from gatekeeper.evidence.coverage_staleness import stale_reports
+
     data, changed_files = _coverage_and_diff(ev, options)
+    stale = stale_reports(ev, data) if options["stale_reports"] != "ignore" else []
     total = coverage.totals(data, include, exclude)
     diff = coverage.diff_coverage(data, changed_files, include, exclude, coverage.code_detector(ev))
     tests = None
@@ -164,6 +175,7 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
         _tests_verdict(tests, options),
         _missing_verdict(diff, options["missing_files"]),
         _without_code_verdict(diff.without_code),
+        _stale_verdict(stale, options["stale_reports"]),
     ]
     summary = "; ".join(text for text, _, _ in verdicts if text)
     failures = [remedy for _, remedy, level in verdicts if remedy and level is Status.FAIL]
@@ -175,6 +187,7 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     else:
         status, remedy = Status.PASS, None
     details = _details(data, total, diff, tests)
+    details["stale_reports"] = [s.as_dict() for s in stale]
     annotations = _annotations(diff, options["missing_files"] != "ignore")
     return Outcome(status, summary, details, remedy, annotations)
 
@@ -347,6 +360,25 @@ def _missing_verdict(diff: DiffCoverage, mode: str) -> Verdict:
         "leave them out with `exclude`"
     )
     return "; ".join(parts), remedy, Status.FAIL if mode == "fail" else Status.WARN
+
+
+def _stale_verdict(stale: list[StaleReport], mode: str) -> Verdict:
+    if not stale:
+        return "", None, Status.PASS
+    first = stale[0]
+    when = first.as_dict()
+    what = f"commit {first.name[:12]}" if first.newer == "commit" else first.name
+    text = (
+        f"stale coverage report: {first.path} (made {when['made']}) is older than "
+        f"{what} ({when['changed']})"
+    )
+    if len(stale) > 1:
+        text += f" and {len(stale) - 1} more (`details.stale_reports`)"
+    remedy = (
+        "measure the code under review: run the tests with coverage on the head commit "
+        "and use that report (an old artifact or cache measures other code)"
+    )
+    return text, remedy, Status.FAIL if mode == "fail" else Status.WARN
 
 
 def _without_code_verdict(paths: list[str]) -> Verdict:

@@ -70,6 +70,7 @@ def test_details_contract(project):
         ],
         "tests": {"tests": 7, "failures": 0, "errors": 0, "skipped": 0},
         "failing_tests": [],
+        "stale_reports": [],
         "reports": [
             {"path": "coverage.xml", "format": "cobertura", "files": 4, "files_in_repo": 4},
             {"path": "coverage.lcov", "format": "lcov", "files": 4, "files_in_repo": 4},
@@ -171,7 +172,7 @@ def test_schema():
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, CHECK.options)
     assert with_defaults(CHECK, {"coverage": "c"}) == {
-        "coverage": "c", "max_failures": 0, "missing_files": "fail"}
+        "coverage": "c", "max_failures": 0, "missing_files": "fail", "stale_reports": "warn"}
 
 
 def test_annotations_are_capped_but_uncovered_lists_every_line(tmp_path):
@@ -243,3 +244,79 @@ def test_validate_smoke_files_that_look_like_test_sources():
     both = validate({**ok, "smoke": {"files": ["a.xml"], "reports": ["b.xml"]}})
     assert both == [(("smoke", "files"), "`files` is the former name of `reports`: use "
                                          "`reports` only")]
+
+
+# --- issue 9: stale reports -------------------------------------------------------------
+
+
+def _stale_repo(tmp_path: Path) -> Path:
+    """A change committed now; reports are written by each test."""
+    repo = make_repo(tmp_path, {"README.md": "x\n"})
+    repo.branch("feature")
+    repo.commit({"a.py": "v = 1\n"}, "add a.py")
+    return tmp_path
+
+
+@pytest.mark.parametrize(("name", "content", "made_from"), [
+    ("c.xml", _cobertura({"a.py": {1: 1}}).replace(
+        '<coverage version="7">', '<coverage version="7" timestamp="{ms}">'), "timestamp"),
+    ("c.json", '{{"meta": {{"timestamp": "{iso}"}}, "files": {{"a.py": '
+               '{{"executed_lines": [1], "missing_lines": []}}}}}}', "meta.timestamp"),
+    ("c.lcov", "SF:a.py\nDA:1,1\nend_of_record\n", "mtime"),
+])
+def test_a_report_older_than_the_newest_commit_warns(tmp_path, name, content, made_from):
+    import os
+    import time
+    from datetime import datetime
+
+    root = _stale_repo(tmp_path)
+    hour_ago = time.time() - 3600
+    local = datetime.fromtimestamp(hour_ago).isoformat()  # coverage.py writes local time
+    (root / name).write_text(content.format(ms=int(hour_ago * 1000), iso=local))
+    os.utime(root / name, (hour_ago, hour_ago))
+    outcome = run(root, "main", coverage=name)
+    assert outcome.status is Status.WARN
+    stale = outcome.details["stale_reports"]
+    assert [(s["path"], s["made_from"], s["newer"]) for s in stale] == [
+        (name, made_from, "commit")]
+    sha = evidence(root).git.head_sha
+    assert stale[0]["name"] == sha
+    assert f"stale coverage report: {name} (made " in outcome.summary
+    assert f"is older than commit {sha[:12]}" in outcome.summary
+    assert outcome.remedy.startswith("Measure the code under review")
+    assert run(root, "main", coverage=name, stale_reports="fail").status is Status.FAIL
+    ignored = run(root, "main", coverage=name, stale_reports="ignore")
+    assert (ignored.status, ignored.details["stale_reports"]) == (Status.PASS, [])
+
+
+def test_a_report_made_after_the_newest_commit_is_fresh(tmp_path):
+    import time
+
+    root = _stale_repo(tmp_path)
+    soon = int((time.time() + 60) * 1000)
+    (root / "c.xml").write_text(_cobertura({"a.py": {1: 1}}).replace(
+        '<coverage version="7">', f'<coverage version="7" timestamp="{soon}">'))
+    outcome = run(root, "main", coverage="c.xml")
+    assert (outcome.status, outcome.details["stale_reports"]) == (Status.PASS, [])
+
+
+def test_worktree_report_older_than_a_file_it_measures(tmp_path):
+    import os
+    import time
+
+    from gatekeeper.evidence import Evidence, RunContext
+
+    root = _stale_repo(tmp_path)
+    (root / "c.lcov").write_text("SF:a.py\nDA:1,1\nDA:2,0\nend_of_record\n")
+    (root / "a.py").write_text("v = 1\nw = 2\n")  # edited after the coverage run
+    now = time.time()
+    os.utime(root / "c.lcov", (now + 30, now + 30))  # after the commit
+    os.utime(root / "a.py", (now + 60, now + 60))  # and the file after the report
+    ev = Evidence(RunContext(root, evidence(root).now, base="main", worktree=True))
+    options = with_defaults(CHECK, {"coverage": "c.lcov"})
+    outcome = CHECK.evaluate(options, ev)
+    # The commit is older than the report: only the work-tree file makes it stale.
+    assert [(s["newer"], s["name"]) for s in outcome.details["stale_reports"]] == [
+        ("file", "a.py")]
+    assert "is older than a.py (" in outcome.summary
+    assert outcome.status is Status.WARN
