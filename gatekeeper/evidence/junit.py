@@ -235,15 +235,25 @@ class _Reader:
         assert self.case is not None
         test = f"{self.case}::{self.case_name}" if self.case else self.case_name
         outcome = "error" if self.outcome == "errors" else "failure"
-        self.counts.failing.append(FailingTest(test, outcome, self.message, self.name))
+        self.counts.failing.append(FailingTest(_clean(test), outcome, self.message, self.name))
 
 
 def _first_line(text: str) -> str:
     for line in text.splitlines():
-        if line.strip():
-            line = line.strip()
+        line = _clean(line)
+        if line:
             return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 1] + "…"
     return ""
+
+
+def _clean(text: str) -> str:
+    """One line of printable text: test names and messages come from the change under
+    review and end up in terminal output and CI logs, where a newline could start a
+    workflow command (``::error::``) and an escape sequence could rewrite the screen."""
+    import unicodedata
+
+    kept = "".join(c if unicodedata.category(c) not in ("Cc", "Cf") else " " for c in text)
+    return " ".join(kept.split())
 
 
 def read_junit(path: Path, selection: Selection = Selection(), name: str = "") -> TestCounts:

@@ -320,3 +320,13 @@ def test_worktree_report_older_than_a_file_it_measures(tmp_path):
         ("file", "a.py")]
     assert "is older than a.py (" in outcome.summary
     assert outcome.status is Status.WARN
+
+
+def test_percent_in_details_follows_coverage_py_display_rule():
+    """Like `coverage report`: only nothing covered shows 0, only everything shows 100."""
+    from gatekeeper.checks.smoke_coverage import _percent
+
+    assert _percent(1, 100_000) == 0.01
+    assert _percent(99_999, 100_000) == 99.99
+    assert (_percent(0, 7), _percent(7, 7), _percent(2, 3), _percent(0, 0)) == (
+        0.0, 100.0, 66.67, None)

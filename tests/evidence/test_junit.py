@@ -274,3 +274,17 @@ def test_nested_testcases_are_never_counted(tmp_path, cases):
         assert result.failures + result.errors == sum(
             1 for child, _ in cases if "failure" in child or "error" in child)
         assert len(result.failing) == result.failures + result.errors
+
+
+def test_failing_test_names_and_messages_cannot_inject_lines_or_escapes(tmp_path):
+    """Both end up in the summary, printed to CI logs: no newline (a workflow command
+    such as ::error:: on a line of its own), no C1 control (CSI), no bidi override."""
+    path = write(tmp_path, "junit.xml",
+                 '<testsuite><testcase classname="c&#10;::error::forged" name="t&#x9b;2J">'
+                 '<failure message="&#x202e;evil&#13;::set-output name=x::y"/>'
+                 "</testcase></testsuite>")
+    failing = read_junit(path).failing[0]
+    assert failing.test == "c ::error::forged::t 2J"
+    assert failing.message == "evil"
+    for text in (failing.test, failing.message):
+        assert all(c.isprintable() for c in text)
