@@ -27,6 +27,8 @@ _MODULES = (
     "code_review",
     "ci_checks",
     "smoke_coverage",
+    "schema_change",
+    "rollback_plan",
 )
 
 
