@@ -41,8 +41,9 @@ def _destructive(change: str) -> bool:
     ) or change.startswith("rename") or change in _DESTRUCTIVE
 
 
-# A changeSet as (id, [(change name, attributes, sql text or None)], has rollback)
-ChangeSet = tuple[str, list[tuple[str, dict[str, Any], str | None]], bool]
+# A changeSet as (id, [(change name, attributes, sql text or None)], has rollback,
+# fingerprint of its whole text: a released changeSet must keep it).
+ChangeSet = tuple[str, list[tuple[str, dict[str, Any], str | None]], bool, str]
 
 
 def _xml_changesets(data: bytes) -> list[ChangeSet]:
@@ -70,7 +71,11 @@ def _xml_changesets(data: bytes) -> list[ChangeSet]:
                     attrs["columnName"] = ",".join(cols)
                 text = "".join(ch.itertext()) if name == "sql" else None
                 changes.append((name, attrs, text))
-        sets.append((cs.get("id", "?"), changes, rollback))
+        from xml.etree.ElementTree import tostring
+
+        ident = f'{cs.get("id", "?")}::{cs.get("author", "")}'
+        cs.tail = None  # the whitespace after it changes when a changeSet is appended
+        sets.append((ident, changes, rollback, tostring(cs).decode("utf-8", "replace")))
     return sets
 
 
@@ -91,7 +96,9 @@ def _doc_changesets(doc: Any) -> list[ChangeSet]:
                 attrs = attrs if isinstance(attrs, dict) else {}
                 text = attrs.get("sql") if name == "sql" else None
                 changes.append((str(name), attrs, text if isinstance(text, str) else None))
-        sets.append((str(cs.get("id", "?")), changes, "rollback" in cs))
+        ident = f'{cs.get("id", "?")}::{cs.get("author", "")}'
+        fingerprint = json.dumps(cs, sort_keys=True, default=str)
+        sets.append((ident, changes, "rollback" in cs, fingerprint))
     return sets
 
 
@@ -128,12 +135,12 @@ def analyze(src: Source) -> Analysis:
         base = load(src.base, src.old_path or src.path) if src.base is not None else []
     except Exception as e:  # any parser failure on hostile input is "unparsable"
         return unparsable(f"Liquibase changelog cannot be read: {type(e).__name__}: {e}"[:300])
-    before = {cs[0]: repr(cs) for cs in base}
-    now = {cs[0]: repr(cs) for cs in head}
-    changed = [i for i, r in before.items() if now.get(i) != r]
+    before = {cs[0]: cs[3] for cs in base}
+    now = {cs[0]: cs[3] for cs in head}
+    changed = [i.split("::")[0] for i, r in before.items() if now.get(i) != r]
     out = Findings()
     missing: list[str] = []
-    for cs_id, changes, rollback in head:
+    for cs_id, changes, rollback, _ in head:
         if before.get(cs_id) == now[cs_id]:
             continue  # released and unchanged
         for name, attrs, text in changes:
@@ -147,7 +154,7 @@ def analyze(src: Source) -> Analysis:
                 out.add(label, _destructive(name))
         auto = all(name in _AUTO_ROLLBACK for name, _, _ in changes)
         if not rollback and not auto:
-            missing.append(cs_id)
+            missing.append(cs_id.split("::")[0])
     if changed:
         out.reasons.append(f"released changeSet(s) changed or removed: {', '.join(changed)}")
     extra = (f"changeSet(s) without a rollback: {', '.join(missing)}",) if missing else ()

@@ -51,7 +51,7 @@ _SQL_DIRS = {
     "flyway", "liquibase", "changelog", "changelogs", "ddl", "versions",
 }  # fmt: skip
 _VERSIONED_SQL = re.compile(r"^(?:v?\d|\d)", re.IGNORECASE)
-_OPENAPI_KEY = re.compile(rb"""^\s*["']?openapi["']?\s*:""", re.MULTILINE)
+_OPENAPI_KEY = re.compile(rb"""(?:^|[{,])\s*["']?openapi["']?\s*:""", re.MULTILINE)
 _TEXT_EXT = (".py", ".sql", ".xml", ".yaml", ".yml", ".json", ".prisma")
 _ZERO = "0" * 40
 _STATUS = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed", "C": "added",

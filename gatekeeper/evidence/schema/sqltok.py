@@ -218,6 +218,7 @@ def split(text: str, dialect: str = "standard") -> tuple[list[Statement], bool]:
     statements: list[Statement] = []
     code: list[Token] = []
     depth = 0
+    after_end = False
     for i, tok in enumerate(toks.tokens):
         if tok.kind == "comment":
             continue
@@ -227,17 +228,22 @@ def split(text: str, dialect: str = "standard") -> tuple[list[Statement], bool]:
             if code:
                 statements.append(Statement(tuple(code), _line(text, code[0].start)))
             code = []
+            after_end = False
             continue
         code.append(tok)
         if tok.kind != "word" or not _is_routine(code):
             continue
         word = tok.upper
+        if after_end:  # the CASE of END CASE closes, it does not open
+            after_end = False
+            continue
         if word in ("BEGIN", "CASE"):
             depth += 1
         elif word == "END" and depth:
             after = _next_word(toks.tokens, i)
             if after not in _END_NOT_CLOSING:
                 depth -= 1
+            after_end = True
     if depth:
         raise SqlSyntaxError(
             f"routine body starting on line {_line(text, code[0].start)} has no matching END"
