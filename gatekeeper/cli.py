@@ -147,9 +147,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option(
     "--policy-source",
     type=click.Choice(["base", "worktree"]),
-    default="base",
-    show_default=True,
-    help="In a pull-request run, read the policy from the base commit, or opt out.",
+    default=None,
+    help="Apply the base commit's policy or the work tree's. Default: base in CI and in "
+    "pull-request runs (a change cannot weaken its own gate), the work tree on a laptop.",
 )
 @handle_errors
 def check(
@@ -168,7 +168,7 @@ def check(
     status: bool,
     pr: int | None,
     repository: str | None,
-    policy_source: str,
+    policy_source: str | None,
 ) -> None:
     """Evaluate a policy on the change merge-base(BASE, HEAD)..HEAD and decide."""
     from gatekeeper.publish.run import publish_report, run_options
@@ -193,6 +193,107 @@ def check(
     )
     targets = _parse_outputs(outputs)
     report, evidence = run_check_with_evidence(request)
+    click.echo(_for_stdout(report, fmt), nl=False)
+    for out_fmt, path in targets:
+        _write(path, render(report, out_fmt))
+    json_out = next((p for f, p in targets if f == "json"), None)
+    publish_report(
+        evidence,
+        report,
+        report_path=str(json_out.resolve()) if json_out else None,
+        comment=comment,
+        status=status,
+        err=lambda line: click.echo(line, err=True),
+    )
+    sys.exit(report.exit_code)
+
+
+@cli.command()
+@click.option(
+    "--policy",
+    "-p",
+    "policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The policy file.",
+)
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The checkout of what was deployed (for its commit and release tags).",
+)
+@click.option("--head", default="HEAD", show_default=True, help="The deployed commit.")
+@click.option("--env", "env", help="The environment deployed to, for `when.environments`.")
+@click.option("--branch", help="Branch, for `when.branches` (default: the checked-out one).")
+@click.option("--now", "now", help="Fix the clock (ISO 8601 with offset): queries run at it.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="What goes to standard output.",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    metavar="FORMAT=PATH",
+    help="Also write FORMAT to PATH (repeatable).",
+)
+@click.option("--strict", is_flag=True, help="Warnings fail the verification too.")
+@click.option("--comment", is_flag=True, help="Post or update the sticky pull-request comment.")
+@click.option("--status", is_flag=True, help="Set the gatekeeper commit status on the commit.")
+@click.option(
+    "--pr", type=click.IntRange(min=1), help="Pull request number (default: the event's)."
+)
+@click.option("--repository", metavar="OWNER/NAME", help="Default: $GITHUB_REPOSITORY.")
+@click.option(
+    "--release-tags",
+    default="v*",
+    show_default=True,
+    metavar="GLOB",
+    help="Release tags, to name the previous release in a rollback remedy.",
+)
+@handle_errors
+def verify(
+    policy: Path,
+    repo: Path,
+    head: str,
+    env: str | None,
+    branch: str | None,
+    now: str | None,
+    fmt: str,
+    outputs: tuple[str, ...],
+    strict: bool,
+    comment: bool,
+    status: bool,
+    pr: int | None,
+    repository: str | None,
+    release_tags: str,
+) -> None:
+    """Verify a deploy against a policy (no base ref, no diff): exit 0 healthy, 1 failed."""
+    from gatekeeper.publish.run import publish_report, run_options
+    from gatekeeper.report import render
+    from gatekeeper.run import VerifyRequest, run_verify
+
+    if repository is not None and repository.count("/") != 1:
+        raise click.BadParameter(f"{repository!r}: expected OWNER/NAME", param_hint="--repository")
+    request = VerifyRequest(
+        policy=policy,
+        now=_parse_now(now),
+        repo=repo,
+        head=head,
+        env=env,
+        branch=branch,
+        strict=strict,
+        release_tags=release_tags,
+        options=run_options(pr, repository),
+    )
+    targets = _parse_outputs(outputs)
+    report, evidence = run_verify(request)
     click.echo(_for_stdout(report, fmt), nl=False)
     for out_fmt, path in targets:
         _write(path, render(report, out_fmt))

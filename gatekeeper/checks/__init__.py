@@ -27,6 +27,12 @@ _MODULES = (
     "code_review",
     "ci_checks",
     "smoke_coverage",
+    "checklist",
+    "risk_register",
+    "version_bump",
+    "http_probe",
+    "slo",
+    "promotion",
     "schema_change",
     "rollback_plan",
 )

@@ -130,6 +130,8 @@ def _runbook(
 
 
 def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
+    if not ev.ctx.base:
+        return _after_deploy(options, ev)
     changes = schema_changes(ev, options.get("kinds"), options["exclude"])
     details: dict[str, Any] = {"irreversible": [], "previous_release": None, "runbook": None}
     if not changes:
@@ -167,6 +169,32 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
         parts.append(f"previous release {tag}")
     if info:
         parts.append(f"runbook {'PR body' if info['source'] == 'pr_body' else info['source']}")
+    return Outcome.passed("; ".join(parts), **details)
+
+
+def _after_deploy(options: dict[str, Any], ev: Evidence) -> Outcome:
+    """``gatekeeper verify`` (no base, no diff): the migrations were judged before the
+    deploy; what can still be judged is the way back: the release before the deployed
+    commit and the runbook in the deployed checkout."""
+    details: dict[str, Any] = {"irreversible": None, "previous_release": None, "runbook": None}
+    problems, remedies, parts = [], [], ["after the deploy: migrations not judged (no diff)"]
+    if options["previous_release"] is not False:
+        found = rb.previous_release(ev, options["previous_release"])
+        if found:
+            details["previous_release"] = {"tag": found[0], "commit": found[1]}
+            parts.append(f"previous release {found[0]}")
+        else:
+            problems.append(f"no release tag matching {options['previous_release']!r} before "
+                            "the deployed commit to roll back to")  # fmt: skip
+            remedies.append("tag each release (e.g. `git tag v1.2.3`) so there is one to go back to")
+    if options.get("runbook") and options["runbook"] != "pr_body":
+        info, more, fixes = _runbook(ev, options, destructive=False)
+        details["runbook"] = info
+        problems += more
+        remedies += fixes
+        parts.append(f"runbook {options['runbook']}")
+    if problems:
+        return Outcome.failed("; ".join(problems), _sentence("; ".join(remedies)), **details)
     return Outcome.passed("; ".join(parts), **details)
 
 

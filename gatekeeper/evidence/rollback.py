@@ -121,24 +121,38 @@ def runbook(ev: Evidence, source: str) -> Runbook:
         if source == "pr_body":
             body = gh.pull_request(ev).get("body")
             return Runbook(source, body if isinstance(body, str) else None)
-        data = ev.git.read(source)
+        if not ev.ctx.base:
+            # After the deploy (`gatekeeper verify`): no diff, the checkout is the release.
+            path = ev.resolve_path(source)
+            data = path.read_bytes() if path.is_file() else None
+        else:
+            data = ev.git.read(source)
         return Runbook(source, data.decode("utf-8", "replace") if data is not None else None)
 
     return ev.cached(("rollback", "runbook", source), read)
 
 
 def previous_release(ev: Evidence, pattern: str) -> tuple[str, str] | None:
-    """The newest tag matching ``pattern`` reachable from the base commit, and its commit.
+    """The highest tag (version order) matching ``pattern`` reachable from the base
+    commit, and its commit; a tag on the base itself counts (it is what runs now).
 
-    Read from the base (never the PR's head): the PR cannot make a release appear.
+    Read from the base (never the PR's head): the PR cannot make a release appear. After
+    a deploy (no base) it is the release before the deployed commit, as ``verify`` names it.
     """
+    if not ev.ctx.base:
+        from gatekeeper.evidence import releases
+
+        head = str(ev.ctx.options.get("sha") or ev.ctx.head)
+        name = releases.previous_release(ev.repo_path, head, pattern)
+        return (name, releases.resolve(ev.repo_path, name) or "") if name else None
+
 
     def read() -> tuple[str, str] | None:
         git = ev.git
         out = git.git(
             "for-each-ref",
             f"--merged={git.base_sha}",
-            "--sort=-creatordate",
+            "--sort=-v:refname",
             "--format=%(refname:strip=2)%00%(*objectname)%00%(objectname)",
             "refs/tags",
         ).decode("utf-8", "replace")

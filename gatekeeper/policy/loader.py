@@ -37,6 +37,12 @@ class Policy:
     """Where the text came from: a file path, or ``REF:PATH`` for a policy read from git."""
     sha256: str
     description: str = ""
+    environments: tuple[str, ...] = ()
+    """The environments ``--env`` may name: declared, or every ``when.environments`` name."""
+    allow_all_skipped: bool = False
+    """Approve a run in which every rule is skipped (by default it blocks)."""
+    runbook: str | None = None
+    """The rollback runbook (path or URL), for `gatekeeper verify`'s rollback remedy."""
 
 
 @dataclass
@@ -87,6 +93,29 @@ def _validate(doc: Any, problems: _Problems) -> None:
     for i, rule in enumerate(doc["rules"]):
         if isinstance(rule, dict):
             _check_rule(rule, ("rules", i), problems, seen)
+    _check_environments(doc, problems)
+
+
+def _check_environments(doc: dict[str, Any], problems: _Problems) -> None:
+    """A rule may only wait for an environment the policy declares (when it declares them):
+    a typo there would skip the rule in every run."""
+    from gatekeeper.suggest import did_you_mean
+
+    declared = doc.get("environments")
+    if not isinstance(declared, list):
+        return
+    for i, rule in enumerate(doc["rules"]):
+        when = rule.get("when") if isinstance(rule, dict) else None
+        wanted = when.get("environments") if isinstance(when, dict) else None
+        for j, name in enumerate(wanted if isinstance(wanted, list) else []):
+            if isinstance(name, str) and name not in declared:
+                path = ("rules", i, "when", "environments", j)
+                problems.add(
+                    problems.positions.of_value(path),
+                    f"{_where(path)}: environment {name!r} is not one of the policy's "
+                    f"environments ({', '.join(map(str, declared))})"
+                    + did_you_mean(name, map(str, declared)),
+                )
 
 
 def _check_rule(
@@ -155,6 +184,12 @@ def _explain(
             hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
             yield positions.of_key((*path, key)), f"{_where(path)}: unknown key {key!r}{hint}"
         return
+    if error.validator == "minItems" and path == ("rules",):
+        yield (
+            positions.of_value(path),
+            "rules: a policy needs at least one rule (an empty policy would approve every release)",
+        )
+        return
     if error.validator == "required":
         yield positions.of_value(path), f"{_where(path)}: {error.message}"
         return
@@ -217,4 +252,20 @@ def _build(doc: dict[str, Any], source: str, sha256: str, positions: Positions) 
         for i, r in enumerate(doc["rules"])
     )
     name = doc.get("name") or FsPath(source.split(":")[-1]).stem
-    return Policy(name, rules, source, sha256, doc.get("description", ""))
+    return Policy(
+        name,
+        rules,
+        source,
+        sha256,
+        doc.get("description", ""),
+        environments=_environments(doc, rules),
+        allow_all_skipped=doc.get("allow_all_skipped", False),
+        runbook=doc.get("runbook"),
+    )
+
+
+def _environments(doc: dict[str, Any], rules: tuple[Rule, ...]) -> tuple[str, ...]:
+    if "environments" in doc:
+        return tuple(doc["environments"])
+    named = (name for rule in rules for name in rule.when.get("environments", ()))
+    return tuple(dict.fromkeys(named))

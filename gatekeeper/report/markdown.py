@@ -23,6 +23,8 @@ def _title(report: Report) -> str:
     name = md_text(report.policy_name)
     if report.decision is Decision.APPROVE:
         return f"### ✅ Release approved: {name}"
+    if report.nothing_judged:
+        return f"### ❌ Release blocked: {name} ({report.nothing_judged_summary})"
     blocking = report.blocking()
     noun = "rule blocks" if len(blocking) == 1 else "rules block"
     return f"### ❌ Release blocked: {name} ({len(blocking)} {noun})"

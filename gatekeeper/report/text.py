@@ -24,6 +24,8 @@ def _headline(report: Report, style: Callable[..., str]) -> str:
     if report.decision is Decision.APPROVE:
         text = style("APPROVE", fg="green", bold=True)
         return f"Decision: {text}: every blocking rule passed"
+    if report.nothing_judged:
+        return f"Decision: {style('BLOCK', fg='red', bold=True)}: {report.nothing_judged_summary}"
     noun = "rule blocks" if len(blocking) == 1 else "rules block"
     ids = ", ".join(r.id for r in blocking)
     return f"Decision: {style('BLOCK', fg='red', bold=True)}: {len(blocking)} {noun} the release ({ids})"

@@ -181,3 +181,22 @@ looks fine
     part = scope(sections(other), "Rollback")
     assert part is not None and missing_sections(part, ["Steps"]) == ["Steps"]
     assert scope(sections("# Rollbacks are fun\n"), "Rollback") is None
+
+
+def test_after_the_deploy_it_judges_the_way_back_only(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", {"docs/rollback.md": RUNBOOK})
+    repo.tag("v1.0.0")
+    repo.commit({"a.txt": "x"}, "release")
+    repo.tag("v1.1.0")  # the deployed release
+    ctx = RunContext(repo.path, datetime.now(UTC), base=None)
+    opts = with_defaults(CHECK, {"runbook": "docs/rollback.md"})
+    out = CHECK.evaluate(opts, Evidence(ctx))
+    assert out.status is Status.PASS, out.summary
+    assert out.summary == ("after the deploy: migrations not judged (no diff); previous release "
+                           "v1.0.0; runbook docs/rollback.md")  # fmt: skip
+    (repo.path / "docs/rollback.md").unlink()
+    out = CHECK.evaluate(with_defaults(CHECK, {"runbook": "docs/rollback.md",
+                                               "previous_release": "release-*"}), Evidence(ctx))  # fmt: skip
+    assert out.status is Status.FAIL
+    assert "no release tag matching 'release-*' before the deployed commit" in out.summary
+    assert "runbook docs/rollback.md does not exist" in out.summary
