@@ -192,13 +192,9 @@ class _Reader:
         """Field definitions after the app's earlier migrations (by file name order)."""
         if self._state is None:
             self._state = {}
-            folder = str(PurePosixPath(self.src.path).parent)
-            me = PurePosixPath(self.src.path).name
-            earlier = sorted(
-                p for p in self.src.head_files
-                if str(PurePosixPath(p).parent) == folder and NAME.match(PurePosixPath(p).name)
-                and PurePosixPath(p).name < me
-            )  # fmt: skip
+            folder, _, me = self.src.path.rpartition("/")
+            earlier = [p for p in self.src.folder(folder)
+                       if NAME.match(p.rpartition("/")[2]) and p.rpartition("/")[2] < me]  # fmt: skip
             self.src.prefetch(earlier)
             for path in earlier:
                 data = self.src.read_head(path)

@@ -88,7 +88,14 @@ class Source:
     head_files: frozenset[str] = frozenset()
     read_head: Callable[[str], bytes | None] = field(default=lambda _p: None, repr=False)
     prefetch: Callable[[list[str]], None] = field(default=lambda _p: None, repr=False)
+    listing: Callable[[str], list[str]] | None = field(default=None, repr=False)
+    """Head files directly in a folder, sorted (default: filtered from ``head_files``)."""
     """Read these head files in one go before ``read_head`` asks for them one by one."""
+
+    def folder(self, name: str) -> list[str]:
+        if self.listing is not None:
+            return self.listing(name)
+        return sorted(p for p in self.head_files if p.rpartition("/")[0] == name)
 
     @property
     def text(self) -> str:

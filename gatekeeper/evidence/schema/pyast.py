@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import warnings
+from functools import lru_cache
 
 from gatekeeper.evidence.schema.model import Unparsable
 
@@ -14,9 +15,17 @@ MAX_NODES = 400_000
 def parse(data: bytes) -> ast.Module:
     """The module's AST; ``Unparsable`` on a syntax error or an oversized tree.
 
+    Cached by content: detection and analysis read the same module (trees are not
+    modified by their readers).
+
     ``ast.parse`` reads the coding cookie from the bytes; deep nesting raises
     ``RecursionError``/``MemoryError`` inside CPython's parser, caught here.
     """
+    return _parse(data)
+
+
+@lru_cache(maxsize=512)
+def _parse(data: bytes) -> ast.Module:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # SyntaxWarning for odd escapes in PR code
@@ -27,6 +36,14 @@ def parse(data: bytes) -> ast.Module:
         if count >= MAX_NODES:
             raise Unparsable(f"more than {MAX_NODES} syntax nodes")
     return tree
+
+
+def same_tree(a: bytes, b: bytes) -> bool:
+    """Both parse to the same syntax tree: a change of layout or comments only."""
+    try:
+        return ast.dump(parse(a)) == ast.dump(parse(b))
+    except Unparsable:
+        return False
 
 
 def call_name(node: ast.AST) -> str:

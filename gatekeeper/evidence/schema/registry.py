@@ -13,13 +13,13 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from gatekeeper.errors import EvidenceError
-from gatekeeper.evidence.schema import alembic, django, liquibase, openapi, prisma
+from gatekeeper.evidence.schema import alembic, django, liquibase, openapi, prisma, pyast
 from gatekeeper.evidence.schema import sql as sqlmod
 from gatekeeper.evidence.schema.model import (
     MAX_BYTES,
@@ -271,11 +271,17 @@ class Scanner:
             and not (side == "base" and entry.status == "added")
         ]  # fmt: skip
         src = Source(entry.path, entry.status, head, base, entry.old_path,
-                     self.git.files, self.read_head, self.prefetch)  # fmt: skip
+                     self.git.files, self.read_head, self.prefetch, self.listing)  # fmt: skip
         if too_big:
             analysis = unparsable(f"larger than {MAX_BYTES} bytes (or unreadable); not read")
         else:
             analysis = ANALYZERS[kind](src)
+        if (
+            kind in ("django", "alembic") and entry.status == "modified" and head and base
+            and pyast.same_tree(base, head)
+        ):  # fmt: skip
+            note = "a released migration reformatted only (same syntax tree): not a change"
+            analysis = replace(analysis, released=False, reasons=(*analysis.reasons, note))
         return self.record(kind, entry, analysis, old_kind)
 
     def record(
@@ -330,6 +336,16 @@ class Scanner:
             if len(parts) == 3 and parts[1] == b"blob":
                 blobs[path.decode("utf-8", "surrogateescape")] = parts[2].decode()
         return blobs
+
+    @cached_property
+    def folders(self) -> dict[str, list[str]]:
+        index: dict[str, list[str]] = {}
+        for path in sorted(self.git.files):
+            index.setdefault(path.rpartition("/")[0], []).append(path)
+        return index
+
+    def listing(self, folder: str) -> list[str]:
+        return self.folders.get(folder, [])
 
     def prefetch(self, paths: list[str]) -> None:
         if not self.git.worktree:

@@ -190,3 +190,15 @@ def test_alembic_operations(
     found = changes(tmp_path, {}, {f"{VERSIONS}x1_rev.py": body(upgrade, downgrade)})
     c = found[f"{VERSIONS}x1_rev.py"]
     assert (c.operations, c.destructive, c.reversible) == (ops, destructive, reversible), c
+
+
+def test_a_released_migration_reformatted_only_is_not_a_change(tmp_path: Path) -> None:
+    old = DJ[f"{APP}0003_delete_book.py"]
+    reformatted = old.replace("        migrations.DeleteModel(\n            name='Book',\n        ),",
+                              '        migrations.DeleteModel(name="Book"),  # same operation')
+    assert reformatted != old
+    found = changes(tmp_path, {f"{APP}0003_delete_book.py": old},
+                    {f"{APP}0003_delete_book.py": reformatted})  # fmt: skip
+    c = found[f"{APP}0003_delete_book.py"]
+    assert (c.status, c.released) == ("modified", False)
+    assert "reformatted only" in c.reasons[-1]
