@@ -178,3 +178,15 @@ def test_the_pr_author_cannot_approve_their_own_schema_change(github: FakeGitHub
     github.add_pr(1, author="bob", head_sha=head)
     github.add_review(1, "bob", "APPROVED", commit_id=head)
     assert evaluate(repo.path, github.environ(), pr=1, signers=["bob"]).status is Status.FAIL
+
+
+def test_the_readme_example_is_a_valid_policy() -> None:
+    import re
+
+    from gatekeeper.policy import loads_policy
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Schema changes: schema-change and rollback-plan", 1)[1]
+    block = re.findall(r"```yaml\n(.*?)```", section, re.S)[0]
+    policy = loads_policy("version: 1\nrules:\n" + block, "README.md")
+    assert [r.check for r in policy.rules] == ["schema-change", "rollback-plan"]
