@@ -1,9 +1,9 @@
 """Rollback evidence: the runbook (a file at the head, or the PR body's ``## Rollback``
 section) and the previous release tag to roll back to.
 
-Runbook text may come from the pull request, so it is read as a person would see it:
-HTML comments and fenced code blocks hide nothing here (headings inside them do not
-count), a heading with nothing under it is empty, and the work is line by line.
+Runbook text may come from the pull request, so it is read as a person sees it rendered
+(CommonMark): headings inside HTML comments or code blocks do not count, and a heading with
+nothing under it is empty.
 """
 
 from __future__ import annotations
@@ -19,10 +19,8 @@ if TYPE_CHECKING:
     from gatekeeper.evidence import Evidence
 
 MAX_TEXT = 1_000_000
-_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.DOTALL)
 BACKUP = re.compile(r"\b(back[ -]?ups?|restore[sd]?|snapshots?|pg_dump|mysqldump|dump)\b", re.I)
+_TEXT_TOKENS = {"inline", "fence", "code_block"}
 
 
 @dataclass
@@ -30,6 +28,7 @@ class Section:
     title: str
     level: int
     lines: list[str] = field(default_factory=list)
+    """The text under the heading (paragraphs, list items, code), not its subsections."""
 
     @property
     def has_content(self) -> bool:
@@ -37,25 +36,20 @@ class Section:
 
 
 def sections(text: str) -> list[Section]:
-    """ATX-heading sections of Markdown, without comments and code-fence headings.
+    """The sections of Markdown as CommonMark renders it (markdown-it-py, as ``checklist``
+    reads PR text): a heading inside a code block or an HTML comment is not a heading, and
+    an HTML block (a comment) is not content. Text before the first heading is a section
+    titled ``""`` at level 0."""
+    from gatekeeper.evidence.tasklist import markdown_parser, one_line
 
-    Lines before the first heading form a section titled ``""`` at level 0. Lines inside
-    code fences count as content but never as headings.
-    """
-    text = _COMMENT.sub("", text[:MAX_TEXT])
+    tokens = markdown_parser().parse(text[:MAX_TEXT])
     out = [Section("", 0)]
-    fence: str | None = None
-    for line in text.splitlines():
-        m = _FENCE.match(line)
-        if m and (fence is None or (m.group(1)[0] == fence[0] and len(m.group(1)) >= len(fence))):
-            fence = None if fence else m.group(1)
-            out[-1].lines.append(line)
-            continue
-        h = None if fence else _HEADING.match(line)
-        if h:
-            out.append(Section((h.group(2) or "").strip(), len(h.group(1))))
-        else:
-            out[-1].lines.append(line)
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open":
+            title = one_line(tokens[i + 1].content) if i + 1 < len(tokens) else ""
+            out.append(Section(title, int(token.tag[1])))
+        elif token.type in _TEXT_TOKENS and not (i and tokens[i - 1].type == "heading_open"):
+            out[-1].lines.extend(token.content.splitlines())
     return out
 
 
@@ -94,16 +88,12 @@ def _filled(part: list[Section], section: Section) -> bool:
 
 
 def backup_step(part: list[Section]) -> str | None:
-    """The first line or heading naming a backup/restore step, outside code fences."""
+    """The first heading or line naming a backup/restore step (commands in code count)."""
     for s in part:
         if BACKUP.search(s.title):
             return s.title
-        fence = False
         for line in s.lines:
-            if _FENCE.match(line):
-                fence = not fence
-                continue
-            if not fence and BACKUP.search(line):
+            if BACKUP.search(line):
                 return line.strip()[:120]
     return None
 

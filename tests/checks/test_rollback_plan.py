@@ -200,3 +200,10 @@ def test_after_the_deploy_it_judges_the_way_back_only(tmp_path: Path) -> None:
     assert out.status is Status.FAIL
     assert "no release tag matching 'release-*' before the deployed commit" in out.summary
     assert "runbook docs/rollback.md does not exist" in out.summary
+
+
+def test_sections_are_read_as_commonmark_renders_them() -> None:
+    text = "# Rollback\n\n    ### Steps\n    indented code, not a heading\n\nVerification\n------------\nchecked\n"
+    part = scope(sections(text), "Rollback")
+    assert part is not None
+    assert missing_sections(part, ["Steps", "Verification"]) == ["Steps"]  # setext counts

@@ -33,7 +33,12 @@ def is_revision(data: bytes) -> bool:
         tree = pyast.parse(data)
     except Unparsable:
         return False
-    return _is_revision(tree)
+    # Module-level `revision` and `down_revision` make it a revision; one whose upgrade is
+    # not a plain function (a lambda, an import) is then reported unparsable, not skipped.
+    return (
+        pyast.module_assign(tree, "revision") is not None
+        and pyast.module_assign(tree, "down_revision") is not None
+    )
 
 
 def _is_revision(tree: ast.Module) -> bool:

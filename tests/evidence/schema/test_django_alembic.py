@@ -202,3 +202,9 @@ def test_a_released_migration_reformatted_only_is_not_a_change(tmp_path: Path) -
     c = found[f"{APP}0003_delete_book.py"]
     assert (c.status, c.released) == ("modified", False)
     assert "reformatted only" in c.reasons[-1]
+
+
+def test_an_alembic_revision_without_a_plain_upgrade_is_unparsable(tmp_path: Path) -> None:
+    odd = "revision = 'b2'\ndown_revision = 'a1'\nfrom alembic import op\nupgrade = lambda: op.drop_table('users')\n"
+    c = changes(tmp_path, {}, {"anywhere/b2.py": odd})["anywhere/b2.py"]
+    assert (c.kind, c.parsed, c.destructive) == ("alembic", False, True)
