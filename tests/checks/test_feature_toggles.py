@@ -229,3 +229,24 @@ def test_scanner_never_crashes_and_keeps_lengths(text: str) -> None:
 def test_documentation_is_not_searched(app: RepoFactory) -> None:
     app.commit({"docs/flags.md": 'Call `is_enabled("documented")` to check a flag.\n'})
     assert judge(app).details["referenced"] == {}
+
+
+BY_ENV = {"if": [{"==": [{"var": "environment"}, "staging"]}, "on", "off"]}
+
+
+@pytest.mark.parametrize(
+    ("targeting", "env", "status"),
+    [
+        (BY_ENV, "staging", Status.FAIL),
+        (BY_ENV, "production", Status.PASS),
+        ({"if": [{"in": [{"var": "email"}, ["a@x.io"]]}, "on", None]}, "production", Status.PASS),
+        ({"if": [{"in": [{"var": "env"}, ["dev", "staging"]]}, "on"]}, "staging", Status.FAIL),
+        ({"fractional": [["on", 10], ["off", 90]]}, "production", Status.FAIL),  # a rollout
+    ],
+)
+def test_flagd_targeting_is_evaluated_for_the_environment(
+    app: RepoFactory, targeting: dict[str, Any], env: str, status: Status
+) -> None:
+    app.commit({"flags.flagd.json": flagd(targeting=targeting)})
+    out = judge(app, env=env, registry=["flags.flagd.json"])
+    assert out.status is status, out.summary
