@@ -130,7 +130,7 @@ def _read_event(path: str | None) -> dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as f:
             event = json.load(f)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise UsageError(f"GITHUB_EVENT_PATH={path}: cannot read the event payload ({e})") from None
     return event if isinstance(event, dict) else {}
 

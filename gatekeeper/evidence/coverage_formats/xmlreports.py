@@ -19,7 +19,7 @@ from gatekeeper.evidence.coverage_formats import (
     ReportFormatError,
     mark,
 )
-from gatekeeper.evidence.coverage_formats._xml import make_parser, stream
+from gatekeeper.evidence.coverage_formats._xml import MAX_DEPTH, make_parser, stream, too_deep
 
 
 class _Cobertura:
@@ -40,8 +40,15 @@ class _Cobertura:
         self.lines: bytearray | None = None
         self.in_method = 0
         self.text: list[str] = []
+        self.open: list[str] = []
+        """Names of the open elements, for MAX_DEPTH. Ends are not seen inside a class's
+        <lines> (see above): leaving that mode closes what the element that left it
+        implies (``_resync``)."""
 
     def start(self, name: str, attrs: list[str]) -> None:
+        self.open.append(name)
+        if len(self.open) > MAX_DEPTH:
+            raise too_deep()
         if name == "lines":
             if self.lines is not None and not self.in_method:
                 self._enter_lines(self.lines)
@@ -58,6 +65,8 @@ class _Cobertura:
             self.parser.CharacterDataHandler = self.text.append
 
     def end(self, name: str) -> None:
+        if self.open:
+            self.open.pop()
         if name == "class":
             self.lines = None
         elif name == "method":
@@ -68,9 +77,19 @@ class _Cobertura:
             if source:
                 self.report.sources.append(source)
 
+    def _resync(self, name: str, parent: int) -> None:
+        """Close the elements whose ends the lines mode did not see: a <class> starts
+        inside <classes>, a <package> inside <packages>, anything else where <lines> was."""
+        container = {"class": "classes", "package": "packages"}.get(name)
+        if container in self.open:
+            del self.open[len(self.open) - self.open[::-1].index(container) :]
+        else:
+            del self.open[parent:]
+
     def _enter_lines(self, lines: bytearray) -> None:
         parser = self.parser
         numbers = _numbers()
+        parent = len(self.open) - 1
 
         def slow(attrs: list[str]) -> None:
             named = _attrs(attrs)
@@ -102,6 +121,7 @@ class _Cobertura:
                 parser.StartElementHandler = self.start
                 parser.EndElementHandler = self.end
                 self.lines = None
+                self._resync(name, parent)
                 self.start(name, attrs)
 
         parser.StartElementHandler = line
@@ -128,8 +148,12 @@ class _JaCoCo:
         self.report = report
         self.package = ""
         self.lines: bytearray | None = None
+        self.depth = 0
 
     def start(self, name: str, attrs: list[str]) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise too_deep()
         if name == "line":
             if self.lines is not None:
                 named = _attrs(attrs)
@@ -143,6 +167,7 @@ class _JaCoCo:
             self.package = _attrs(attrs).get("name", "").strip("/")
 
     def end(self, name: str) -> None:
+        self.depth -= 1
         if name == "sourcefile":
             self.lines = None
         elif name == "package":
