@@ -18,7 +18,10 @@ log = logging.getLogger(__name__)
 
 def evaluate(policy: Policy, ev: Evidence) -> list[RuleResult]:
     """One result per rule, in policy order. Never raises for a rule's own failure."""
-    return [evaluate_rule(rule, ev) for rule in policy.rules]
+    from gatekeeper.policy.waivers import apply
+
+    results = [evaluate_rule(rule, ev) for rule in policy.rules]
+    return apply(results, policy.waivers, ev) if policy.waivers else results
 
 
 def evaluate_rule(rule: Rule, ev: Evidence) -> RuleResult:
@@ -33,9 +36,20 @@ def evaluate_rule(rule: Rule, ev: Evidence) -> RuleResult:
         status=status,
         summary=outcome.summary,
         details=outcome.details,
-        remedy=outcome.remedy,
+        remedy=_named_remedy(outcome.remedy, rule.id),
         annotations=outcome.annotations,
     )
+
+
+_WAIVE_HINT = "gatekeeper waive RULE "
+
+
+def _named_remedy(remedy: str | None, rule_id: str) -> str | None:
+    """A check does not know the rule's id; a remedy that names `gatekeeper waive RULE`
+    gets the id filled in, so the command can be copied as it is."""
+    if remedy and _WAIVE_HINT in remedy:
+        return remedy.replace(_WAIVE_HINT, f"gatekeeper waive {rule_id} ")
+    return remedy
 
 
 def _outcome(rule: Rule, ev: Evidence) -> Outcome:

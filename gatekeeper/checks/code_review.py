@@ -17,15 +17,19 @@ from typing import TYPE_CHECKING, Any
 
 from gatekeeper.checks import Check
 from gatekeeper.errors import EvidenceError
-from gatekeeper.evidence import codeowners
+from gatekeeper.evidence import codeowners, mailmap
 from gatekeeper.evidence import github as gh
 from gatekeeper.model import Outcome
 
 if TYPE_CHECKING:
     from gatekeeper.evidence import Evidence
+    from gatekeeper.evidence.git import Commit
 
 _COUNTED = {"APPROVED", "CHANGES_REQUESTED", "DISMISSED"}
-_TRAILER = re.compile(r"^Reviewed-by:[ \t]*\S", re.IGNORECASE | re.MULTILINE)
+_TRAILER = re.compile(r"^Reviewed-by:[ \t]*(\S[^\n]*?)[ \t]*$", re.IGNORECASE | re.MULTILINE)
+_CONTACT = re.compile(r"^(.*?)\s*<([^<>]*)>$")
+_TRAILER_BOTS = ["*[bot]", "*-bot"]
+"""Never reviewers in a trailer, whatever ``ignore`` says: a bot cannot review."""
 
 OPTIONS: dict[str, Any] = {
     "type": "object",
@@ -244,21 +248,66 @@ def _merged_pr_approved(ev: Evidence, sha: str, options: dict[str, Any]) -> bool
     return False
 
 
+def _contact(text: str) -> mailmap.Contact:
+    """``Name <email>``, a bare address or a bare name, as (name, email)."""
+    m = _CONTACT.match(text)
+    if m:
+        return (m.group(1).strip().strip('"'), m.group(2).strip())
+    return ("", text) if "@" in text and " " not in text else (text, "")
+
+
+def _same_person(a: mailmap.Contact, b: mailmap.Contact) -> bool:
+    """The same name or the same email, ignoring case (either is enough)."""
+    return any(x and x.casefold() == y.casefold() for x, y in zip(a, b, strict=True))
+
+
+def _is_bot(contact: mailmap.Contact, patterns: list[str]) -> bool:
+    name, email = contact
+    # GitHub's noreply addresses: 49699333+dependabot[bot]@users.noreply.github.com
+    login = email.split("@", 1)[0].rsplit("+", 1)[-1] if "@" in email else ""
+    return any(_ignored(who, patterns) for who in (name, login) if who)
+
+
+def _trailer_verdicts(
+    ev: Evidence, commits: list[Commit], options: dict[str, Any]
+) -> tuple[set[str], list[dict[str, str]]]:
+    """Commits with a ``Reviewed-by:`` from someone else, and the trailers that did not
+    count: the commit's own author (as written or through ``.mailmap``) or a bot."""
+    found = [(c, text, _contact(text)) for c in commits for text in _TRAILER.findall(c.message)]
+    authors = {c.sha: (c.author_name, c.author_email) for c in commits}
+    mapped = mailmap.canonical(ev, [*authors.values(), *(who for *_, who in found)])
+    bots = [*_TRAILER_BOTS, *options.get("ignore", [])]
+    reviewed: set[str] = set()
+    discounted: list[dict[str, str]] = []
+    for commit, text, who in found:
+        author = authors[commit.sha]
+        if _same_person(who, author) or _same_person(
+            mapped.get(who, who), mapped.get(author, author)
+        ):
+            discounted.append({"commit": commit.sha, "trailer": text, "reason": "own author"})
+        elif _is_bot(who, bots):
+            discounted.append({"commit": commit.sha, "trailer": text, "reason": "bot"})
+        else:
+            reviewed.add(commit.sha)
+    return reviewed, discounted
+
+
 def _evaluate_range(options: dict[str, Any], ev: Evidence) -> Outcome:
     commits = ev.git.commits
     cfg = gh.config(ev)
     use_api = bool(cfg.token and cfg.repository)
+    by_trailer, discounted = _trailer_verdicts(ev, commits, options)
     unreviewed = [
         c.sha
         for c in commits
-        if not _TRAILER.search(c.message)
-        and not (use_api and _merged_pr_approved(ev, c.sha, options))
+        if c.sha not in by_trailer and not (use_api and _merged_pr_approved(ev, c.sha, options))
     ]
     details = {
         "approvals": [],
         "changes_requested": [],
         "missing_owners": {},
         "unreviewed_commits": unreviewed,
+        "discounted_trailers": discounted,
     }
     if not commits:
         return Outcome.passed("no commits in the range to review", **details)
@@ -273,7 +322,15 @@ def _evaluate_range(options: dict[str, Any], ev: Evidence) -> Outcome:
     if not use_api:
         remedy += "; set GITHUB_TOKEN and GITHUB_REPOSITORY so merged PRs' approvals count"
     short = ", ".join(s[:12] for s in unreviewed[:5])
-    return Outcome.failed(f"{seen}, {need:.0%} required; unreviewed: {short}", remedy, **details)
+    ignored = (
+        f"; {len(discounted)} Reviewed-by: trailer(s) not counted (the commit's own author "
+        "or a bot)"
+        if discounted
+        else ""
+    )
+    return Outcome.failed(
+        f"{seen}, {need:.0%} required; unreviewed: {short}{ignored}", remedy, **details
+    )
 
 
 def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
@@ -294,6 +351,8 @@ CHECK = Check(
         "ignored logins (bots) never count. With `stale: dismiss` an approval counts only on "
         "the head commit. `codeowners: true` asks for an owner's approval on every owned "
         "changed path (CODEOWNERS read from the base). Without a pull request, each commit in "
-        "the range needs a `Reviewed-by:` trailer or an approved merged PR."
+        "the range needs a `Reviewed-by:` trailer or an approved merged PR; a trailer naming "
+        "the commit's own author (name or email, any case, also through `.mailmap`) or a bot "
+        "(`*[bot]`, `*-bot`, the `ignore` patterns) does not count."
     ),
 )

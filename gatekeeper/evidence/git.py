@@ -24,6 +24,8 @@ _STATUS = {
     "C": "copied",
     "T": "type-changed",
 }
+_SHORT_REF = re.compile(r"^[^~^:@\\\s]+$")
+"""A plain ref name (no revision syntax such as ``main~1`` or ``HEAD@{1}``)."""
 _ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
 
 
@@ -158,6 +160,8 @@ class GitEvidence:
         self.base_ref, self.head_ref, self.worktree = base, head, worktree
         self.base_sha = self._resolve(base, "base")
         self.head_sha = self._resolve(head, "head")
+        if worktree:
+            self._require_checked_out_head()
         self.merge_base = self._merge_base()
 
     def git(self, *args: str) -> bytes:
@@ -217,6 +221,7 @@ class GitEvidence:
             return results
 
     def _resolve(self, ref: str, which: str) -> str:
+        self._refuse_ambiguous(ref, which)
         try:
             return (
                 self.git(
@@ -232,6 +237,39 @@ class GitEvidence:
                 else ""
             )
             raise UsageError(f"{which} ref {ref!r} is not a commit in {self.path}{hint}") from None
+
+    def _refuse_ambiguous(self, ref: str, which: str) -> None:
+        """A short ref name that several refs answer to, naming different commits, is an
+        error: git would pick the tag ``origin/main`` over the remote branch, so a tag
+        could silently move the base (or head) of the range."""
+        if ref.startswith("refs/") or not _SHORT_REF.match(ref):
+            return
+        names = [f"refs/{ref}", f"refs/tags/{ref}", f"refs/heads/{ref}", f"refs/remotes/{ref}"]
+        out = self.git(
+            "for-each-ref", "--format=%(refname)%00%(objectname)%00%(*objectname)", *names
+        )
+        commits: dict[str, str] = {}
+        for line in out.decode("utf-8", "surrogateescape").splitlines():
+            refname, obj, peeled = line.split("\0")
+            if refname in names:
+                commits[refname] = peeled or obj
+        if len(set(commits.values())) > 1:
+            raise UsageError(
+                f"{which} ref {ref!r} is ambiguous: {' and '.join(sorted(commits))} name "
+                f"different commits; pass the full name (e.g. --{which} refs/remotes/{ref})"
+            )
+
+    def _require_checked_out_head(self) -> None:
+        """``--worktree`` judges the work tree, which grows from the checked-out commit.
+        With another ``--head`` the diff would set that commit against an unrelated tree and
+        approve commits nobody looked at, so the two must agree."""
+        checked_out = self._resolve("HEAD", "head")
+        if checked_out != self.head_sha:
+            raise UsageError(
+                f"--worktree judges the work tree, which is checked out at {checked_out[:12]}, "
+                f"but --head {self.head_ref} is {self.head_sha[:12]}: check out {self.head_ref} "
+                "first, or drop --head (or --worktree)"
+            )
 
     def _merge_base(self) -> str:
         try:
@@ -347,8 +385,11 @@ class GitEvidence:
 
 
 def base_from_environment(path: Path, environ: dict[str, str] | None) -> str | None:
-    """The base ref of a pull-request run: ``origin/<GITHUB_BASE_REF>`` when that ref exists,
-    else the local branch of that name; ``None`` outside a pull-request run."""
+    """The base ref of a pull-request run, as a full ref name: ``refs/remotes/origin/<branch>``
+    when it exists, else ``refs/heads/<branch>``; ``None`` outside a pull-request run.
+
+    Never a short name: ``origin/main`` is looked up among tags before remote branches,
+    so a tag of that name (which a change can bring along) would shadow the base."""
     import git
 
     name = (environ or {}).get("GITHUB_BASE_REF", "").strip()
@@ -358,13 +399,13 @@ def base_from_environment(path: Path, environ: dict[str, str] | None) -> str | N
         repo = git.Repo(path)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         raise UsageError(f"{path}: not a git repository (pass --repo DIR)") from None
-    for candidate in (f"origin/{name}", name):
+    for candidate in (f"refs/remotes/origin/{name}", f"refs/heads/{name}"):
         try:
-            repo.git.rev_parse("--verify", "--quiet", f"{candidate}^{{commit}}")
+            repo.git.execute(["git", "show-ref", "--verify", "--quiet", candidate])
             return candidate
         except git.GitCommandError:
             continue
     raise UsageError(
-        f"GITHUB_BASE_REF is {name!r} but neither origin/{name} nor {name} exists here; "
-        "check out with `fetch-depth: 0` or pass --base REF"
+        f"GITHUB_BASE_REF is {name!r} but neither refs/remotes/origin/{name} nor "
+        f"refs/heads/{name} exists here; check out with `fetch-depth: 0` or pass --base REF"
     )

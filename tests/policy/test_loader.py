@@ -66,7 +66,7 @@ def test_rules_carry_their_defaults_and_lines() -> None:
 
 def test_name_defaults_to_the_file_stem(tmp_path: Path) -> None:
     policy = tmp_path / "prod-release.yml"
-    policy.write_text("version: 1\nrules: []\n")
+    policy.write_text("version: 1\nrules: [{id: c, check: changelog}]\n")
     assert load_policy(policy).name == "prod-release"
 
 
