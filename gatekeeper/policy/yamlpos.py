@@ -126,10 +126,16 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _scalar(self, node: yaml.Node) -> Any:
         if node.tag == _TIMESTAMP:
             # Times stay text: the schema and the checks parse them with their time zone.
             return node.value
-        return self.constructor.construct_object(node, deep=True)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as e:  # e.g. a date PyYAML's regex lets through
+            raise YamlProblem(*_mark(node), f"cannot read the value {node.value!r}: {e}") from None
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -142,7 +148,7 @@ class _Builder:
                 )
             if not isinstance(key_node, yaml.ScalarNode):
                 raise YamlProblem(*_mark(key_node), "a mapping key must be a plain value")
-            key = self.constructor.construct_object(key_node)
+            key = self._scalar(key_node)
             if not isinstance(key, str):
                 key = str(key)
             if key in out:
