@@ -32,6 +32,9 @@ class Positions:
 
     values: dict[Path, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    unquoted: dict[Path, str] = field(default_factory=dict)
+    """The source text of unquoted values YAML turned into numbers or booleans
+    (``10:00`` is 600 in YAML 1.1, ``23.2`` a float), for a hint to quote them."""
 
     def of_value(self, path: Path) -> tuple[int, int]:
         """The position of the value at ``path``, or of its nearest parent that has one."""
@@ -126,16 +129,20 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self._scalar(node)
+        return self._scalar(node, path)
 
-    def _scalar(self, node: yaml.Node) -> Any:
+    def _scalar(self, node: yaml.Node, path: Path | None = None) -> Any:
         if node.tag == _TIMESTAMP:
             # Times stay text: the schema and the checks parse them with their time zone.
             return node.value
         try:
-            return self.constructor.construct_object(node, deep=True)
+            value = self.constructor.construct_object(node, deep=True)
         except (ValueError, OverflowError) as e:  # e.g. a date PyYAML's regex lets through
             raise YamlProblem(*_mark(node), f"cannot read the value {node.value!r}: {e}") from None
+        plain = isinstance(node, yaml.ScalarNode) and node.style is None
+        if path is not None and plain and isinstance(value, int | float):  # bool is an int too
+            self.positions.unquoted[path] = node.value
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         out: dict[str, Any] = {}

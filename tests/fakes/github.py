@@ -557,9 +557,9 @@ class FakeGitHub:
         yield rf"{r}/collaborators/([^/]+)/permission", ("GET", self._get_permission)
         yield r"/orgs/([^/]+)/teams/([^/]+)", ("GET", self._get_team)
         yield r"/orgs/([^/]+)/teams/([^/]+)/memberships/([^/]+)", ("GET", self._get_membership)
-        yield r"/user", ("GET", self._get_user)
         yield rf"{r}/deployments", ("GET", self._get_deployments)
         yield rf"{r}/deployments/(\d+)/statuses", ("GET", self._get_deployment_statuses)
+        yield r"/user", ("GET", self._get_user)
 
     def _get_pull(self, path: str, query: Any, body: Any, n: str) -> Any:
         if int(n) not in self.pulls:
@@ -671,11 +671,6 @@ class FakeGitHub:
             "url": f"{self.url}/teams/1/memberships/{login}", "role": "member", "state": "active"
         }, {}
 
-    def _get_user(self, path: str, query: Any, body: Any) -> Any:
-        if self.identity is None:  # an installation token has no user
-            return 403, self._error(403), {}
-        return 200, self.user(self.identity), {}
-
     def _get_deployments(self, path: str, query: Any, body: Any) -> Any:
         # Filtered as GitHub filters them; newest first, as GitHub lists them.
         keys = [k for k in ("sha", "ref", "task", "environment") if k in query]
@@ -694,6 +689,10 @@ class FakeGitHub:
         )
         chunk, headers = self._page(path, query, items)
         return 200, chunk, headers
+    def _get_user(self, path: str, query: Any, body: Any) -> Any:
+        if self.identity is None:  # an installation token has no user
+            return 403, self._error(403), {}
+        return 200, self.user(self.identity), {}
 
 
 @pytest.fixture(name="github")
