@@ -408,6 +408,8 @@ class GitHubClient:
         return GitHubHTTPError(self.scrub(message), method, endpoint, status)
 
     def _json(self, response: requests.Response) -> Any:
+        if response.status_code == 204:  # No Content: a write that answers nothing
+            return None
         try:
             return response.json()
         except (ValueError, RecursionError):
