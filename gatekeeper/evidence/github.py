@@ -343,7 +343,7 @@ class GitHubClient:
 
     def _check_page(self, first: str, url: str, seen: set[str]) -> None:
         """Pagination stays on the API, never loops and ends within the page budget."""
-        if not self.same_origin(url):
+        if url != first and not self.same_origin(url):
             raise self._error(
                 "GET", first, None,
                 f"the next page's Link points at {_show_origin(url)}, not at GITHUB_API_URL "

@@ -139,3 +139,11 @@ def test_an_absolute_url_elsewhere_never_gets_the_token(github: FakeGitHub, else
     with pytest.raises(gh.GitHubHTTPError, match="refusing to send the token"):
         client(github).get(f"{elsewhere.url}/repos/acme/widgets")
     assert elsewhere.seen == []
+
+
+def test_a_list_at_an_absolute_url_elsewhere_never_gets_the_token(
+    github: FakeGitHub, elsewhere
+) -> None:
+    with pytest.raises(gh.GitHubHTTPError, match="refusing to send the token"):
+        client(github).get_list(f"{elsewhere.url}/repos/acme/widgets/pulls/1/reviews")
+    assert elsewhere.seen == []
