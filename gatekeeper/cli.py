@@ -26,7 +26,10 @@ FORMATS = ("text", "json", "markdown")
 
 
 def _fail(message: str) -> None:
-    click.echo(f"gatekeeper: error: {message}", err=True)
+    from gatekeeper.report.escape import plain
+
+    # One line: the message may quote a file or branch name from the change.
+    click.echo(f"gatekeeper: error: {plain(message)}", err=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -39,8 +42,10 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except PolicyError as e:
+            from gatekeeper.report.escape import plain
+
             for problem in e.problems:
-                click.echo(problem, err=True)
+                click.echo(plain(problem), err=True)
             sys.exit(EXIT_USAGE)
         except GatekeeperError as e:
             if debug:
