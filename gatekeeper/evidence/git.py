@@ -427,7 +427,8 @@ class GitEvidence:
 
     def current_branch(self) -> str | None:
         try:
-            return self.git("symbolic-ref", "--quiet", "--short", "HEAD").decode().strip() or None
+            out = self.git("symbolic-ref", "--quiet", "--short", "HEAD")
+            return out.decode("utf-8", "surrogateescape").strip() or None
         except EvidenceError:
             return None
 
