@@ -73,6 +73,7 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
     client, so nothing is fetched twice)."""
     from gatekeeper.engine import evaluate
     from gatekeeper.policy.conditions import check_environment, waiting_note
+    from gatekeeper.policy.waivers import attach as attach_waivers
     from gatekeeper.trust import choose_source, refuse_symlinks, relative_path, trusted_policy
 
     # A change must not weaken its own gate: in CI its policy comes from the base commit.
@@ -92,6 +93,8 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
     notes.append(text.origin_note)
     if text.note:
         notes.append(text.note)
+    # Waivers come from where the policy came from: a change cannot waive its own failures.
+    policy = attach_waivers(policy, req.policy, git, text.origin == "base", req.now)
     ctx = RunContext(
         repo_path=git.path,
         now=req.now,

@@ -156,8 +156,8 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     else:
         status, remedy = Status.PASS, None
     details = _details(data, total, diff, tests)
-    annotations = _annotations(diff, options["missing_files"] != "ignore")
-    return Outcome(status, summary, details, remedy, annotations)
+    places = _annotations(diff, options["missing_files"] != "ignore")
+    return Outcome(status, summary, details, remedy, places[:MAX_ANNOTATIONS], len(places))
 
 
 def _coverage_and_diff(
@@ -330,7 +330,7 @@ def _annotations(diff: DiffCoverage, with_missing: bool) -> list[Annotation]:
         for path, lines in sorted(diff.uncovered.items())
         for a, b in ranges(lines)
     ]
-    return out[:MAX_ANNOTATIONS]
+    return out
 
 
 def _sentence(parts: list[str]) -> str:

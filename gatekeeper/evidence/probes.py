@@ -174,8 +174,10 @@ def poll(
         rounds += 1
         if all(p.streak >= consecutive for p in progress):
             break
-        next_round = start + rounds * interval
-        if next_round - start > within:
+        # Compared as a count of intervals: start + 3 * 0.1 - start can exceed 0.3 in binary
+        # floating point (depending on the clock's value), which cut a round short.
+        if rounds * interval > within + 1e-9:
             break
+        next_round = start + rounds * interval
         sleep(max(0.0, next_round - clock()))
     return progress, clock() - start
