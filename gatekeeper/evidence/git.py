@@ -377,7 +377,15 @@ class GitEvidence:
         files = []
         for raw in filter(None, out.split(b"\0")):
             path = raw.decode("utf-8", "surrogateescape")
-            data = (self.path / path).read_bytes()
+            file = self.path / path
+            if file.is_symlink():
+                # As git stores it: one line, the link's target; never what it points at
+                # (a link to /dev/zero would never finish reading).
+                files.append(ChangedFile(path, "added", added_lines=(1,)))
+                continue
+            if not file.is_file():
+                continue
+            data = file.read_bytes()
             if b"\0" in data[:8000]:
                 files.append(ChangedFile(path, "added", binary=True))
             else:
