@@ -160,3 +160,16 @@ def test_an_untracked_link_to_a_device_is_not_read_in_worktree_mode(tmp_path) ->
     os.symlink("/dev/zero", repo.path / "zero.py")
     files = {f.path: f for f in GitEvidence(repo.path, "HEAD", worktree=True).changed_files}
     assert files["zero.py"].added_lines == (1,) and not files["zero.py"].binary
+
+
+def test_reports_the_policy_places_outside_the_repository_are_read(tmp_path) -> None:
+    """An absolute path or glob chosen by the policy (e.g. under $RUNNER_TEMP) is the
+    policy's choice, not the change's: it is read, links and all."""
+    temp = tmp_path / "runner-temp" / "cov"
+    temp.mkdir(parents=True)
+    (temp / "coverage.xml").write_text(FULL)
+    repo = change(tmp_path)
+    ev = _evidence(repo)
+    assert resolve_reports(ev, [str(temp / "*.xml")], "coverage report") == [temp / "coverage.xml"]
+    assert resolve_reports(ev, [str(temp / "coverage.xml")], "coverage report") == [
+        temp / "coverage.xml"]
