@@ -181,6 +181,16 @@ def body(upgrade: str, downgrade: str = "    pass") -> str:
          ("alter_column users.name (rename)",), True, False),
         ("    op.alter_column('users', 'name', type_=sa.Text(), existing_type=sa.String(40))", "    pass",
          ("alter_column users.name",), False, False),
+        ("    op.get_bind().execute(sa.text('DROP TABLE audit'))", "    pass",
+         ("execute: DROP TABLE audit",), True, False),
+        ("    conn = op.get_bind()\n    conn.execute(users.delete().where(users.c.id > 1))", "    pass",
+         ("execute: DELETE (SQLAlchemy)",), True, False),
+        ("    op.get_bind().execute(users.insert().values(id=1))", "    pass",
+         ("execute: INSERT (SQLAlchemy)",), False, False),
+        ("    sql = 'ALTER TABLE users DROP COLUMN email'\n    op.execute(sql)", "    pass",
+         ("execute: ALTER TABLE users DROP COLUMN email",), True, False),
+        ("    op.get_bind().exec_driver_sql(build_sql())", "    pass",
+         ("execute (computed SQL)",), True, False),
     ],
 )
 def test_alembic_operations(
