@@ -190,3 +190,27 @@ def test_the_readme_example_is_a_valid_policy() -> None:
     block = re.findall(r"```yaml\n(.*?)```", section, re.S)[0]
     policy = loads_policy("version: 1\nrules:\n" + block, "README.md")
     assert [r.check for r in policy.rules] == ["schema-change", "rollback-plan"]
+
+
+def test_paths_and_exclude_per_kind(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", {"app.py": "x = 1\n"})
+    repo.branch("feature")
+    repo.commit({
+        "changes/0001_cleanup.sql": "DELETE FROM sessions;",  # DML only, not a migrations folder
+        "tests/app/migrations/0001_initial.py": fixture("django/0003_delete_book.py.txt"),
+        "tests/db/migrations/1.sql": "DROP TABLE fixtures;",
+    })  # fmt: skip
+    found = [c["path"] for c in evaluate(repo.path).details["changes"]]
+    assert found == ["tests/app/migrations/0001_initial.py", "tests/db/migrations/1.sql"]
+    out = evaluate(repo.path, paths={"sql": ["changes/**"]}, exclude={"django": ["tests/**"]})
+    changes = {c["path"]: c for c in out.details["changes"]}
+    assert list(changes) == ["changes/0001_cleanup.sql", "tests/db/migrations/1.sql"]
+    assert changes["changes/0001_cleanup.sql"]["operations"] == ["DELETE FROM sessions"]
+    assert evaluate(repo.path, exclude={"*": ["tests/**"]}).details["changes"] == []
+
+
+def test_exclude_per_kind_names_known_kinds_only() -> None:
+    import pytest
+
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"exclude": {"djangoo": ["x"]}}, CHECK.options)
