@@ -61,6 +61,15 @@ def test_alter_field_widening_is_not_destructive(tmp_path: Path) -> None:
         ("        migrations.RenameModel('Author', 'Writer'),", True, True, None),
         ("        migrations.SeparateDatabaseAndState(database_operations=["
          "migrations.DeleteModel('Author')]),", True, True, None),
+        ("        migrations.RunPython(forwards, migrations.RunPython.noop),\n    ]\n\n\n"
+         "def forwards(apps, schema_editor):\n    schema_editor.execute('DROP TABLE shop_book')\n"
+         "    operations_x = [", True, True, None),
+        ("        migrations.RunPython(forwards, migrations.RunPython.noop),\n    ]\n\n\n"
+         "def forwards(apps, schema_editor):\n    with schema_editor.connection.cursor() as c:\n"
+         "        c.execute(build())\n    operations_x = [", True, True, "not a literal"),
+        ("        migrations.RunPython(forwards, migrations.RunPython.noop),\n    ]\n\n\n"
+         "def forwards(apps, schema_editor):\n    apps.get_model('shop', 'Author').objects.filter("
+         "email='').delete()\n    operations_x = [", False, True, None),
     ],
 )
 def test_django_run_python_run_sql_and_renames(
