@@ -5,8 +5,9 @@ the message's last paragraph holds trailers). Anyone can type one into their own
 a trailer counts only when
 
 - its identity (the e-mail, or the login of a GitHub no-reply address) is a listed signer;
-- no later commit in the range touches the signed paths (a sign-off is for what it saw,
-  as a stale approval is dismissed);
+- the signed paths are the same at the head as at the commit that carries it (a sign-off is
+  for what it saw, as a stale approval is dismissed; compared by diff, so a merge after the
+  sign-off cannot slip in older commits);
 - the signer authored none of the range's commits that touch those paths: nobody signs off
   their own migration (as GitHub never counts a PR author's own approval).
 
@@ -96,8 +97,10 @@ def by_trailer(
     counted: list[dict[str, Any]] = []
     ignored: list[str] = []
     authors = {c.author_email for c in commits if c.paths & paths}
-    for index, commit in enumerate(commits):
-        later = any(c.paths & paths for c in commits[index + 1 :])
+    for commit in commits:
+        if not commit.trailers:
+            continue
+        later = bool(changed_since(ev, commit.sha) & paths)
         for trailer in commit.trailers:
             short = f"{key}: {trailer.value[:80]} ({commit.sha[:12]})"
             who = _signer_matches(trailer.email, signers) if trailer.email else None
@@ -110,6 +113,19 @@ def by_trailer(
             else:
                 counted.append({"by": who, "via": "trailer", "commit": commit.sha})
     return counted, ignored
+
+
+def changed_since(ev: Evidence, sha: str) -> set[str]:
+    """Paths that differ between ``sha`` and the head: what a sign-off on ``sha`` did not
+    see. A diff, not the log: a merge after the sign-off can bring older commits whose
+    changes the log would list before it."""
+
+    def read() -> set[str]:
+        git = ev.git
+        out = git.git("diff", "--name-only", "-z", "--no-renames", sha, git.head_sha, "--")
+        return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
+
+    return ev.cached(("signoff", "changed_since", sha), read)
 
 
 def review_available(ev: Evidence) -> bool:

@@ -214,3 +214,21 @@ def test_exclude_per_kind_names_known_kinds_only() -> None:
 
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"exclude": {"djangoo": ["x"]}}, CHECK.options)
+
+
+def test_a_merge_after_the_sign_off_cannot_bring_older_changes_in(tmp_path: Path) -> None:
+    repo = drop_repo(tmp_path)
+    path = f"{VERSIONS}x1_drop_email.py"
+    repo.branch("sneaky")  # an older commit, dated before the sign-off, changes the migration
+    repo.repo.git.checkout("-q", "feature")
+    repo.repo.git.checkout("-q", "sneaky")
+    repo.write({path: DROP.replace("'email'", "'password'")})
+    repo.repo.git.add("-A")
+    repo.repo.git.commit("-q", "-m", "older change", "--date=2001-01-01T00:00:00")
+    repo.repo.git.checkout("-q", "feature")
+    sign(repo, DBA)
+    assert evaluate(repo.path).status is Status.PASS
+    repo.repo.git.merge("-q", "--no-ff", "-m", "merge", "sneaky")
+    out = evaluate(repo.path)
+    assert out.status is Status.FAIL
+    assert "a later commit changes the signed files again" in out.details["ignored_signoffs"][0]
