@@ -33,6 +33,7 @@ _ANGLE = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
 _BARE = re.compile(r"^\s*([^<>\s]+@[^<>\s]+)\s*$")
 _NOREPLY = re.compile(r"^(?:\d+\+)?([a-z0-9][a-z0-9-]*)@users\.noreply\.github\.com$")
 TRAILER_NAME = r"^[A-Za-z0-9][A-Za-z0-9-]*$"
+_RECORD = re.compile(r"\x1e(?=[0-9a-f]{40,64}\x00)")
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,9 @@ def trailer_commits(ev: Evidence, key: str) -> list[RangeCommit]:
             "log", "--reverse", "--no-renames", "--name-only", "-z", f"--format={fmt}", rng
         ).decode("utf-8", "surrogateescape")
         commits = []
-        for record in filter(None, out.split("\x1e")):
+        # Split only where a record starts (separator, SHA, NUL): a file name or a message
+        # may hold the separator itself, never a NUL.
+        for record in filter(None, _RECORD.split(out)):
             sha, email, values, *paths = record.split("\x00")
             trailers = tuple(
                 Trailer(sha, v.strip(), identity(v)) for v in values.split("\x1f") if v.strip()

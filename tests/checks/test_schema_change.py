@@ -232,3 +232,14 @@ def test_a_merge_after_the_sign_off_cannot_bring_older_changes_in(tmp_path: Path
     out = evaluate(repo.path)
     assert out.status is Status.FAIL
     assert "a later commit changes the signed files again" in out.details["ignored_signoffs"][0]
+
+
+def test_separator_characters_in_names_and_messages_do_not_confuse_the_reader(tmp_path: Path) -> None:
+    repo = drop_repo(tmp_path)
+    # The migration's author adds a file whose name holds the record separator, then signs.
+    repo.commit({"odd\x1e" + "f" * 40 + ".txt": "x", f"{VERSIONS}x1_drop_email.py": DROP + "#\n"},
+                "odd name\x1e")  # fmt: skip
+    sign(repo, "Test Author <author@example.com>", author="Test Author <author@example.com>")
+    out = evaluate(repo.path, signers=["author@example.com"])
+    assert out.status is Status.FAIL
+    assert "authored a commit changing these files" in out.details["ignored_signoffs"][0]
