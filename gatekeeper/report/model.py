@@ -35,6 +35,10 @@ class Report:
     """``base`` or ``worktree``: which copy of the policy was applied (trust.py)."""
     policy_reason: str | None = None
     """Why that copy was applied."""
+    rule_lines: dict[str, int] = field(default_factory=dict)
+    """Each rule's line in the policy file (SARIF points rules without positions there)."""
+    policy_repo_path: str | None = None
+    """The policy file as a repository path, when it is inside the repository."""
 
     @property
     def decision(self) -> Decision:
@@ -64,6 +68,9 @@ class Report:
         for r in self.results:
             counts[r.status.value] += 1
         return counts
+
+    def waived(self) -> list[RuleResult]:
+        return [r for r in self.results if r.status is Status.WAIVED]
 
     def blocking(self) -> list[RuleResult]:
         """Rules that block the release (with ``strict``, warnings too)."""
@@ -113,6 +120,8 @@ def _rule_dict(r: RuleResult) -> dict[str, Any]:
         "details": r.details,
         "remedy": r.remedy,
         "annotations": [asdict(a) for a in r.annotations],
+        "waiver": r.waiver,
+        "annotations_total": r.place_count,
     }
 
 
