@@ -6,8 +6,8 @@ figures need is kept: per file, one byte per line, and for files with branches t
 counts per line (``Branches``).
 
 A faster Cobertura path can replace ``_Cobertura._enter_lines`` (the per-``<line>``
-handler) alone: the rest of the class only needs ``_leave_lines`` to be called with the
-first element that is not a ``<line>`` or its ``<conditions>``.
+handler) alone, as long as it records the end events in ``self.ends`` and calls
+``_leave_lines`` with the first element that is not a ``<line>`` or its ``<conditions>``.
 """
 
 from __future__ import annotations
