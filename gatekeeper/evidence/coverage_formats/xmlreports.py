@@ -157,9 +157,11 @@ class _Cobertura:
                 # anything else, branch lines and every error included, takes the
                 # careful path.
                 try:
-                    if attrs[0] == "number" and attrs[2] == "hits" and len(attrs) == 4:
-                        n = numbers[attrs[1]]
-                        hits = attrs[3]
+                    # Unpacking fails (ValueError) for any other number of attributes,
+                    # such as a branch line's.
+                    key, number, key2, hits = attrs
+                    if key == "number" and key2 == "hits":
+                        n = numbers[number]
                         if hits == "0":
                             state = MISSED
                         elif hits == "1":
@@ -169,7 +171,7 @@ class _Cobertura:
                         if state > lines[n]:
                             lines[n] = state
                         return
-                except LookupError:
+                except (LookupError, ValueError):
                     pass
                 _line(lines, branches, attrs)
             elif name != "conditions" and name != "condition":
