@@ -13,6 +13,8 @@ class Status(StrEnum):
     FAIL = "fail"
     ERROR = "error"
     SKIPPED = "skipped"
+    WAIVED = "waived"
+    """A failure covered by a valid waiver: shown with the waiver, never blocks."""
 
 
 class Severity(StrEnum):
@@ -84,6 +86,8 @@ class RuleResult:
     details: dict[str, Any] = field(default_factory=dict)
     remedy: str | None = None
     annotations: list[Annotation] = field(default_factory=list)
+    waiver: dict[str, Any] | None = None
+    """The waiver considered for this rule (``state``: applied, expired, out-of-scope)."""
     annotations_total: int | None = None
 
     @property

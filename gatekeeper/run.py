@@ -7,12 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import UsageError
 from gatekeeper.evidence import Evidence, RunContext
 from gatekeeper.evidence.git import GitEvidence, base_from_environment
 from gatekeeper.report import Report
+
+if TYPE_CHECKING:
+    from gatekeeper.policy import Policy
 
 
 @dataclass
@@ -70,6 +73,7 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
     client, so nothing is fetched twice)."""
     from gatekeeper.engine import evaluate
     from gatekeeper.policy.conditions import check_environment, waiting_note
+    from gatekeeper.policy.waivers import attach as attach_waivers
     from gatekeeper.trust import choose_source, refuse_symlinks, relative_path, trusted_policy
 
     # A change must not weaken its own gate: in CI its policy comes from the base commit.
@@ -89,6 +93,8 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
     notes.append(text.origin_note)
     if text.note:
         notes.append(text.note)
+    # Waivers come from where the policy came from: a change cannot waive its own failures.
+    policy = attach_waivers(policy, req.policy, git, text.origin == "base", req.now)
     ctx = RunContext(
         repo_path=git.path,
         now=req.now,
@@ -123,3 +129,142 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
         allow_all_skipped=policy.allow_all_skipped,
     )
     return report, evidence
+
+
+# -- gatekeeper verify: after the deploy, without a base ref or a diff ------------------
+
+NO_DIFF = (
+    "this rule needs the git diff, and `gatekeeper verify` has none (it runs after the "
+    "deploy, without a base ref)"
+)
+
+
+@dataclass
+class VerifyRequest:
+    policy: Path
+    now: datetime
+    repo: Path = Path(".")
+    head: str = "HEAD"
+    env: str | None = None
+    branch: str | None = None
+    strict: bool = False
+    release_tags: str = "v*"
+    """Glob of release tags, to name the previous release in a rollback remedy."""
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class VerifyEvidence(Evidence):
+    """Evidence without a diff: a rule that asks for git's range is an ``error`` saying why."""
+
+    @property
+    def git(self) -> GitEvidence:
+        from gatekeeper.errors import EvidenceError
+
+        if "sha" not in self.ctx.options:
+            # Reached by a rule that needs the deployed commit (promotion, --status) too.
+            raise EvidenceError(
+                f"{NO_DIFF}; nor is the deployed commit known ({self.ctx.repo_path} is not a git "
+                "checkout and GITHUB_SHA is not set)",
+                "run verify in a checkout of the deployed commit (--repo DIR) or set GITHUB_SHA; "
+                "rules that need the diff belong in the `gatekeeper check` policy",
+            )
+        raise EvidenceError(
+            NO_DIFF, "move this rule to the `gatekeeper check` policy that gates the release"
+        )
+
+
+def run_verify(req: VerifyRequest) -> tuple[Report, Evidence]:
+    """Evaluate a policy after a deploy; a failed rule's remedy names the rollback target
+    when the policy asks for rollbacks (a ``rollback-plan`` rule or a runbook)."""
+    from gatekeeper.engine import evaluate
+    from gatekeeper.evidence import releases
+    from gatekeeper.policy import load_policy
+
+    policy = load_policy(req.policy)
+    head_sha = releases.resolve(req.repo, req.head)
+    if head_sha is None and req.head != "HEAD":
+        raise UsageError(f"head ref {req.head!r} is not a commit in {req.repo}")
+    options = dict(req.options)
+    if head_sha and "sha" not in options:
+        options["sha"] = head_sha  # the deployed commit: what `promotion` and `--status` use
+    ctx = RunContext(
+        repo_path=req.repo,
+        now=req.now,
+        base=None,
+        head=req.head,
+        env=req.env,
+        branch=req.branch or _verify_branch(req),
+        environ=req.environ,
+        options=options,
+    )
+    evidence = VerifyEvidence(ctx)
+    results = evaluate(policy, evidence)
+    notes = ["post-deploy verification (gatekeeper verify): no base ref and no diff"]
+    runbook = rollback_runbook(policy)
+    if runbook is not None:
+        notes.extend(_rollback(results, req, runbook))
+    report = Report(
+        policy_name=policy.name,
+        policy_path=str(req.policy),
+        policy_sha256=policy.sha256,
+        policy_source=policy.source,
+        results=results,
+        repo_path=str(req.repo.resolve()),
+        head=head_sha,
+        branch=ctx.branch,
+        env=req.env,
+        strict=req.strict,
+        notes=notes,
+        policy_origin="worktree",
+        policy_reason="gatekeeper verify applies the policy of the deployed checkout "
+        "(it gates no change, so there is no base to read it from)",
+    )
+    return report, evidence
+
+
+def _verify_branch(req: VerifyRequest) -> str | None:
+    env = req.environ
+    if env.get("GITHUB_REF_TYPE") == "branch" and env.get("GITHUB_REF_NAME"):
+        return env["GITHUB_REF_NAME"]
+    from gatekeeper.evidence import releases
+
+    return releases.symbolic_head(req.repo)
+
+
+def rollback_runbook(policy: Policy) -> str | None:
+    """The runbook when the policy names one (top-level ``runbook:``, or a rule's
+    ``with: {runbook: PATH}``), ``""`` for a ``rollback-plan`` rule without one, ``None``
+    when the policy does not plan rollbacks."""
+    found: str | None = policy.runbook
+    for rule in policy.rules:
+        path = rule.options.get("runbook") if isinstance(rule.options, dict) else None
+        if isinstance(path, str) and path and not found:
+            found = path
+        if rule.check == "rollback-plan" and found is None:
+            found = ""
+    return found
+
+
+def _rollback(results: list[Any], req: VerifyRequest, runbook: str) -> list[str]:
+    """Name the previous release in every failed rule's remedy; the note for the report."""
+    from gatekeeper.evidence import releases
+    from gatekeeper.model import Status
+
+    failed = [r for r in results if r.status is Status.FAIL and r.blocks]
+    if not failed:
+        return []
+    previous = releases.previous_release(req.repo, req.head, req.release_tags)
+    how = f" following {runbook}" if runbook else ""
+    if previous:
+        advice = f"if it does not recover, roll back to {previous} (the previous release){how}"
+        note = f"Rollback target: {previous} (previous tag matching {req.release_tags})"
+    else:
+        advice = (
+            f"if it does not recover, roll back{how}; no earlier release tag matching "
+            f"{req.release_tags} is reachable from {req.head} (pass --release-tags GLOB)"
+        )
+        note = f"Rollback target unknown: no earlier tag matching {req.release_tags}"
+    for r in failed:
+        r.remedy = f"{r.remedy}; {advice}" if r.remedy else advice
+    return [note]

@@ -30,3 +30,7 @@ def repo_factory(tmp_path: Path) -> Callable[..., RepoFactory]:
         return make_repo(tmp_path / f"repo{next(counter)}", files)
 
     return make
+
+
+# One real Prometheus per test session, for the `slo` tests (see tests/prometheus_server.py).
+from tests.prometheus_server import prometheus  # noqa: E402, F401

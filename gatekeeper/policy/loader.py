@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -13,6 +14,7 @@ import jsonschema
 
 from gatekeeper.errors import PolicyError, UsageError
 from gatekeeper.model import Severity
+from gatekeeper.policy import waivers as waiver_rules
 from gatekeeper.policy import yamlpos
 from gatekeeper.policy.schema import base_schema
 from gatekeeper.policy.yamlpos import Path, Positions
@@ -37,10 +39,21 @@ class Policy:
     """Where the text came from: a file path, or ``REF:PATH`` for a policy read from git."""
     sha256: str
     description: str = ""
+    waivers: tuple[waiver_rules.Waiver, ...] = ()
+    """Waivers written in the policy (``run`` adds those of ``waivers_file``)."""
+    waivers_file: str | None = None
+    """A waivers file named by the policy, relative to it."""
+    waiver_settings: waiver_rules.Settings = field(
+        default_factory=lambda: waiver_rules.Settings(frozenset())
+    )
+    notify: dict[str, Any] = field(default_factory=dict)
+    """The ``notify:`` block: channels for ``gatekeeper notify``."""
     environments: tuple[str, ...] = ()
     """The environments ``--env`` may name: declared, or every ``when.environments`` name."""
     allow_all_skipped: bool = False
     """Approve a run in which every rule is skipped (by default it blocks)."""
+    runbook: str | None = None
+    """The rollback runbook (path or URL), for `gatekeeper verify`'s rollback remedy."""
 
 
 @dataclass
@@ -96,7 +109,43 @@ def _validate(doc: Any, problems: _Problems) -> None:
     for i, rule in enumerate(doc["rules"]):
         if isinstance(rule, dict):
             _check_rule(rule, ("rules", i), problems, seen)
+    _check_channels(doc, problems)
+    _check_waivers(doc, problems)
     _check_environments(doc, problems)
+
+
+def _check_channels(doc: dict[str, Any], problems: _Problems) -> None:
+    """A `stakeholder-notified` rule names channels `notify:` defines (when the policy has a
+    `notify:` block: another policy may define the channels that post the notices)."""
+    notify = doc.get("notify")
+    if not isinstance(notify, dict):
+        return
+    channels = notify.get("channels")
+    defined = set(channels) if isinstance(channels, dict) else set()
+    for i, rule in enumerate(doc["rules"]):
+        if not isinstance(rule, dict) or rule.get("check") != "stakeholder-notified":
+            continue
+        wanted = (rule.get("with") or {}).get("channels")
+        for j, name in enumerate(wanted if isinstance(wanted, list) else []):
+            if isinstance(name, str) and name not in defined:
+                path = ("rules", i, "with", "channels", j)
+                problems.add(
+                    problems.positions.of_value(path),
+                    f"{_where(path)}: channel {name!r} is not defined under notify.channels",
+                )
+
+
+def _check_waivers(doc: dict[str, Any], problems: _Problems) -> None:
+    items = doc.get("waivers")
+    if not isinstance(items, list) or problems.items:
+        return  # schema problems first: waivers are judged on a well-formed policy
+    settings = waiver_rules.settings_of(doc)
+    now = datetime.now(UTC)
+    _, found = waiver_rules.parse(
+        items, ("waivers",), problems.positions, problems.source, settings, now
+    )
+    for where, message in found:
+        problems.add(where, message)
 
 
 def _check_environments(doc: dict[str, Any], problems: _Problems) -> None:
@@ -272,14 +321,25 @@ def _build(doc: dict[str, Any], source: str, sha256: str, positions: Positions) 
         for i, r in enumerate(doc["rules"])
     )
     name = doc.get("name") or FsPath(source.split(":")[-1]).stem
+    settings = waiver_rules.settings_of(doc)
+    items = doc.get("waivers")
+    waivers: list[waiver_rules.Waiver] = []
+    if isinstance(items, list):
+        now = datetime.now(UTC)
+        waivers, _ = waiver_rules.parse(items, ("waivers",), positions, source, settings, now)
     return Policy(
         name,
         rules,
         source,
         sha256,
         doc.get("description", ""),
+        waivers=tuple(waivers),
+        waivers_file=items if isinstance(items, str) else None,
+        waiver_settings=settings,
+        notify=doc.get("notify") or {},
         environments=_environments(doc, rules),
         allow_all_skipped=doc.get("allow_all_skipped", False),
+        runbook=doc.get("runbook"),
     )
 
 

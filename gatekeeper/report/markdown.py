@@ -9,6 +9,7 @@ from __future__ import annotations
 from gatekeeper.model import Decision, RuleResult, Status
 from gatekeeper.report.escape import md_code, md_text
 from gatekeeper.report.model import Report
+from gatekeeper.report.text import waiver_line
 
 ICONS = {
     Status.PASS: "✅",
@@ -16,13 +17,15 @@ ICONS = {
     Status.FAIL: "❌",
     Status.ERROR: "🛑",
     Status.SKIPPED: "⏭️",
+    Status.WAIVED: "🎫",
 }
 
 
 def _title(report: Report) -> str:
     name = md_text(report.policy_name)
     if report.decision is Decision.APPROVE:
-        return f"### ✅ Release approved: {name}"
+        waived = len(report.waived())
+        return f"### ✅ Release approved: {name}" + (f" ({waived} waived)" if waived else "")
     if report.nothing_judged:
         return f"### ❌ Release blocked: {name} ({report.nothing_judged_summary})"
     blocking = report.blocking()
@@ -72,7 +75,9 @@ def render(report: Report) -> str:
     lines += ["| | Rule | Result |", "|---|---|---|"]
     for r in report.results:
         summary = md_text(r.summary)
-        if r.remedy and r.status is not Status.PASS:
+        if r.status is Status.WAIVED and r.waiver:
+            summary += f"<br>**Waived:** {md_text(waiver_line(r.waiver))}"
+        elif r.remedy and r.status is not Status.PASS:
             summary += f"<br>**Next step:** {md_text(r.remedy)}"
         lines.append(
             f"| {ICONS[r.status]} {r.status.value} | {md_code(r.id)} ({md_code(r.check)}) | {summary} |"

@@ -65,6 +65,9 @@ class Report:
             counts[r.status.value] += 1
         return counts
 
+    def waived(self) -> list[RuleResult]:
+        return [r for r in self.results if r.status is Status.WAIVED]
+
     def blocking(self) -> list[RuleResult]:
         """Rules that block the release (with ``strict``, warnings too)."""
         return [
@@ -113,6 +116,7 @@ def _rule_dict(r: RuleResult) -> dict[str, Any]:
         "details": r.details,
         "remedy": r.remedy,
         "annotations": [asdict(a) for a in r.annotations],
+        "waiver": r.waiver,
         "annotations_total": r.place_count,
     }
 
