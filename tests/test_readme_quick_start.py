@@ -106,3 +106,14 @@ def test_python_dash_m_gatekeeper_runs_the_cli() -> None:
     out = subprocess.run([sys.executable, "-m", "gatekeeper", "--version"],
                          capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.startswith("gatekeeper, version ")
+
+
+def test_the_ci_recipes_validate_against_their_systems_schemas(tmp_path: Path) -> None:
+    gitlab = tmp_path / ".gitlab-ci.yml"
+    gitlab.write_text(block_after("recipe-gitlab"))
+    result = check_jsonschema("gitlab-ci", gitlab)
+    assert result.returncode == 0, result.stdout + result.stderr
+    release = tmp_path / "release.yml"
+    release.write_text(block_after("recipe-tag-release"))
+    result = check_jsonschema("github-workflows", release)
+    assert result.returncode == 0, result.stdout + result.stderr
