@@ -22,7 +22,7 @@ from gatekeeper.errors import GatekeeperError, PolicyError
 from gatekeeper.model import EXIT_USAGE
 
 F = TypeVar("F", bound=Callable[..., Any])
-FORMATS = ("text", "json", "markdown")
+FORMATS = ("text", "json", "markdown", "sarif", "junit")
 
 
 def _fail(message: str) -> None:
@@ -299,10 +299,9 @@ def check(
 @click.option("--repository", metavar="OWNER/NAME", help="Default: $GITHUB_REPOSITORY.")
 @click.option(
     "--release-tags",
-    default="v*",
-    show_default=True,
     metavar="GLOB",
-    help="Release tags, to name the previous release in a rollback remedy.",
+    help="Release tags, to name the previous release in a rollback remedy (default: the "
+    "rollback-plan rule's previous_release, else v*).",
 )
 @handle_errors
 def verify(
@@ -319,7 +318,7 @@ def verify(
     status: bool,
     pr: int | None,
     repository: str | None,
-    release_tags: str,
+    release_tags: str | None,
 ) -> None:
     """Verify a deploy against a policy (no base ref, no diff): exit 0 healthy, 1 failed."""
     from gatekeeper.publish.run import publish_report, run_options

@@ -59,7 +59,9 @@ class Version:
 def parse_semver(text: str) -> Version:
     m = _SEMVER.fullmatch(text)
     if m is None:
-        raise VersionError(f"{text!r} is not a SemVer 2.0.0 version (MAJOR.MINOR.PATCH[-pre][+build])")
+        raise VersionError(
+            f"{text!r} is not a SemVer 2.0.0 version (MAJOR.MINOR.PATCH[-pre][+build])"
+        )
     major, minor, patch = (int(m.group(i)) for i in (1, 2, 3))
     pre = m.group(4)
     # Precedence (semver.org item 11): a pre-release sorts before its release; numeric
@@ -68,8 +70,9 @@ def parse_semver(text: str) -> Version:
     if pre is not None:
         ids = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
         pre_key = (0, ids)
-    return Version(text, "semver", (major, minor, patch), pre is not None,
-                   (major, minor, patch, pre_key))
+    return Version(
+        text, "semver", (major, minor, patch), pre is not None, (major, minor, patch, pre_key)
+    )
 
 
 def parse_pep440(text: str) -> Version:
@@ -83,8 +86,9 @@ def parse_pep440(text: str) -> Version:
     if str(v) != text:
         raise VersionError(f"{text!r} is not in normalized PEP 440 form; write {str(v)!r}")
     release = (*v.release, 0, 0)[:3]
-    return Version(text, "pep440", (release[0], release[1], release[2]),
-                   v.is_prerelease, v, v.epoch)
+    return Version(
+        text, "pep440", (release[0], release[1], release[2]), v.is_prerelease, v, v.epoch
+    )
 
 
 def parse(text: str, scheme: str) -> Version:
@@ -207,7 +211,7 @@ def _package_json(text: str, where: str) -> tuple[str, str]:
     except ValueError as e:
         raise EvidenceError(f"{where}: invalid JSON: {e}") from None
     if not isinstance(data, dict) or "version" not in data:
-        raise NoVersion(f"{where}: no \"version\"")
+        raise NoVersion(f'{where}: no "version"')
     return _string(data["version"], where, '"version"'), '"version"'
 
 
@@ -222,7 +226,7 @@ def _python(text: str, where: str) -> tuple[str, str]:
     bindings = [node for node in ast.walk(tree) if _binds_version(node)]
     literal = [value for node in tree.body if (value := _literal_assignment(node)) is not None]
     if not bindings:
-        raise NoVersion(f"{where}: no __version__ = \"...\"")
+        raise NoVersion(f'{where}: no __version__ = "..."')
     if len(bindings) > 1 or len(literal) != 1:
         lines = ", ".join(str(getattr(n, "lineno", "?")) for n in bindings)
         raise EvidenceError(
@@ -263,13 +267,57 @@ def _binds_version(node: ast.AST) -> bool:
 
 
 def detect(ev: Evidence) -> list[str]:
-    """The root's version files at the head or at the merge base."""
+    """The root's version files at the head or at the merge base. A pyproject.toml whose
+    version is dynamic is replaced by the Python file it names (setuptools ``attr`` or
+    hatch ``path``), as the merge base's pyproject.toml names it when there is one: the
+    change under review must not choose which file its version is read from."""
     git = ev.git
-    return [
-        name
-        for name in DETECT
-        if git.read(name) is not None or git.read(name, git.merge_base) is not None
-    ]
+    found = []
+    for name in DETECT:
+        head, base = git.read(name), git.read(name, git.merge_base)
+        if head is None and base is None:
+            continue
+        if name == "pyproject.toml":
+            name = _dynamic_file(ev, base if base is not None else head) or name
+        found.append(name)
+    return found
+
+
+def dynamic_candidates(text: str) -> list[str]:
+    """Files that may hold a dynamic pyproject version: setuptools
+    ``[tool.setuptools.dynamic] version = {attr = "pkg.__version__"}`` (flat or src layout)
+    or hatch ``[tool.hatch.version] path``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return []
+    project = data.get("project")
+    if not isinstance(project, dict) or "version" in project:
+        return []
+    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    attr = _dig(tool, "setuptools", "dynamic", "version", "attr")
+    if isinstance(attr, str) and attr.endswith(".__version__"):
+        module = attr.removesuffix(".__version__").replace(".", "/")
+        return [f"{prefix}{module}{suffix}" for prefix in ("", "src/")
+                for suffix in ("/__init__.py", ".py")]
+    path = _dig(tool, "hatch", "version", "path")
+    return [path] if isinstance(path, str) and path.endswith(".py") else []
+
+
+def _dig(data: Any, *keys: str) -> Any:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _dynamic_file(ev: Evidence, pyproject: bytes | None) -> str | None:
+    if pyproject is None:
+        return None
+    git = ev.git
+    for path in dynamic_candidates(pyproject.decode("utf-8", "replace")):
+        if git.read(path) is not None or git.read(path, git.merge_base) is not None:
+            return path
+    return None
 
 
 # -- version tags -------------------------------------------------------------------
