@@ -5,7 +5,7 @@ the others.
 
 | system | detected by | merge/pull request | target branch | base |
 |---|---|---|---|---|
-| GitLab CI | ``GITLAB_CI`` | ``CI_MERGE_REQUEST_IID`` | ``CI_MERGE_REQUEST_TARGET_BRANCH_NAME`` | ``CI_MERGE_REQUEST_DIFF_BASE_SHA``, else the target branch |
+| GitLab CI | ``GITLAB_CI`` | ``CI_MERGE_REQUEST_IID`` | ``CI_MERGE_REQUEST_TARGET_BRANCH_NAME`` | ``CI_MERGE_REQUEST_TARGET_BRANCH_SHA`` (merged results), ``CI_MERGE_REQUEST_DIFF_BASE_SHA``, else the target branch |
 | GitLab CI, branch pipeline | ``CI_COMMIT_BRANCH`` | | ``CI_DEFAULT_BRANCH`` | the default branch (not for the default branch itself) |
 | Jenkins (multibranch) | ``JENKINS_URL`` | ``CHANGE_ID`` | ``CHANGE_TARGET`` | the target branch |
 | Buildkite | ``BUILDKITE`` | ``BUILDKITE_PULL_REQUEST`` (not ``false``) | ``BUILDKITE_PULL_REQUEST_BASE_BRANCH`` | the target branch |
@@ -48,10 +48,15 @@ def _gitlab(env: Mapping[str, str]) -> CiChange:
     head = _get(env, "CI_COMMIT_SHA")
     target = _get(env, "CI_MERGE_REQUEST_TARGET_BRANCH_NAME")
     if target:
+        # A merged results pipeline builds the merge into the target's tip: the range starts
+        # there. Otherwise the merge request's diff base is exactly where its range starts.
+        base = _get(env, "CI_MERGE_REQUEST_TARGET_BRANCH_SHA") or _get(
+            env, "CI_MERGE_REQUEST_DIFF_BASE_SHA"
+        )
         return CiChange(
             "GitLab CI",
             target,
-            _get(env, "CI_MERGE_REQUEST_DIFF_BASE_SHA"),
+            base,
             _get(env, "CI_MERGE_REQUEST_IID"),
             head,
             "CI_MERGE_REQUEST_TARGET_BRANCH_NAME",

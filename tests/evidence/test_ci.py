@@ -122,3 +122,24 @@ def test_circleci_pull_requests_need_base(repo: RepoFactory) -> None:
     with pytest.raises(UsageError, match="CircleCI builds pull request 9 but does not say"):
         ci.base_ref(repo.path, env)
     assert ci.base_ref(repo.path, {"CIRCLECI": "true"}) is None
+
+
+def test_a_gitlab_merged_results_pipeline_starts_at_the_targets_tip(
+    mr: tuple[RepoFactory, str], tmp_path: Path
+) -> None:
+    # HEAD is the merge of the merge request into main's tip: main's later change is not its.
+    repo, fork = mr
+    source = repo.repo.head.commit.hexsha
+    target = repo.repo.commit("main").hexsha
+    repo.repo.git.checkout("-q", "--detach", "main")
+    repo.repo.git.merge("-q", "--no-ff", "-m", "merged result", source)
+    env: dict[str, str | None] = {
+        "GITLAB_CI": "true", "CI_MERGE_REQUEST_IID": "7",
+        "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main", "CI_MERGE_REQUEST_DIFF_BASE_SHA": fork,
+        "CI_MERGE_REQUEST_TARGET_BRANCH_SHA": target, "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA": source,
+    }
+    report = check(repo, tmp_path, env)
+    assert report["repo"]["base"] == report["repo"]["merge_base"] == target
+    assert ci.base_ref(repo.path, env) == target
+    changed = repo.repo.git.diff("--name-only", f"{target}..HEAD").split()
+    assert changed == ["src/feature.py"]  # not main's src/later.py
