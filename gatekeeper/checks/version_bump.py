@@ -13,7 +13,7 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gatekeeper.checks import Check
+from gatekeeper.checks import Check, Problem
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence import conventional, versions
 from gatekeeper.evidence.conventional import BREAKING, FEATURE
@@ -70,6 +70,12 @@ class Reason:
 
     def describe(self) -> str:
         return f"{self.what} in {self.ref}" if self.ref else self.what
+
+
+def validate(options: dict[str, Any]) -> list[Problem]:
+    if options.get("tag") and options.get("files"):
+        return [(("files",), "`files` and `tag: true` both name the version's source; use one")]
+    return []
 
 
 # -- what the change needs -------------------------------------------------------------
@@ -317,6 +323,7 @@ CHECK = Check(
     title="The version is bumped, by as much as the change needs (SemVer)",
     options=OPTIONS,
     evaluate=evaluate,
+    validate=validate,
     description=(
         "Compares the version at the head (version files or a version tag) with the merge "
         "base's. Fails when it is unchanged, goes backwards, is not valid SemVer/PEP 440, or "

@@ -451,3 +451,14 @@ def test_hatch_version_path(repo: RepoFactory) -> None:
     repo.commit({"a/about.py": '__version__ = "0.10.0"\n'}, "feat!: y")
     out = judge(repo, **COMMITS)
     assert out.status is Status.PASS, out.summary
+
+
+def test_files_and_tag_together_is_a_policy_problem(tmp_path) -> None:
+    from gatekeeper.errors import PolicyError
+    from gatekeeper.policy import load_policy
+    from tests.factories import write_policy
+
+    policy = write_policy(tmp_path / "p.yml", [{"id": "v", "check": "version-bump",
+                                                "with": {"files": ["a.toml"], "tag": True}}])
+    with pytest.raises(PolicyError, match="`files` and `tag: true` both name"):
+        load_policy(policy)
