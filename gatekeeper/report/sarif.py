@@ -43,16 +43,26 @@ def _uri(path: str) -> str:
     return quote(path, safe="/")
 
 
-def _location(path: str, line: int, end_line: int | None = None) -> dict[str, Any]:
+def _location(
+    path: str, line: int, end_line: int | None = None, message: str = ""
+) -> dict[str, Any]:
     region: dict[str, Any] = {"startLine": max(1, line)}
     if end_line and end_line > line:
         region["endLine"] = end_line
-    return {"physicalLocation": {"artifactLocation": {"uri": _uri(path)}, "region": region}}
+    location: dict[str, Any] = {
+        "physicalLocation": {"artifactLocation": {"uri": _uri(path)}, "region": region}
+    }
+    if message:
+        location["message"] = {"text": message}
+    return location
 
 
 def _locations(report: Report, r: RuleResult) -> list[dict[str, Any]]:
     if r.annotations:
-        return [_location(a.path, a.line, a.end_line) for a in r.annotations[:MAX_LOCATIONS]]
+        return [
+            _location(a.path, a.line, a.end_line, a.message)
+            for a in r.annotations[:MAX_LOCATIONS]
+        ]
     if report.policy_repo_path:
         return [_location(report.policy_repo_path, report.rule_lines.get(r.id, 1) or 1)]
     return []

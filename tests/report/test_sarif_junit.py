@@ -58,7 +58,8 @@ def test_one_result_per_non_passing_rule_with_levels() -> None:
         "coverage.xml: no such file\nNext step: upload the coverage report"
     )
     assert results["coverage"]["locations"] == [{"physicalLocation": {
-        "artifactLocation": {"uri": "src/a.py"}, "region": {"startLine": 3, "endLine": 5}}}]
+        "artifactLocation": {"uri": "src/a.py"}, "region": {"startLine": 3, "endLine": 5}},
+        "message": {"text": "not covered"}}]
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == ["changelog", "release-window", "smoke-coverage"]
     assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in run["results"])
@@ -115,8 +116,8 @@ def test_sarif_from_a_run_with_an_uncovered_changed_line(tmp_path: Path) -> None
     assert_valid_sarif(data)
     [res] = data["runs"][0]["results"]
     assert res["ruleId"] == "smoke-coverage" and res["level"] == "error"
-    assert {"physicalLocation": {"artifactLocation": {"uri": "app/core.py"},
-                                 "region": {"startLine": 2}}} in res["locations"]
+    assert {"artifactLocation": {"uri": "app/core.py"}, "region": {"startLine": 2}} in [
+        loc["physicalLocation"] for loc in res["locations"]]
 
 
 def test_policy_inside_the_repository_gives_its_line(tmp_path: Path) -> None:
