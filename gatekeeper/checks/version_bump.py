@@ -106,17 +106,20 @@ def _schema_reasons(ev: Evidence) -> list[Reason]:
             "use a Gatekeeper with schema-change evidence, or set `breaking: "
             "conventional-commits` if schema changes are not to be judged",
         ) from None
-    changes = schema_changes(ev)
-    return [
-        Reason(
-            BREAKING,
-            f"destructive {c.kind} change"
-            + (f" ({'; '.join(c.reasons)})" if c.reasons else ""),
-            c.path,
-        )
-        for c in changes
-        if c.destructive
-    ]
+    return [Reason(BREAKING, _schema_what(c), c.path) for c in schema_changes(ev) if c.destructive]
+
+
+def _schema_what(change: Any) -> str:
+    """``destructive sql migration (ALTER TABLE users DROP COLUMN email)``: what the change
+    does (its operations; its reasons when it has none, e.g. an unreadable file)."""
+    noun = "breaking OpenAPI change" if change.kind == "openapi" else (
+        f"destructive {change.kind} migration"
+    )
+    said = list(change.operations) or list(change.reasons)
+    if not said:
+        return noun
+    more = f" and {len(said) - 2} more" if len(said) > 2 else ""
+    return f"{noun} ({'; '.join(said[:2])}{more})"
 
 
 def required(base: Version, level: str) -> tuple[int, int, int] | None:

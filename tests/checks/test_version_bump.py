@@ -349,8 +349,7 @@ def test_destructive_schema_change_needs_a_major_bump(app, monkeypatch) -> None:
     out = judge(app, breaking="schema-change")
     assert out.status is Status.FAIL
     assert out.summary == (
-        "destructive django change (drops column users.email) in db/0003_drop.py needs 2.0.0, "
-        "got 1.5.0"
+        "destructive django migration (RemoveField) in db/0003_drop.py needs 2.0.0, got 1.5.0"
     )
     assert judge(app, breaking="conventional-commits").status is Status.PASS
 
@@ -462,3 +461,14 @@ def test_files_and_tag_together_is_a_policy_problem(tmp_path) -> None:
                                                 "with": {"files": ["a.toml"], "tag": True}}])
     with pytest.raises(PolicyError, match="`files` and `tag: true` both name"):
         load_policy(policy)
+
+
+def test_schema_reason_wording() -> None:
+    from gatekeeper.checks.version_bump import _schema_what
+
+    ops = ("DROP TABLE a", "DROP TABLE b", "DROP TABLE c")
+    assert _schema_what(FakeChange("x.sql", "sql", "added", ops, True, False, ())) == (
+        "destructive sql migration (DROP TABLE a; DROP TABLE b and 1 more)"
+    )
+    unreadable = FakeChange("api.yml", "openapi", "modified", (), True, None, ("unparsable",))
+    assert _schema_what(unreadable) == "breaking OpenAPI change (unparsable)"
