@@ -10,7 +10,7 @@ import functools
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -86,7 +86,35 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     return outputs
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Gatekeeper(click.Group):
+    """The command group, with usage errors on one line like every other error."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as e:
+            # Click prints usage, a hint and the error on three lines; the README promises one.
+            where = e.ctx.command_path if e.ctx else "gatekeeper"
+            _fail(f"{e.format_message()} (see `{where} --help`)")
+        except click.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@click.group(cls=_Gatekeeper, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gatekeeper")
 @click.option(
     "--debug", is_flag=True, help="Show tracebacks and debug logs (tokens are never shown)."
@@ -108,8 +136,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
     "-p",
     "policy",
     type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="The policy file.",
+    default=Path("gatekeeper.yml"),
+    show_default=True,
+    help="The policy file (the name `gatekeeper init` and the action use).",
 )
 @click.option(
     "--repo",
@@ -270,10 +299,9 @@ def check(
 @click.option("--repository", metavar="OWNER/NAME", help="Default: $GITHUB_REPOSITORY.")
 @click.option(
     "--release-tags",
-    default="v*",
-    show_default=True,
     metavar="GLOB",
-    help="Release tags, to name the previous release in a rollback remedy.",
+    help="Release tags, to name the previous release in a rollback remedy (default: the "
+    "rollback-plan rule's previous_release, else v*).",
 )
 @handle_errors
 def verify(
@@ -290,7 +318,7 @@ def verify(
     status: bool,
     pr: int | None,
     repository: str | None,
-    release_tags: str,
+    release_tags: str | None,
 ) -> None:
     """Verify a deploy against a policy (no base ref, no diff): exit 0 healthy, 1 failed."""
     from gatekeeper.publish.run import publish_report, run_options
@@ -434,7 +462,12 @@ def explain(name: str) -> None:
 
     checks = registry()
     if name not in checks:
-        raise GatekeeperError(f"unknown check {name!r} (known checks: {', '.join(sorted(checks))})")
+        from gatekeeper.suggest import did_you_mean
+
+        raise GatekeeperError(
+            f"unknown check {name!r}{did_you_mean(name, checks)} "
+            f"(known checks: {', '.join(sorted(checks))})"
+        )
     click.echo(explain_check(checks[name]))
 
 

@@ -38,6 +38,7 @@ def evaluate_rule(rule: Rule, ev: Evidence) -> RuleResult:
         details=outcome.details,
         remedy=_named_remedy(outcome.remedy, rule.id),
         annotations=outcome.annotations,
+        annotations_total=outcome.annotations_total,
     )
 
 

@@ -150,8 +150,9 @@ class VerifyRequest:
     env: str | None = None
     branch: str | None = None
     strict: bool = False
-    release_tags: str = "v*"
-    """Glob of release tags, to name the previous release in a rollback remedy."""
+    release_tags: str | None = None
+    """Glob of release tags, to name the previous release in a rollback remedy (default: a
+    ``rollback-plan`` rule's ``previous_release``, else ``v*``)."""
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -182,8 +183,14 @@ def run_verify(req: VerifyRequest) -> tuple[Report, Evidence]:
     from gatekeeper.engine import evaluate
     from gatekeeper.evidence import releases
     from gatekeeper.policy import load_policy
+    from gatekeeper.policy.conditions import check_environment, waiting_note
+    from gatekeeper.policy.waivers import attach as attach_waivers
 
     policy = load_policy(req.policy)
+    # As in `check`: an unknown --env is refused (it would skip rules by omission), and
+    # waivers come with the policy (here the deployed checkout's: there is no base).
+    check_environment(policy, req.env)
+    policy = attach_waivers(policy, req.policy, None, False, req.now)
     head_sha = releases.resolve(req.repo, req.head)
     if head_sha is None and req.head != "HEAD":
         raise UsageError(f"head ref {req.head!r} is not a commit in {req.repo}")
@@ -203,9 +210,10 @@ def run_verify(req: VerifyRequest) -> tuple[Report, Evidence]:
     evidence = VerifyEvidence(ctx)
     results = evaluate(policy, evidence)
     notes = ["post-deploy verification (gatekeeper verify): no base ref and no diff"]
-    runbook = rollback_runbook(policy)
-    if runbook is not None:
-        notes.extend(_rollback(results, req, runbook))
+    notes += filter(None, [waiting_note(policy, req.env)])
+    plan = rollback_plan(policy)
+    if plan is not None:
+        notes.extend(_rollback(results, req, plan))
     report = Report(
         policy_name=policy.name,
         policy_path=str(req.policy),
@@ -221,6 +229,7 @@ def run_verify(req: VerifyRequest) -> tuple[Report, Evidence]:
         policy_origin="worktree",
         policy_reason="gatekeeper verify applies the policy of the deployed checkout "
         "(it gates no change, so there is no base to read it from)",
+        allow_all_skipped=policy.allow_all_skipped,
     )
     return report, evidence
 
@@ -234,21 +243,37 @@ def _verify_branch(req: VerifyRequest) -> str | None:
     return releases.symbolic_head(req.repo)
 
 
-def rollback_runbook(policy: Policy) -> str | None:
-    """The runbook when the policy names one (top-level ``runbook:``, or a rule's
-    ``with: {runbook: PATH}``), ``""`` for a ``rollback-plan`` rule without one, ``None``
-    when the policy does not plan rollbacks."""
-    found: str | None = policy.runbook
+@dataclass(frozen=True)
+class RollbackPlan:
+    """What the policy says about rolling back, for ``gatekeeper verify``'s remedies."""
+
+    runbook: str = ""
+    """Where the steps are (a path, or the pull request's Rollback section); "" if unnamed."""
+    tags: str | None = None
+    """Release-tag glob from a ``rollback-plan`` rule's ``previous_release``."""
+
+
+def rollback_plan(policy: Policy) -> RollbackPlan | None:
+    """The plan when the policy has one: a top-level ``runbook:``, a ``rollback-plan`` rule,
+    or a rule naming a runbook (``with: {runbook: ...}``); else None."""
+    planned = policy.runbook is not None
+    runbook, tags = policy.runbook or "", None
     for rule in policy.rules:
-        path = rule.options.get("runbook") if isinstance(rule.options, dict) else None
-        if isinstance(path, str) and path and not found:
-            found = path
-        if rule.check == "rollback-plan" and found is None:
-            found = ""
-    return found
+        options = rule.options if isinstance(rule.options, dict) else {}
+        if rule.check == "rollback-plan":
+            planned = True
+            glob = options.get("previous_release", "v*")
+            if tags is None and isinstance(glob, str) and glob:
+                tags = glob
+        path = options.get("runbook")
+        if isinstance(path, str) and path:
+            planned = True
+            if not runbook:  # `pr_body` is rollback-plan's name for the PR's section
+                runbook = "the pull request's Rollback section" if path == "pr_body" else path
+    return RollbackPlan(runbook, tags) if planned else None
 
 
-def _rollback(results: list[Any], req: VerifyRequest, runbook: str) -> list[str]:
+def _rollback(results: list[Any], req: VerifyRequest, plan: RollbackPlan) -> list[str]:
     """Name the previous release in every failed rule's remedy; the note for the report."""
     from gatekeeper.evidence import releases
     from gatekeeper.model import Status
@@ -256,17 +281,18 @@ def _rollback(results: list[Any], req: VerifyRequest, runbook: str) -> list[str]
     failed = [r for r in results if r.status is Status.FAIL and r.blocks]
     if not failed:
         return []
-    previous = releases.previous_release(req.repo, req.head, req.release_tags)
-    how = f" following {runbook}" if runbook else ""
+    glob = req.release_tags or plan.tags or "v*"
+    previous = releases.previous_release(req.repo, req.head, glob)
+    how = f" following {plan.runbook}" if plan.runbook else ""
     if previous:
         advice = f"if it does not recover, roll back to {previous} (the previous release){how}"
-        note = f"Rollback target: {previous} (previous tag matching {req.release_tags})"
+        note = f"Rollback target: {previous} (previous tag matching {glob})"
     else:
         advice = (
             f"if it does not recover, roll back{how}; no earlier release tag matching "
-            f"{req.release_tags} is reachable from {req.head} (pass --release-tags GLOB)"
+            f"{glob} is reachable from {req.head} (pass --release-tags GLOB)"
         )
-        note = f"Rollback target unknown: no earlier tag matching {req.release_tags}"
+        note = f"Rollback target unknown: no earlier tag matching {glob}"
     for r in failed:
         r.remedy = f"{r.remedy}; {advice}" if r.remedy else advice
     return [note]

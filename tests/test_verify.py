@@ -358,3 +358,55 @@ def test_prometheus_behind_a_broken_proxy_is_an_error(repo: RepoFactory, service
     code, _, data = verify(repo, [slo_rule(html.rsplit("/api", 1)[0], error_rate("api"))])
     assert code == 1
     assert "not a Prometheus API response" in data["rules"][0]["details"]["objectives"][0]["reason"]
+
+
+def test_an_unknown_env_is_refused_and_a_forgotten_env_is_named(
+    repo: RepoFactory, service: Service
+) -> None:
+    url = service.script("/health", (200, "ok"))
+    rules = [
+        {"id": "up", "check": "http-probe", "with": {"targets": [{"url": url}]}},
+        {
+            "id": "prod-only",
+            "check": "http-probe",
+            "when": {"environments": ["production"]},
+            "with": {"targets": [{"url": url}]},
+        },
+    ]
+    code, out, _ = verify(repo, rules, "--env", "prod")
+    assert code == 2
+    assert "--env 'prod' is not an environment of the policy" in out
+    code, _, data = verify(repo, rules)
+    assert code == 0
+    assert any(n.startswith("no --env given: 1 rule waits") for n in data["notes"])
+
+
+def test_the_rollback_plan_rule_gives_the_tag_glob_and_runbook(
+    prometheus: PrometheusServer, released: RepoFactory, rollback_plan: None
+) -> None:
+    rules = [
+        slo_rule(prometheus.url, error_rate("checkout")),
+        {
+            "id": "rollback",
+            "check": "rollback-plan",
+            "with": {"runbook": "docs/rb.md", "previous_release": "other-*"},
+        },
+    ]
+    _, _, data = verify(released, rules)
+    assert data["rules"][0]["remedy"].endswith(
+        "roll back to other-1.1.0 (the previous release) following docs/rb.md"
+    )
+    _, _, data = verify(released, rules, "--release-tags", "v*")  # the command line wins
+    assert "roll back to v1.1.0 (the previous release)" in data["rules"][0]["remedy"]
+
+
+def test_rollback_plan_reading() -> None:
+    from gatekeeper.policy import loads_policy
+    from gatekeeper.run import RollbackPlan, rollback_plan
+
+    def plan(text: str) -> RollbackPlan | None:
+        return rollback_plan(loads_policy("version: 1\n" + text, "p.yml"))
+
+    rule = "rules:\n  - {id: c, check: changelog}\n"
+    assert plan(rule) is None
+    assert plan("runbook: RUNBOOK.md\n" + rule) == RollbackPlan("RUNBOOK.md", None)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from gatekeeper import durations
+from gatekeeper import durations, globs
 from gatekeeper.checks import Check
 from gatekeeper.evidence import deployments as deploys
 from gatekeeper.evidence import github as gh
@@ -35,6 +35,14 @@ OPTIONS: dict[str, Any] = {
             "default": "0s",
             "description": "Time since that deployment's first success status, at --now.",
         },
+        "refs": {
+            "type": "array",
+            "minItems": 1,
+            "items": {"type": "string", "minLength": 1},
+            "description": "Count only deployments made from these branches or tags (globs, "
+            "e.g. [main, 'v*']): a deployment a pull request's own workflow creates from its "
+            "branch then cannot stand in for a real one. Default: any ref.",
+        },
         "require_no_failures": {
             "type": "boolean",
             "default": True,
@@ -52,6 +60,10 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     sha = gh.head_sha(ev)
     now = ev.now
     found = deploys.deployments(ev, sha, env)
+    ignored = []
+    if "refs" in options:
+        ignored = [d for d in found if not globs.match_any(_short_ref(d.ref), options["refs"])]
+        found = [d for d in found if d not in ignored]
     details: dict[str, Any] = {
         "environment": env,
         "sha": sha,
@@ -62,10 +74,16 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
         "soak_s": soak.total_seconds(),
         "remaining_s": None,
         "failures": [],
+        "ignored": [{"deployment_id": d.id, "ref": d.ref} for d in ignored],
     }
     if not found:
+        other = (
+            f" from {', '.join(options['refs'])} ({len(ignored)} from other refs not counted)"
+            if ignored
+            else ""
+        )
         return Outcome.failed(
-            f"{sha[:12]} was never deployed to {env}",
+            f"{sha[:12]} was never deployed to {env}{other}",
             f"deploy {sha[:12]} to {env} first and let it soak {options['soak']}, then promote",
             **details,
         )
@@ -121,6 +139,13 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
         + (", no failures" if options["require_no_failures"] else ""),
         **details,
     )
+
+
+def _short_ref(ref: str) -> str:
+    for prefix in ("refs/heads/", "refs/tags/"):
+        if ref.startswith(prefix):
+            return ref[len(prefix) :]
+    return ref
 
 
 def _ago(delta: timedelta) -> str:

@@ -199,7 +199,7 @@ class _Objective:
         self.row["baseline"] = baseline
         delta = value - baseline
         if relative:
-            change = delta / baseline if baseline else (0.0 if delta <= 0 else float("inf"))
+            change = delta / abs(baseline) if baseline else (0.0 if delta <= 0 else float("inf"))
             change_text = "+inf%" if change == float("inf") else f"{change * 100:+.0f}%"
             limit = f"+{_num(amount * 100)}%"
             broken = change > amount

@@ -35,6 +35,7 @@ class Deployment:
     sha: str
     environment: str
     created_at: datetime
+    ref: str
     statuses: tuple[DeploymentStatus, ...]
     """Oldest first."""
 
@@ -85,6 +86,7 @@ def _fetch(ev: Evidence, sha: str, environment: str) -> list[Deployment]:
                 sha,
                 environment,
                 _time(item.get("created_at"), "deployment"),
+                str(item.get("ref") or ""),
                 tuple(statuses),
             )
         )

@@ -174,9 +174,8 @@ def poll(
         rounds += 1
         if all(p.streak >= consecutive for p in progress):
             break
-        # Compared as a count of intervals: start + 3 * 0.1 - start can exceed 0.3 in binary
-        # floating point (depending on the clock's value), which cut a round short.
-        if rounds * interval > within + 1e-9:
+        # Compared in whole microseconds: 3 * 0.1 is 0.30000000000000004 in floats.
+        if round(rounds * interval * 1e6) > round(within * 1e6):
             break
         next_round = start + rounds * interval
         sleep(max(0.0, next_round - clock()))

@@ -8,13 +8,15 @@ on data that was not there (Keptn's lighthouse did: keptn/keptn#6096).
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from gatekeeper import durations
 from gatekeeper.errors import EvidenceError
 
 if TYPE_CHECKING:
@@ -151,7 +153,10 @@ def _series(sample: Any) -> str:
     if not isinstance(metric, dict):
         return "?"
     name = metric.get("__name__", "")
-    inner = ",".join(f'{k}="{v}"' for k, v in sorted(metric.items()) if k != "__name__")
+    # json.dumps quotes like PromQL and escapes control characters a label value may carry.
+    inner = ",".join(
+        f"{k}={json.dumps(str(v))}" for k, v in sorted(metric.items()) if k != "__name__"
+    )
     return f"{name}{{{inner}}}"
 
 
@@ -167,7 +172,9 @@ def query(ev: Evidence, srv: Server, promql: str, at: datetime) -> Value:
 def _query(srv: Server, promql: str, at: datetime) -> Value:
     import requests
 
-    params = {"query": promql, "time": f"{at.timestamp():.3f}", "timeout": f"{srv.timeout:g}s"}
+    # Prometheus's durations are integers with a unit: 0.5 s is "500ms", not "0.5s".
+    budget = durations.promql(timedelta(seconds=srv.timeout))
+    params = {"query": promql, "time": f"{at.timestamp():.3f}", "timeout": budget}
     remedy = f"check that Prometheus at {srv.shown} is up and reachable from this job"
     try:
         response = requests.post(

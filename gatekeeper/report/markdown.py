@@ -54,13 +54,35 @@ def _places(r: RuleResult) -> list[str]:
     """A folded list of the file positions a non-passing rule points at."""
     if r.status in (Status.PASS, Status.SKIPPED) or not r.annotations:
         return []
-    noun = "place" if len(r.annotations) == 1 else "places"
+    total = r.place_count
+    noun = "place" if total == 1 else "places"
     # Rule ids are [a-z0-9-] (schema), safe inside HTML as they are.
-    out = ["", f"<details><summary>{r.id}: {len(r.annotations)} {noun}</summary>", ""]
-    for a in r.annotations[:MAX_PLACES]:
+    out = ["", f"<details><summary>{r.id}: {total} {noun}</summary>", ""]
+    shown = r.annotations[:MAX_PLACES]
+    for a in shown:
         out.append(f"- {md_code(a.where)} {md_text(a.message)}".rstrip())
-    if len(r.annotations) > MAX_PLACES:
-        out.append(f"- and {len(r.annotations) - MAX_PLACES} more (see the JSON report)")
+    if total > len(shown):
+        out.append(f"- and {total - len(shown)} more (see the JSON report)")
+    out += ["", "</details>"]
+    return out
+
+
+MAX_FAILING_TESTS = 30
+"""Failing tests listed per rule in the comment; ``details.failing_tests`` has them all."""
+
+
+def _failing_tests(r: RuleResult) -> list[str]:
+    """A folded list of the failing tests a rule names (``details.failing_tests``)."""
+    failing = r.details.get("failing_tests") if r.status is not Status.SKIPPED else None
+    if not failing or not isinstance(failing, list):
+        return []
+    noun = "failing test" if len(failing) == 1 else "failing tests"
+    out = ["", f"<details><summary>{r.id}: {len(failing)} {noun}</summary>", ""]
+    for f in failing[:MAX_FAILING_TESTS]:
+        message = f" {md_text(f['message'])}" if f.get("message") else ""
+        out.append(f"- {md_code(f['test'])} ({f['outcome']}){message}")
+    if len(failing) > MAX_FAILING_TESTS:
+        out.append(f"- and {len(failing) - MAX_FAILING_TESTS} more (see the JSON report)")
     out += ["", "</details>"]
     return out
 
@@ -82,6 +104,8 @@ def render(report: Report) -> str:
         )
     for r in report.results:
         lines += _places(r)
+        lines += _failing_tests(r)
     counts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
-    lines += ["", f"<sub>{len(report.results)} rules: {counts or 'none'}</sub>"]
+    total = len(report.results)
+    lines += ["", f"<sub>{total} rule{'' if total == 1 else 's'}: {counts or 'none'}</sub>"]
     return "\n".join(lines) + "\n"

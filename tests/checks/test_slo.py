@@ -136,6 +136,14 @@ def test_timeout_is_an_error(tmp_path) -> None:
     assert "timed out after 0.2 s" in outcome.details["objectives"][0]["reason"]
 
 
+def test_sub_second_timeouts_reach_prometheus_in_its_syntax(
+    prometheus: PrometheusServer, tmp_path
+) -> None:
+    options = {"url": prometheus.url, "timeout": "1500ms"}
+    outcome = run(prometheus.url, tmp_path, error_rate(), prometheus=options)
+    assert outcome.status is Status.PASS, outcome.summary
+
+
 def test_compare_fails_on_a_regression(prometheus: PrometheusServer, tmp_path) -> None:
     obj = error_rate("checkout", max=0.05, compare={"offset": "1d", "max_increase": "50%"})
     outcome = run(prometheus.url, tmp_path, obj)
@@ -228,6 +236,19 @@ def test_warnings_are_kept_in_the_details() -> None:
         "data": {"resultType": "scalar", "result": [1, "2.5"]},
     }
     assert parse_response(200, ok, "q").warnings == ("partial response",)
+
+
+def test_series_labels_are_quoted_and_control_characters_escaped() -> None:
+    result = [
+        {"metric": {"__name__": "m", "path": "/x\x1b[2J"}, "value": [1, "1"]},
+        {"metric": {"__name__": "m", "path": "/y"}, "value": [1, "2"]},
+    ]
+    body = {"status": "success", "data": {"resultType": "vector", "result": result}}
+    with pytest.raises(QueryError) as caught:
+        parse_response(200, body, "m")
+    assert str(caught.value) == (
+        '2 series returned (m{path="/x\\u001b[2J"}; m{path="/y"}), expected one number'
+    )
 
 
 @pytest.mark.parametrize(
