@@ -472,3 +472,20 @@ def test_schema_reason_wording() -> None:
     )
     unreadable = FakeChange("api.yml", "openapi", "modified", (), True, None, ("unparsable",))
     assert _schema_what(unreadable) == "breaking OpenAPI change (unparsable)"
+
+
+def test_destructive_migration_from_the_real_schema_evidence(repo: RepoFactory) -> None:
+    repo.commit({"pyproject.toml": pyproject("1.4.0"),
+                 "db/migrations/0001_init.sql": "CREATE TABLE users (id int, email text);\n"})
+    repo.branch("release")
+    repo.commit({"db/migrations/0002_drop.sql": "ALTER TABLE users DROP COLUMN email;\n",
+                 "pyproject.toml": pyproject("1.5.0")}, "fix: tidy the users table")
+    out = judge(repo)  # breaking: both, the default
+    assert out.status is Status.FAIL
+    assert out.summary == (
+        "destructive sql migration (ALTER TABLE users DROP COLUMN email) in "
+        "db/migrations/0002_drop.sql needs 2.0.0, got 1.5.0"
+    )
+    assert judge(repo, breaking="conventional-commits").status is Status.PASS
+    repo.commit({"pyproject.toml": pyproject("2.0.0")})
+    assert judge(repo).status is Status.PASS
