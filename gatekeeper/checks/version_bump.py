@@ -110,8 +110,10 @@ def _schema_reasons(ev: Evidence) -> list[Reason]:
 def _schema_what(change: Any) -> str:
     """``destructive sql migration (ALTER TABLE users DROP COLUMN email)``: what the change
     does (its operations; its reasons when it has none, e.g. an unreadable file)."""
-    noun = "breaking OpenAPI change" if change.kind == "openapi" else (
-        f"destructive {change.kind} migration"
+    noun = (
+        "breaking OpenAPI change"
+        if change.kind == "openapi"
+        else (f"destructive {change.kind} migration")
     )
     said = list(change.operations) or list(change.reasons)
     if not said:

@@ -19,7 +19,9 @@ from gatekeeper import __version__
 from gatekeeper.model import Annotation, RuleResult, Status
 from gatekeeper.report.model import Report
 
-SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 DOCS_URL = "https://pypi.org/project/gatekeeper-release/"
 """Where the README (each check's section) is published."""
 _ANCHORS = {
@@ -60,8 +62,7 @@ def _location(
 def _locations(report: Report, r: RuleResult) -> list[dict[str, Any]]:
     if r.annotations:
         return [
-            _location(a.path, a.line, a.end_line, a.message)
-            for a in r.annotations[:MAX_LOCATIONS]
+            _location(a.path, a.line, a.end_line, a.message) for a in r.annotations[:MAX_LOCATIONS]
         ]
     if report.policy_repo_path:
         return [_location(report.policy_repo_path, report.rule_lines.get(r.id, 1) or 1)]
