@@ -315,3 +315,16 @@ def test_reviewed_dates_from_yaml_are_dates() -> None:
 def test_evidence_error_type(repo: RepoFactory) -> None:
     with pytest.raises(EvidenceError):
         parse("x.yml", "[")
+
+
+def test_yaml_booleans_are_not_text(repo: RepoFactory) -> None:
+    repo.commit({"risks.yml": "- {id: R-1, likelihood: 4, impact: 4, status: open, "
+                              "owner: ops, mitigation: no}\n"})
+    assert "risks.yml:1: `mitigation` is a YAML boolean (False)" in error_of(repo)
+
+
+def test_csv_with_a_byte_order_mark(repo: RepoFactory) -> None:
+    text = "\ufeffID,Likelihood,Impact,Status\r\nR-1,1,1,open\r\n"
+    repo.commit({"risks.csv": text.encode("utf-8")})
+    out = judge(repo, "risks.csv")
+    assert out.status is Status.PASS, out.summary
