@@ -26,9 +26,12 @@ FORMATS = ("text", "json", "markdown", "sarif", "junit")
 
 
 def _fail(message: str) -> None:
+    from gatekeeper.report.escape import plain
     from gatekeeper.secrets import redact, secret_values
 
-    click.echo(f"gatekeeper: error: {redact(message, secret_values(os.environ))}", err=True)
+    # One line: the message may quote a file or branch name from the change.
+    message = redact(message, secret_values(os.environ))
+    click.echo(f"gatekeeper: error: {plain(message)}", err=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -41,8 +44,10 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except PolicyError as e:
+            from gatekeeper.report.escape import plain
+
             for problem in e.problems:
-                click.echo(problem, err=True)
+                click.echo(plain(problem), err=True)
             sys.exit(EXIT_USAGE)
         except GatekeeperError as e:
             if debug:

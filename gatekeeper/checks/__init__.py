@@ -56,15 +56,34 @@ class Check:
 
 
 _registry: dict[str, Check] = {}
+_complete = False
+"""Whether every built-in module has been imported into ``_registry``."""
 
 
 def registry() -> dict[str, Check]:
     """All registered checks by name (modules are imported on first use)."""
-    if not _registry:
+    global _complete
+    if not _complete:
         for module in _MODULES:
             check: Check = importlib.import_module(f"{__name__}.{module}").CHECK
-            _registry[check.name] = check
+            _registry.setdefault(check.name, check)
+        _complete = True
     return _registry
+
+
+def get(name: str) -> Check | None:
+    """The check called ``name``. A built-in's module is found from its name
+    (``smoke-coverage`` -> ``smoke_coverage``) and imported alone, so a run imports
+    only the checks its policy names; anything else is looked up in the full registry."""
+    if name in _registry:
+        return _registry[name]
+    module = name.replace("-", "_")
+    if not _complete and module in _MODULES:
+        check: Check = importlib.import_module(f"{__name__}.{module}").CHECK
+        _registry.setdefault(check.name, check)
+        if check.name == name:
+            return check
+    return registry().get(name)
 
 
 def register(check: Check) -> Check:

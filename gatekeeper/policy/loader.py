@@ -173,7 +173,7 @@ def _check_environments(doc: dict[str, Any], problems: _Problems) -> None:
 def _check_rule(
     rule: dict[str, Any], path: Path, problems: _Problems, seen: dict[str, int]
 ) -> None:
-    from gatekeeper.checks import registry
+    from gatekeeper.checks import get, registry
 
     rule_id = rule.get("id")
     if isinstance(rule_id, str):
@@ -185,10 +185,11 @@ def _check_rule(
     name = rule.get("check")
     if not isinstance(name, str):
         return
-    checks = registry()
-    if name not in checks:
+    check = get(name)
+    if check is None:
         from gatekeeper.suggest import did_you_mean
 
+        checks = registry()
         known = ", ".join(sorted(checks))
         problems.add(
             problems.positions.of_value((*path, "check")),
@@ -198,7 +199,6 @@ def _check_rule(
     options = rule.get("with", {})
     if not isinstance(options, dict):
         return
-    check = checks[name]
     before = len(problems.items)
     _schema_problems(check.options, options, (*path, "with"), problems, f"check {name!r}")
     if check.validate is not None and len(problems.items) == before:
