@@ -58,3 +58,21 @@ def test_a_real_call_cannot_be_hidden_behind_comment_markers_in_strings(
     path: str, text: str
 ) -> None:
     assert [r.key for r in references_in(text, path, [1], SDK_PATTERNS)] == ["ghost"]
+
+
+def test_a_flag_registry_alias_bomb_is_an_error_not_a_hang(repo: RepoFactory) -> None:
+    from datetime import UTC, datetime
+
+    from gatekeeper.checks import registry, with_defaults
+    from gatekeeper.errors import EvidenceError
+    from gatekeeper.evidence import Evidence, RunContext
+
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    repo.commit({"flags.yaml": "\n".join(lines) + "\nflags: *a8\n"})
+    repo.branch("feature")
+    repo.commit({"src/a.py": 'is_enabled("x")\n'})
+    check = registry()["feature-toggles"]
+    ctx = RunContext(repo_path=repo.path, now=datetime.now(UTC), base="main")
+    with pytest.raises(EvidenceError, match=r"flags\.yaml"):
+        check.evaluate(with_defaults(check, {"registry": ["flags.yaml"]}), Evidence(ctx))
