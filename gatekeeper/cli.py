@@ -10,7 +10,7 @@ import functools
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,7 +26,9 @@ FORMATS = ("text", "json", "markdown")
 
 
 def _fail(message: str) -> None:
-    click.echo(f"gatekeeper: error: {message}", err=True)
+    from gatekeeper.secrets import redact, secret_values
+
+    click.echo(f"gatekeeper: error: {redact(message, secret_values(os.environ))}", err=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -84,7 +86,35 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     return outputs
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Gatekeeper(click.Group):
+    """The command group, with usage errors on one line like every other error."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as e:
+            # Click prints usage, a hint and the error on three lines; the README promises one.
+            where = e.ctx.command_path if e.ctx else "gatekeeper"
+            _fail(f"{e.format_message()} (see `{where} --help`)")
+        except click.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@click.group(cls=_Gatekeeper, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gatekeeper")
 @click.option(
     "--debug", is_flag=True, help="Show tracebacks and debug logs (tokens are never shown)."
@@ -106,8 +136,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
     "-p",
     "policy",
     type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="The policy file.",
+    default=Path("gatekeeper.yml"),
+    show_default=True,
+    help="The policy file (the name `gatekeeper init` and the action use).",
 )
 @click.option(
     "--repo",
@@ -151,6 +182,17 @@ def cli(ctx: click.Context, debug: bool) -> None:
     help="Apply the base commit's policy or the work tree's. Default: base in CI and in "
     "pull-request runs (a change cannot weaken its own gate), the work tree on a laptop.",
 )
+@click.option(
+    "--record",
+    "record_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a decision record (JSON: inputs' digests, results, decision) to PATH.",
+)
+@click.option(
+    "--record-note",
+    is_flag=True,
+    help="Store the decision record as a git note on the head (refs/notes/gatekeeper-decisions).",
+)
 @handle_errors
 def check(
     policy: Path,
@@ -169,6 +211,8 @@ def check(
     pr: int | None,
     repository: str | None,
     policy_source: str | None,
+    record_path: Path | None = None,
+    record_note: bool = False,
 ) -> None:
     """Evaluate a policy on the change merge-base(BASE, HEAD)..HEAD and decide."""
     from gatekeeper.publish.run import publish_report, run_options
@@ -192,7 +236,10 @@ def check(
         policy_source=policy_source,
     )
     targets = _parse_outputs(outputs)
-    report, evidence = run_check_with_evidence(request)
+    if record_path is not None or record_note:
+        report, evidence = _recorded_run(request, record_path, record_note)
+    else:
+        report, evidence = run_check_with_evidence(request)
     click.echo(_for_stdout(report, fmt), nl=False)
     for out_fmt, path in targets:
         _write(path, render(report, out_fmt))
@@ -203,7 +250,7 @@ def check(
         report_path=str(json_out.resolve()) if json_out else None,
         comment=comment,
         status=status,
-        err=lambda line: click.echo(line, err=True),
+        err=lambda line: click.echo(_redacted(line, request.environ), err=True),
     )
     sys.exit(report.exit_code)
 
@@ -308,6 +355,29 @@ def verify(
     sys.exit(report.exit_code)
 
 
+def _redacted(line: str, environ: Any) -> str:
+    from gatekeeper.secrets import redact, secret_values
+
+    return redact(line, secret_values(environ))
+
+
+def _recorded_run(request: Any, path: Path | None, note: bool) -> tuple[Any, Any]:
+    """A check run whose inputs are captured into a decision record."""
+    import json
+
+    from gatekeeper import record
+    from gatekeeper.run import run_check_with_evidence
+
+    with record.capture() as sink:
+        report, evidence = run_check_with_evidence(request)
+    data = record.build(report, evidence, sink, request.now)
+    if path is not None:
+        _write(path, json.dumps(data, indent=2, default=str) + "\n")
+    if note and report.head:
+        record.write_note(evidence.repo_path, report.head, data)
+    return report, evidence
+
+
 def _for_stdout(report: Any, fmt: str) -> str:
     from gatekeeper.report import render, text
 
@@ -392,18 +462,28 @@ def explain(name: str) -> None:
 
     checks = registry()
     if name not in checks:
-        raise GatekeeperError(f"unknown check {name!r} (known checks: {', '.join(sorted(checks))})")
+        from gatekeeper.suggest import did_you_mean
+
+        raise GatekeeperError(
+            f"unknown check {name!r}{did_you_mean(name, checks)} "
+            f"(known checks: {', '.join(sorted(checks))})"
+        )
     click.echo(explain_check(checks[name]))
 
 
 @cli.command()
 @click.option("--report", is_flag=True, help="Print the JSON report's schema instead.")
+@click.option("--record", "record_", is_flag=True, help="Print the decision record's schema.")
 @handle_errors
-def schema(report: bool) -> None:
+def schema(report: bool, record_: bool = False) -> None:
     """Print the policy JSON Schema (with every check's options) for editors."""
     import json
 
-    if report:
+    if record_:
+        from gatekeeper.record import record_schema
+
+        click.echo(json.dumps(record_schema(), indent=2))
+    elif report:
         from gatekeeper.report import report_schema
 
         click.echo(json.dumps(report_schema(), indent=2))
@@ -526,6 +606,34 @@ def notify(
             f"{r['digest']} in the git note on {r['head'][:12]} under {NOTIFY_REF} "
             f"(publish it: git push origin {NOTIFY_REF})"
         )
+
+
+@cli.group()
+def record() -> None:
+    """Decision records written by `gatekeeper check --record`."""
+
+
+@record.command(name="verify")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@handle_errors
+def record_verify(path: Path) -> None:
+    """Recompute a decision record's digests and decision offline; say what matches.
+
+    Exit codes: 0 every checkable part matches, 1 something changed or is missing, 2 not a record.
+    """
+    from gatekeeper.record import load, verify
+
+    parts = verify(load(path))
+    width = max(len(p.state) for p in parts)
+    for p in parts:
+        click.echo(f"{p.state:<{width}}  {p.what}" + (f" ({p.detail})" if p.detail else ""))
+    bad = [p for p in parts if p.state in ("changed", "missing")]
+    unchecked = sum(p.state == "unchecked" for p in parts)
+    extra = f"; {unchecked} GitHub response(s) not checkable offline" if unchecked else ""
+    if bad:
+        click.echo(f"{len(bad)} of {len(parts)} parts differ: " + ", ".join(p.what for p in bad))
+        sys.exit(1)
+    click.echo(f"every part matches ({len(parts) - unchecked} checked{extra})")
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from gatekeeper.checks import Check, registry, with_defaults
 from gatekeeper.errors import EvidenceError
@@ -10,6 +11,7 @@ from gatekeeper.evidence import Evidence
 from gatekeeper.model import Outcome, RuleResult, Severity, Status
 from gatekeeper.policy import Policy, Rule
 from gatekeeper.policy.conditions import why_not
+from gatekeeper.secrets import redact, redact_data, secret_values
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +25,7 @@ def evaluate(policy: Policy, ev: Evidence) -> list[RuleResult]:
 
 
 def evaluate_rule(rule: Rule, ev: Evidence) -> RuleResult:
-    outcome = _outcome(rule, ev)
+    outcome = _redacted(_outcome(rule, ev), secret_values(ev.environ))
     status = outcome.status
     if status is Status.FAIL and rule.severity is Severity.WARN:
         status = Status.WARN
@@ -36,6 +38,7 @@ def evaluate_rule(rule: Rule, ev: Evidence) -> RuleResult:
         details=outcome.details,
         remedy=_named_remedy(outcome.remedy, rule.id),
         annotations=outcome.annotations,
+        annotations_total=outcome.annotations_total,
     )
 
 
@@ -72,6 +75,20 @@ def _outcome(rule: Rule, ev: Evidence) -> Outcome:
             "this is a bug in the check; re-run with --debug and report it. "
             "The release stays blocked until the rule can be evaluated",
         )
+
+
+def _redacted(outcome: Outcome, secrets: tuple[str, ...]) -> Outcome:
+    """The outcome with the run's secrets masked wherever a message may have carried
+    them (a crash's text, an echoed response): every report is built from it."""
+    if not secrets:
+        return outcome
+    outcome.summary = redact(outcome.summary, secrets)
+    outcome.remedy = redact_data(outcome.remedy, secrets)
+    outcome.details = redact_data(outcome.details, secrets)
+    outcome.annotations = [
+        replace(a, message=redact(a.message, secrets)) for a in outcome.annotations
+    ]
+    return outcome
 
 
 def _checked(outcome: Outcome, check: Check) -> Outcome:

@@ -58,6 +58,8 @@ class Outcome:
     details: dict[str, Any] = field(default_factory=dict)
     remedy: str | None = None
     annotations: list[Annotation] = field(default_factory=list)
+    annotations_total: int | None = None
+    """How many places there are when ``annotations`` holds only the first of them."""
 
     @classmethod
     def passed(cls, summary: str, **details: Any) -> Outcome:
@@ -86,6 +88,12 @@ class RuleResult:
     annotations: list[Annotation] = field(default_factory=list)
     waiver: dict[str, Any] | None = None
     """The waiver considered for this rule (``state``: applied, expired, out-of-scope)."""
+    annotations_total: int | None = None
+
+    @property
+    def place_count(self) -> int:
+        """Every place the rule points at, also those beyond the ``annotations`` kept."""
+        return max(self.annotations_total or 0, len(self.annotations))
 
     @property
     def blocks(self) -> bool:

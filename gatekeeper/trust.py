@@ -196,6 +196,11 @@ def _read_worktree(policy: Path, choice: PolicyChoice) -> PolicyText:
                 f"{policy}: the policy path is a symbolic link; a policy must be a regular "
                 "file (a link would let a change choose which file is its gate)"
             ) from None
+        if isinstance(e, FileNotFoundError):
+            raise UsageError(
+                f"{policy}: no such policy file; write a starter policy with "
+                f"`gatekeeper init {policy}` or pass --policy FILE"
+            ) from None
         raise UsageError(f"{policy}: cannot read the policy ({e.strerror or e})") from None
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
@@ -219,6 +224,14 @@ def read_policy(policy: Path, git: GitEvidence | None, choice: PolicyChoice) -> 
             "inside the repository (or pass --policy-source worktree)"
         )
     base = git.read(rel, ref=git.base_sha)
+    if base is None and (policy.is_file() or git.read(rel) is not None):
+        # The first change of a new repository adds its policy: say what happens next.
+        raise UsageError(
+            f"{rel} does not exist on the base commit {git.base_sha[:12]} yet: this change "
+            "adds it. The policy is read from the base so that a change cannot write its own gate; it "
+            "applies from the next change once this one is merged (to try it now, run "
+            "gatekeeper check --policy-source worktree)"
+        )
     if base is None:
         raise UsageError(
             f"{rel} does not exist on the base commit {git.base_sha[:12]}: this run reads the "

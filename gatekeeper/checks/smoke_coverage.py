@@ -80,6 +80,12 @@ OPTIONS: dict[str, Any] = {
                 "classnames": {**_PATHS, "description": "Patterns on <testcase classname>."},
             },
         },
+        "allow_committed_reports": {
+            "type": "boolean",
+            "default": False,
+            "description": "Accept report files that git tracks at the head. Off by default: "
+            "a report committed in the change under review is the change's word, not the build's.",
+        },
         "path_map": {
             "type": "object",
             "additionalProperties": {"type": "string"},
@@ -127,7 +133,12 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     tests = None
     if options.get("junit"):
         selection = junit.Selection.from_options(options.get("smoke"))
-        tests = junit.load(ev, _many(options["junit"]), selection)
+        tests = junit.load(
+            ev,
+            _many(options["junit"]),
+            selection,
+            allow_committed=options.get("allow_committed_reports", False),
+        )
 
     verdicts = [
         _diff_verdict(diff, options.get("min_diff")),
@@ -145,8 +156,8 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     else:
         status, remedy = Status.PASS, None
     details = _details(data, total, diff, tests)
-    annotations = _annotations(diff, options["missing_files"] != "ignore")
-    return Outcome(status, summary, details, remedy, annotations)
+    places = _annotations(diff, options["missing_files"] != "ignore")
+    return Outcome(status, summary, details, remedy, places[:MAX_ANNOTATIONS], len(places))
 
 
 def _coverage_and_diff(
@@ -163,7 +174,12 @@ def _coverage_and_diff(
     repo.files  # noqa: B018 - listed first, so the two threads share no git call
     with ThreadPoolExecutor(max_workers=1) as pool:
         changed = pool.submit(lambda: repo.changed_files)
-        data = coverage.load(ev, _many(options["coverage"]), options.get("path_map"))
+        data = coverage.load(
+            ev,
+            _many(options["coverage"]),
+            options.get("path_map"),
+            allow_committed=options.get("allow_committed_reports", False),
+        )
         return data, changed.result()
 
 
@@ -314,7 +330,7 @@ def _annotations(diff: DiffCoverage, with_missing: bool) -> list[Annotation]:
         for path, lines in sorted(diff.uncovered.items())
         for a, b in ranges(lines)
     ]
-    return out[:MAX_ANNOTATIONS]
+    return out
 
 
 def _sentence(parts: list[str]) -> str:

@@ -12,7 +12,6 @@ share; and finally a report path that is the unique tail of a repository path (J
 
 from __future__ import annotations
 
-import glob as _glob
 import os
 import posixpath
 import re
@@ -31,7 +30,6 @@ if TYPE_CHECKING:
     from gatekeeper.evidence.git import ChangedFile
 
 _DRIVE = re.compile(r"^[A-Za-z]:/")
-_GLOB_CHARS = re.compile(r"[*?\[]")
 
 
 @dataclass
@@ -82,17 +80,26 @@ class DiffCoverage:
 
 
 def load(
-    ev: Evidence, patterns: Sequence[str], path_map: Mapping[str, str] | None = None
+    ev: Evidence,
+    patterns: Sequence[str],
+    path_map: Mapping[str, str] | None = None,
+    *,
+    allow_committed: bool = False,
 ) -> CoverageData:
-    """The merged coverage of the reports ``patterns`` name (memoized per run)."""
+    """The merged coverage of the reports ``patterns`` name (memoized per run).
+    A report committed in the repository is refused unless ``allow_committed``."""
     mapping = tuple(sorted((path_map or {}).items()))
-    return ev.cached(("coverage", tuple(patterns), mapping), lambda: _load(ev, patterns, mapping))
+    key = ("coverage", tuple(patterns), mapping, allow_committed)
+    return ev.cached(key, lambda: _load(ev, patterns, mapping, allow_committed))
 
 
 def _load(
-    ev: Evidence, patterns: Sequence[str], mapping: tuple[tuple[str, str], ...]
+    ev: Evidence,
+    patterns: Sequence[str],
+    mapping: tuple[tuple[str, str], ...],
+    allow_committed: bool = False,
 ) -> CoverageData:
-    paths = resolve_reports(ev, patterns, "coverage report")
+    paths = resolve_reports(ev, patterns, "coverage report", allow_committed=allow_committed)
     mapper = PathMapper(ev.repo_path, ev.git.files, dict(mapping))
     merged: dict[str, bytearray] = {}
     in_repo: set[str] = set()
@@ -141,33 +148,13 @@ def rename(error: EvidenceError, path: Path, name: str) -> str:
     return name + message[len(str(path)) :] if message.startswith(str(path)) else message
 
 
-def _produce(what: str) -> str:
-    return (
-        f"produce the {what} before this step (run the tests that write it, or download it "
-        "from the job that did), or fix the path in the policy"
-    )
+def resolve_reports(
+    ev: Evidence, patterns: Iterable[str], what: str, *, allow_committed: bool = False
+) -> list[Path]:
+    """Report files named by paths or globs (see ``gatekeeper.evidence.reports``)."""
+    from gatekeeper.evidence import reports
 
-
-def resolve_reports(ev: Evidence, patterns: Iterable[str], what: str) -> list[Path]:
-    """Report files named by paths or globs (relative to the repository root)."""
-    out: list[Path] = []
-    for pattern in patterns:
-        if _GLOB_CHARS.search(pattern):
-            base = pattern if os.path.isabs(pattern) else str(ev.repo_path / pattern)
-            found = sorted(Path(p) for p in _glob.glob(base, recursive=True) if os.path.isfile(p))
-            if not found:
-                raise EvidenceError(
-                    f"no {what} matches {pattern!r} (in {ev.repo_path})", _produce(what)
-                )
-            out.extend(found)
-        else:
-            path = ev.resolve_path(pattern)
-            if not path.exists():
-                raise EvidenceError(
-                    f"{_display(ev.repo_path, path)}: {what} not found", _produce(what)
-                )
-            out.append(path)
-    return list(dict.fromkeys(out))
+    return reports.resolve(ev, patterns, what, allow_committed=allow_committed)
 
 
 def merge_lines(a: bytearray, b: bytearray) -> bytearray:
@@ -231,6 +218,20 @@ NOT_CODE = frozenset(
         ".typed",
         ".map",
         ".snap",
+        ".webp",
+        ".bmp",
+        ".woff",
+        ".woff2",
+        ".ttf",
+        ".otf",
+        ".eot",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".jar",
+        ".mp3",
+        ".mp4",
+        ".wav",
     ]
 )
 """Kinds of file no coverage tool measures: a changed one is never "missing from the report",
@@ -250,7 +251,9 @@ def diff_coverage(
     result = DiffCoverage()
     source_kinds = {posixpath.splitext(p)[1] for p in data.in_repo} - {""}
     for file in changed:
-        if file.status == "deleted" or file.binary or not file.added_lines:
+        # A file git calls binary is judged like any other: a NUL byte (or the change's
+        # own .gitattributes) must not take a source file out of diff coverage.
+        if file.status == "deleted" or not (file.added_lines or file.binary):
             continue
         if exclude and match_any(file.path, exclude):
             continue

@@ -257,6 +257,12 @@ SDK_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
 )
 
 
+_SPECIAL = re.compile(r"[\"'`/]")
+_SPECIAL_HASH = re.compile(r"[\"'`/#]")
+_PROSE = frozenset({".md", ".markdown", ".rst", ".txt", ".adoc"})
+"""Documentation: a call shape in prose or an example is not a use of the flag."""
+
+
 def _styles(path: str) -> tuple[bool, bool, bool]:
     """(hash comments, slash comments, triple-quoted strings) for a file's language."""
     ext = path[path.rfind(".") :].lower() if "." in path.rsplit("/", 1)[-1] else ""
@@ -274,7 +280,13 @@ def classify(text: str, path: str) -> bytearray:
     hashes, slashes, triples = _styles(path)
     kinds = bytearray(len(text))
     i, n = 0, len(text)
+    special = _SPECIAL_HASH if hashes else _SPECIAL
     while i < n:
+        # Jump over plain code to the next character that may open a comment or string.
+        found = special.search(text, i)
+        if found is None:
+            break
+        i = found.start()
         c = text[i]
         if (hashes and c == "#") or (slashes and text.startswith("//", i)):
             end = text.find("\n", i)
@@ -353,6 +365,8 @@ def references(ev: Evidence, user_patterns: list[str], skip: Iterable[str] = ())
         out: list[Reference] = []
         for f in ev.git.changed_files:
             if f.binary or not f.added_lines or f.path in skipped or f.status == "deleted":
+                continue
+            if f.path[f.path.rfind(".") :].lower() in _PROSE:
                 continue
             data = ev.git.read(f.path)
             if data is None or len(data) > MAX_REGISTRY_BYTES:

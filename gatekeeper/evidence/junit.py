@@ -73,14 +73,24 @@ class Selection:
         )
 
 
-def load(ev: Evidence, patterns: Sequence[str], selection: Selection = Selection()) -> TestCounts:
-    """The merged counts of the JUnit files ``patterns`` name (memoized per run)."""
-    return ev.cached(("junit", tuple(patterns), selection), lambda: _load(ev, patterns, selection))
+def load(
+    ev: Evidence,
+    patterns: Sequence[str],
+    selection: Selection = Selection(),
+    *,
+    allow_committed: bool = False,
+) -> TestCounts:
+    """The merged counts of the JUnit files ``patterns`` name (memoized per run).
+    A report committed in the repository is refused unless ``allow_committed``."""
+    key = ("junit", tuple(patterns), selection, allow_committed)
+    return ev.cached(key, lambda: _load(ev, patterns, selection, allow_committed))
 
 
-def _load(ev: Evidence, patterns: Sequence[str], selection: Selection) -> TestCounts:
+def _load(
+    ev: Evidence, patterns: Sequence[str], selection: Selection, allow_committed: bool = False
+) -> TestCounts:
     total = TestCounts()
-    for path in resolve_reports(ev, patterns, "JUnit report"):
+    for path in resolve_reports(ev, patterns, "JUnit report", allow_committed=allow_committed):
         rel = _display(ev.repo_path, path)
         if selection.files and not match_any(rel, selection.files):
             continue

@@ -73,6 +73,11 @@ def load_policy(path: str | FsPath) -> Policy:
     """Read a policy file; raise ``PolicyError`` listing every problem, ``UsageError`` if unreadable."""
     try:
         raw = FsPath(path).read_bytes()
+    except FileNotFoundError:
+        raise UsageError(
+            f"{path}: no such policy file; write a starter policy with `gatekeeper init {path}` "
+            "or pass --policy FILE"
+        ) from None
     except OSError as e:
         raise UsageError(f"{path}: cannot read policy: {e.strerror or e}") from None
     return loads_policy(raw, str(path))
@@ -182,10 +187,12 @@ def _check_rule(
         return
     checks = registry()
     if name not in checks:
+        from gatekeeper.suggest import did_you_mean
+
         known = ", ".join(sorted(checks))
         problems.add(
             problems.positions.of_value((*path, "check")),
-            f"unknown check {name!r} (known checks: {known})",
+            f"unknown check {name!r}{did_you_mean(name, checks)} (known checks: {known})",
         )
         return
     options = rule.get("with", {})
@@ -227,9 +234,14 @@ def _explain(
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         schema = _schema_of(error)
         allowed = sorted(schema.get("properties", {}))
+        from gatekeeper.suggest import did_you_mean
+
         for key in _extra_keys(schema, error.instance):
             hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
-            yield positions.of_key((*path, key)), f"{_where(path)}: unknown key {key!r}{hint}"
+            yield (
+                positions.of_key((*path, key)),
+                f"{_where(path)}: unknown key {key!r}{did_you_mean(key, allowed)}{hint}",
+            )
         return
     if error.validator == "minItems" and path == ("rules",):
         yield (
@@ -248,6 +260,7 @@ def _explain(
             (
                 f"{subject}: expected {expected}, got {_json_type(error.instance)}"
                 + ("" if error.instance is None else f" {error.instance!r}")
+                + _quote_hint(path, positions, "string" in str(expected))
             ),
         )
         return
@@ -261,6 +274,15 @@ def _explain(
         )
         return
     yield positions.of_value(path), f"{subject}: {error.message}"
+
+
+def _quote_hint(path: Path, positions: Positions, wants_text: bool) -> str:
+    """YAML 1.1 reads some unquoted text as numbers: say so, and how to keep the text."""
+    raw = positions.unquoted.get(path)
+    if raw is None or not wants_text:
+        return ""
+    why = "a base-60 number" if ":" in raw else "a number" if raw[:1].isdigit() else "a boolean"
+    return f" (YAML reads the unquoted {raw} as {why}); quote it: \"{raw}\""
 
 
 def _schema_of(error: jsonschema.ValidationError) -> Mapping[str, Any]:

@@ -5,7 +5,7 @@ names (``waivers: PATH``, relative to the policy file). Either way it comes from
 place as the policy: in a pull-request run, the base commit, so a pull request cannot waive
 its own failures.
 
-A waiver applies to a ``fail`` (never to an ``error``: missing evidence is not a known
+A waiver applies to a ``fail`` or ``warn`` (never to an ``error``: missing evidence is not a known
 failure) of its rule when it has not expired and its ``scope`` covers the change:
 ``scope.head`` must be a prefix of the head SHA, and with ``scope.paths`` every changed path
 (both sides of a rename) and every position the failure points at must match one of the
@@ -336,7 +336,8 @@ def apply(
 def _waive(result: RuleResult, waivers: list[Waiver], ev: Evidence) -> RuleResult:
     from gatekeeper.model import Status
 
-    if not waivers or result.status is not Status.FAIL:
+    # A warning is waivable too (it blocks under --strict); an error never is.
+    if not waivers or result.status not in (Status.FAIL, Status.WARN):
         return result
     live = sorted((w for w in waivers if w.expires > ev.now), key=lambda w: w.expires, reverse=True)
     reasons = []

@@ -33,7 +33,8 @@ def status_description(report: Report) -> str:
     if report.nothing_judged:
         return "Release blocked: nothing was judged (every rule was skipped)"
     blocking = [r.id for r in report.blocking()]
-    return f"Release blocked by {len(blocking)} of {total} rules: {', '.join(blocking)}"
+    noun = "rule" if total == 1 else "rules"
+    return f"Release blocked by {len(blocking)} of {total} {noun}: {', '.join(blocking)}"
 
 
 def publish_report(

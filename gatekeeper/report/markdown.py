@@ -54,13 +54,15 @@ def _places(r: RuleResult) -> list[str]:
     """A folded list of the file positions a non-passing rule points at."""
     if r.status in (Status.PASS, Status.SKIPPED) or not r.annotations:
         return []
-    noun = "place" if len(r.annotations) == 1 else "places"
+    total = r.place_count
+    noun = "place" if total == 1 else "places"
     # Rule ids are [a-z0-9-] (schema), safe inside HTML as they are.
-    out = ["", f"<details><summary>{r.id}: {len(r.annotations)} {noun}</summary>", ""]
-    for a in r.annotations[:MAX_PLACES]:
+    out = ["", f"<details><summary>{r.id}: {total} {noun}</summary>", ""]
+    shown = r.annotations[:MAX_PLACES]
+    for a in shown:
         out.append(f"- {md_code(a.where)} {md_text(a.message)}".rstrip())
-    if len(r.annotations) > MAX_PLACES:
-        out.append(f"- and {len(r.annotations) - MAX_PLACES} more (see the JSON report)")
+    if total > len(shown):
+        out.append(f"- and {total - len(shown)} more (see the JSON report)")
     out += ["", "</details>"]
     return out
 
@@ -83,5 +85,6 @@ def render(report: Report) -> str:
     for r in report.results:
         lines += _places(r)
     counts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
-    lines += ["", f"<sub>{len(report.results)} rules: {counts or 'none'}</sub>"]
+    total = len(report.results)
+    lines += ["", f"<sub>{total} rule{'' if total == 1 else 's'}: {counts or 'none'}</sub>"]
     return "\n".join(lines) + "\n"

@@ -117,6 +117,7 @@ def _rule_dict(r: RuleResult) -> dict[str, Any]:
         "remedy": r.remedy,
         "annotations": [asdict(a) for a in r.annotations],
         "waiver": r.waiver,
+        "annotations_total": r.place_count,
     }
 
 

@@ -41,7 +41,7 @@ MAX_PLACES = 5
 
 def _places(r: RuleResult) -> str:
     shown = ", ".join(a.where for a in r.annotations[:MAX_PLACES])
-    more = len(r.annotations) - MAX_PLACES
+    more = r.place_count - min(MAX_PLACES, len(r.annotations))
     return shown + (f" and {more} more" if more > 0 else "")
 
 
@@ -102,5 +102,6 @@ def render(report: Report, color: bool = False, width: int | None = None) -> str
         if r.annotations and r.status not in (Status.PASS, Status.SKIPPED):
             lines += _wrap(pad, f"at {_places(r)}", len(pad) + 3, width)
     counts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
-    lines += ["", f"{len(report.results)} rules: {counts or 'none'}"]
+    total = len(report.results)
+    lines += ["", f"{total} rule{'' if total == 1 else 's'}: {counts or 'none'}"]
     return "\n".join(lines) + "\n"

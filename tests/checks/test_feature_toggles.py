@@ -224,3 +224,8 @@ def test_scanner_never_crashes_and_keeps_lengths(text: str) -> None:
     for path in ("x.py", "x.js", "x"):
         assert len(classify(text, path)) == len(text)
         references_in(text, path, range(1, 10), SDK_PATTERNS)
+
+
+def test_documentation_is_not_searched(app: RepoFactory) -> None:
+    app.commit({"docs/flags.md": 'Call `is_enabled("documented")` to check a flag.\n'})
+    assert judge(app).details["referenced"] == {}

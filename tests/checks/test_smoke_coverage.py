@@ -163,7 +163,8 @@ def test_schema():
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, CHECK.options)
     assert with_defaults(CHECK, {"coverage": "c"}) == {
-        "coverage": "c", "max_failures": 0, "missing_files": "fail"}
+        "coverage": "c", "max_failures": 0, "missing_files": "fail",
+        "allow_committed_reports": False}
 
 
 def test_annotations_are_capped_but_uncovered_lists_every_line(tmp_path):

@@ -77,6 +77,12 @@ class FakeGitHub:
         self.log: list[Request] = []
         self.read_only = False
         """A fork's token: every write answers 403."""
+        self.identity: str | None = None
+        """The token's user (a PAT: ``GET /user`` answers it); None is the workflow token
+        (an app installation: ``GET /user`` is 403, comments are ``github-actions[bot]``'s)."""
+        self.raw_routes: dict[str, tuple[int, Any, dict[str, str]]] = {}
+        """Exact paths answered as scripted, before authentication and routing: hostile
+        pages (Link loops, links and redirects to other hosts)."""
         self._clock = itertools.count()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -480,6 +486,8 @@ class FakeGitHub:
             )
             if fault and fault.times is not None:
                 fault.times -= 1
+        if path in self.raw_routes:
+            return self.raw_routes[path]
         if fault:
             if fault.delay:
                 time.sleep(fault.delay)
@@ -551,6 +559,7 @@ class FakeGitHub:
         yield r"/orgs/([^/]+)/teams/([^/]+)/memberships/([^/]+)", ("GET", self._get_membership)
         yield rf"{r}/deployments", ("GET", self._get_deployments)
         yield rf"{r}/deployments/(\d+)/statuses", ("GET", self._get_deployment_statuses)
+        yield r"/user", ("GET", self._get_user)
 
     def _get_pull(self, path: str, query: Any, body: Any, n: str) -> Any:
         if int(n) not in self.pulls:
@@ -609,7 +618,8 @@ class FakeGitHub:
             return 422, {"message": "Validation Failed", "documentation_url": DOCS,
                          "errors": [{"resource": "IssueComment", "code": "custom",
                                      "field": "body", "message": "body is too long"}]}, {}
-        return 201, self.add_comment(int(n), body["body"], user="github-actions[bot]"), {}
+        author = self.identity or "github-actions[bot]"
+        return 201, self.add_comment(int(n), body["body"], user=author), {}
 
     def _patch_comment(self, path: str, query: Any, body: Any, cid: str) -> Any:
         for comments in self.comments.values():
@@ -679,6 +689,10 @@ class FakeGitHub:
         )
         chunk, headers = self._page(path, query, items)
         return 200, chunk, headers
+    def _get_user(self, path: str, query: Any, body: Any) -> Any:
+        if self.identity is None:  # an installation token has no user
+            return 403, self._error(403), {}
+        return 200, self.user(self.identity), {}
 
 
 @pytest.fixture(name="github")
