@@ -22,7 +22,7 @@ from gatekeeper.errors import GatekeeperError, PolicyError
 from gatekeeper.model import EXIT_USAGE
 
 F = TypeVar("F", bound=Callable[..., Any])
-FORMATS = ("text", "json", "markdown")
+FORMATS = ("text", "json", "markdown", "sarif", "junit")
 
 
 def _fail(message: str) -> None:

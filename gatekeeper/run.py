@@ -126,6 +126,8 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
         notes=notes,
         policy_origin=text.origin,
         policy_reason=text.reason,
+        rule_lines={rule.id: rule.line for rule in policy.rules},
+        policy_repo_path=relative_path(git, req.policy),
         allow_all_skipped=policy.allow_all_skipped,
     )
     return report, evidence

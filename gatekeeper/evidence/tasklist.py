@@ -102,7 +102,19 @@ def _task(tokens: list[Token], i: int, depth: int) -> TaskItem | None:
     if not m:
         return None
     line = (inline.map or tokens[i].map or [0])[0] + 1
-    return TaskItem(one_line(inline.content[m.end() :]), m.group(1) in "xX", line, depth)
+    return TaskItem(one_line(_visible(inline)[m.end() :]), m.group(1) in "xX", line, depth)
+
+
+def _visible(inline: Token) -> str:
+    """The text a reader sees: emphasis, link and code markup and inline HTML (comments
+    included) removed, so that ``**Security review** <!-- x -->`` is ``Security review``."""
+    parts = []
+    for child in inline.children or ():
+        if child.type in ("text", "code_inline", "image"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts)
 
 
 def document(ev: Evidence, path: str) -> str | None:

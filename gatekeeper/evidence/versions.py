@@ -263,13 +263,57 @@ def _binds_version(node: ast.AST) -> bool:
 
 
 def detect(ev: Evidence) -> list[str]:
-    """The root's version files at the head or at the merge base."""
+    """The root's version files at the head or at the merge base. A pyproject.toml whose
+    version is dynamic is replaced by the Python file it names (setuptools ``attr`` or
+    hatch ``path``), as the merge base's pyproject.toml names it when there is one: the
+    change under review must not choose which file its version is read from."""
     git = ev.git
-    return [
-        name
-        for name in DETECT
-        if git.read(name) is not None or git.read(name, git.merge_base) is not None
-    ]
+    found = []
+    for name in DETECT:
+        head, base = git.read(name), git.read(name, git.merge_base)
+        if head is None and base is None:
+            continue
+        if name == "pyproject.toml":
+            name = _dynamic_file(ev, base if base is not None else head) or name
+        found.append(name)
+    return found
+
+
+def dynamic_candidates(text: str) -> list[str]:
+    """Files that may hold a dynamic pyproject version: setuptools
+    ``[tool.setuptools.dynamic] version = {attr = "pkg.__version__"}`` (flat or src layout)
+    or hatch ``[tool.hatch.version] path``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return []
+    project = data.get("project")
+    if not isinstance(project, dict) or "version" in project:
+        return []
+    tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+    attr = _dig(tool, "setuptools", "dynamic", "version", "attr")
+    if isinstance(attr, str) and attr.endswith(".__version__"):
+        module = attr.removesuffix(".__version__").replace(".", "/")
+        return [f"{prefix}{module}{suffix}" for prefix in ("", "src/")
+                for suffix in ("/__init__.py", ".py")]
+    path = _dig(tool, "hatch", "version", "path")
+    return [path] if isinstance(path, str) and path.endswith(".py") else []
+
+
+def _dig(data: Any, *keys: str) -> Any:
+    for key in keys:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def _dynamic_file(ev: Evidence, pyproject: bytes | None) -> str | None:
+    if pyproject is None:
+        return None
+    git = ev.git
+    for path in dynamic_candidates(pyproject.decode("utf-8", "replace")):
+        if git.read(path) is not None or git.read(path, git.merge_base) is not None:
+            return path
+    return None
 
 
 # -- version tags -------------------------------------------------------------------

@@ -35,6 +35,10 @@ class Report:
     """``base`` or ``worktree``: which copy of the policy was applied (trust.py)."""
     policy_reason: str | None = None
     """Why that copy was applied."""
+    rule_lines: dict[str, int] = field(default_factory=dict)
+    """Each rule's line in the policy file (SARIF points rules without positions there)."""
+    policy_repo_path: str | None = None
+    """The policy file as a repository path, when it is inside the repository."""
 
     @property
     def decision(self) -> Decision:

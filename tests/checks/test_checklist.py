@@ -239,7 +239,7 @@ def test_item_text_is_escaped_in_the_markdown_report(repo: RepoFactory, tmp_path
     from tests.factories import run_cli, write_policy
 
     repo.branch("release")
-    repo.commit({"DOD.md": "- [ ] Ping @everyone | <img src=x> <!--\n- [x] done\n"})
+    repo.commit({"DOD.md": "- [ ] Ping @everyone | `<img src=x>` <!--\n- [x] done\n"})
     policy = write_policy(tmp_path / "p.yml", [
         {"id": "dod", "check": "checklist", "with": {"source": "DOD.md"}}
     ])
@@ -248,3 +248,15 @@ def test_item_text_is_escaped_in_the_markdown_report(repo: RepoFactory, tmp_path
     assert out.exit_code == 1
     row = next(line for line in out.output.splitlines() if line.startswith("| ❌ fail | `dod`"))
     assert "@\u200deveryone \\| \\<img src=x\\> \\<\\!--" in row
+
+
+def test_item_text_is_what_a_reader_sees() -> None:
+    text = "- [x] **Security** `review` <!-- done? --> by [ops](http://x)\n- [ ] Roll<!-- -->back\n"
+    items = tasklist.parse(text).items
+    assert [i.text for i in items] == ["Security review by ops", "Rollback"]
+
+
+def test_required_item_matches_with_markup(repo: RepoFactory) -> None:
+    repo.commit({"DOD.md": "- [x] **Security review**\n- [x] Rollback plan *tested*\n"})
+    out = judge(repo, source="DOD.md", required=["Security review", "rollback plan tested"])
+    assert out.status is Status.PASS, out.summary

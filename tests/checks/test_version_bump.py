@@ -416,3 +416,38 @@ def test_pep440_parser_accepts_only_normalized_versions(text: str) -> None:
     else:
         with pytest.raises(VersionError):
             parse_pep440(text)
+
+
+DYNAMIC = ('[project]\nname = "pkg"\ndynamic = ["version"]\n\n'
+           '[tool.setuptools.dynamic]\nversion = {{attr = "{}.__version__"}}\n')
+
+
+def test_dynamic_pyproject_version_is_read_from_the_attr_file(repo: RepoFactory) -> None:
+    repo.commit({"pyproject.toml": DYNAMIC.format("pkg"),
+                 "src/pkg/__init__.py": '__version__ = "1.0.0"\n'})
+    repo.branch("release")
+    repo.commit({"src/pkg/cli.py": "x = 1\n"}, "feat: a command")
+    out = judge(repo, **COMMITS)
+    assert out.summary == "src/pkg/__init__.py: version 1.0.0 is unchanged since the merge base"
+    repo.commit({"src/pkg/__init__.py": '__version__ = "1.1.0"\n'})
+    assert judge(repo, **COMMITS).status is Status.PASS
+
+
+def test_the_change_cannot_point_the_version_at_another_file(repo: RepoFactory) -> None:
+    repo.commit({"pyproject.toml": DYNAMIC.format("pkg"),
+                 "pkg/__init__.py": '__version__ = "1.0.0"\n'})
+    repo.branch("release")
+    repo.commit({"pyproject.toml": DYNAMIC.format("evil"),
+                 "evil/__init__.py": '__version__ = "9.0.0"\n'}, "feat!: x")
+    out = judge(repo, **COMMITS)
+    assert out.status is Status.FAIL
+    assert out.summary == "pkg/__init__.py: version 1.0.0 is unchanged since the merge base"
+
+
+def test_hatch_version_path(repo: RepoFactory) -> None:
+    hatch = '[project]\nname = "a"\ndynamic = ["version"]\n[tool.hatch.version]\npath = "a/about.py"\n'
+    repo.commit({"pyproject.toml": hatch, "a/about.py": '__version__ = "0.9.0"\n'})
+    repo.branch("release")
+    repo.commit({"a/about.py": '__version__ = "0.10.0"\n'}, "feat!: y")
+    out = judge(repo, **COMMITS)
+    assert out.status is Status.PASS, out.summary
