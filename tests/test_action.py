@@ -16,8 +16,10 @@ def test_inputs_and_outputs() -> None:
     action = load()
     inputs = action["inputs"]
     assert set(inputs) == {
-        "policy", "environment", "base", "comment", "status", "strict", "python-version", "token"
+        "policy", "environment", "base", "comment", "status", "strict", "python-version", "token",
+        "command",
     }
+    assert inputs["command"]["default"] == "check"
     assert inputs["comment"]["default"] == "true" and inputs["status"]["default"] == "true"
     assert inputs["token"]["default"] == "${{ github.token }}"
     assert set(action["outputs"]) == {"decision", "report"}
@@ -42,3 +44,15 @@ def test_the_flags_the_action_passes_exist() -> None:
     flags = set(re.findall(r"(--[a-z-]+)", script))
     help_text = CliRunner().invoke(cli, ["check", "--help"]).output
     assert flags and all(flag in help_text for flag in flags), flags
+
+
+def test_verify_accepts_the_flags_the_action_passes_it() -> None:
+    from click.testing import CliRunner
+
+    from gatekeeper.cli import cli
+
+    script = next(s["run"] for s in load()["runs"]["steps"] if s.get("id") == "gate")
+    flags = set(re.findall(r"(--[a-z-]+)", script)) - {"--base"}  # --base is for check only
+    help_text = CliRunner().invoke(cli, ["verify", "--help"]).output
+    assert flags and all(flag in help_text for flag in flags), flags
+    assert '[ "$GK_COMMAND" = check ]' in script
