@@ -1,4 +1,4 @@
-""""Did you mean ...?" for names a user typed: environments, checks, options, commands."""
+""" "Did you mean ...?" for names a user typed: environments, checks, options, commands."""
 
 from __future__ import annotations
 

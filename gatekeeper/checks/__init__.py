@@ -35,6 +35,8 @@ _MODULES = (
     "http_probe",
     "slo",
     "promotion",
+    "schema_change",
+    "rollback_plan",
 )
 
 

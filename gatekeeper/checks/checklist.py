@@ -85,29 +85,43 @@ def _text(options: dict[str, Any], ev: Evidence) -> tuple[str, str | None, Outco
     source: str = options["source"]
     if source == PR_BODY:
         if pull_request.number(ev) is None:
-            return "the pull request description", None, Outcome.failed(
-                "source: pr_body, but this run has no pull request",
-                "run Gatekeeper on a pull_request event or pass --pr N",
-                source=source,
+            return (
+                "the pull request description",
+                None,
+                Outcome.failed(
+                    "source: pr_body, but this run has no pull request",
+                    "run Gatekeeper on a pull_request event or pass --pr N",
+                    source=source,
+                ),
             )
-        return f"the description of pull request #{pull_request.number(ev)}", pull_request.body(
-            ev
-        ), None
+        return (
+            f"the description of pull request #{pull_request.number(ev)}",
+            pull_request.body(ev),
+            None,
+        )
     if "{version}" in source:
         version = options.get("version") or version_from_tags(ev.git.head_tags)
         if version is None:
-            return source, None, Outcome.failed(
-                f"{source} needs a version, and the head has no version tag",
-                "tag the release (v1.2.3) or set the rule's `version` option",
-                source=source,
+            return (
+                source,
+                None,
+                Outcome.failed(
+                    f"{source} needs a version, and the head has no version tag",
+                    "tag the release (v1.2.3) or set the rule's `version` option",
+                    source=source,
+                ),
             )
         source = source.replace("{version}", version)
     text = tasklist.document(ev, source)
     if text is None:
-        return source, None, Outcome.failed(
-            f"{source} does not exist at {ev.git.head_sha[:12]}",
-            f"add the checklist {source} to the release",
-            source=source,
+        return (
+            source,
+            None,
+            Outcome.failed(
+                f"{source} does not exist at {ev.git.head_sha[:12]}",
+                f"add the checklist {source} to the release",
+                source=source,
+            ),
         )
     return source, text, None
 
@@ -158,11 +172,14 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
 def _problems(unticked: list[TaskItem], missing: list[str], count: int, minimum: int) -> list[str]:
     problems = []
     if unticked:
-        problems.append(f"{len(unticked)} of {count} item(s) unticked: "
-                        + _listed([_where(i) for i in unticked]))
+        problems.append(
+            f"{len(unticked)} of {count} item(s) unticked: "
+            + _listed([_where(i) for i in unticked])
+        )
     if missing:
-        problems.append("required item(s) missing: "
-                        + _listed([f"'{tasklist.one_line(m)}'" for m in missing]))
+        problems.append(
+            "required item(s) missing: " + _listed([f"'{tasklist.one_line(m)}'" for m in missing])
+        )
     if count < minimum:
         problems.append(f"{count} task item(s), at least {minimum} expected")
     return problems

@@ -107,8 +107,9 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     ]
     details: dict[str, Any] = {
         "path": path,
-        "risks": [{"id": r.id, "score": r.score, "status": r.status, "line": r.line}
-                  for r in entries],
+        "risks": [
+            {"id": r.id, "score": r.score, "status": r.status, "line": r.line} for r in entries
+        ],
         "offenders": offenders,
     }
     if offenders:

@@ -80,9 +80,7 @@ def _reasons(options: dict[str, Any], ev: Evidence) -> list[Reason]:
     if options["breaking"] in (SCHEMA, BOTH):
         reasons += _schema_reasons(ev)
     if options["breaking"] in (COMMITS, BOTH):
-        reasons += [
-            Reason(m.level, m.line, m.short) for m in conventional.in_range(ev)
-        ]
+        reasons += [Reason(m.level, m.line, m.short) for m in conventional.in_range(ev)]
     return reasons
 
 
@@ -104,8 +102,7 @@ def _schema_reasons(ev: Evidence) -> list[Reason]:
     return [
         Reason(
             BREAKING,
-            f"destructive {c.kind} change"
-            + (f" ({'; '.join(c.reasons)})" if c.reasons else ""),
+            f"destructive {c.kind} change" + (f" ({'; '.join(c.reasons)})" if c.reasons else ""),
             c.path,
         )
         for c in changes
@@ -160,8 +157,11 @@ def _parse(text: str, scheme: str, where: str) -> Version:
         raise Failed(
             f"{where}: {e}",
             "write a valid version "
-            + ("(PEP 440, normalized: 1.2.0, 1.2.0rc1)" if scheme == "pep440"
-               else "(SemVer: MAJOR.MINOR.PATCH, e.g. 1.2.0 or 2.0.0-rc.1)"),
+            + (
+                "(PEP 440, normalized: 1.2.0, 1.2.0rc1)"
+                if scheme == "pep440"
+                else "(SemVer: MAJOR.MINOR.PATCH, e.g. 1.2.0 or 2.0.0-rc.1)"
+            ),
         ) from None
 
 
@@ -256,14 +256,13 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
         "files": found.files,
         "required": None,
         "level": None,
-        "reasons": [
-            {"level": r.level, "what": r.what, "ref": r.ref} for r in reasons
-        ],
+        "reasons": [{"level": r.level, "what": r.what, "ref": r.ref} for r in reasons],
         "zero_major": bool(base and base.release[0] == 0),
     }
     if base is None:
-        return Outcome.passed(f"{found.where}: {head.text}, no version at the merge base "
-                              "(a first release)", **details)
+        return Outcome.passed(
+            f"{found.where}: {head.text}, no version at the merge base (a first release)", **details
+        )
     return _judge(base, head, reasons, found, details)
 
 
@@ -288,13 +287,13 @@ def _judge(
             f"set a version above {base.text}",
             **details,
         )
-    level = BREAKING if any(r.level == BREAKING for r in reasons) else (
-        FEATURE if reasons else None
+    level = (
+        BREAKING if any(r.level == BREAKING for r in reasons) else (FEATURE if reasons else None)
     )
     need = required(base, level) if level else None
     zero_breaking = level == BREAKING and base.release[0] == 0
-    details["level"] = "minor" if level == FEATURE or zero_breaking else (
-        "major" if level == BREAKING else None
+    details["level"] = (
+        "minor" if level == FEATURE or zero_breaking else ("major" if level == BREAKING else None)
     )
     details["required"] = _fmt(need) if need else None
     zero = " (0.x: a breaking change needs a minor bump)" if zero_breaking else ""

@@ -231,7 +231,9 @@ def _risk(path: str, line: int, row: dict[str, Any]) -> Risk:
     if status not in STATUSES:
         shown = f"{status!r}" if status else "none"
         raise RegisterError(
-            path, line, f"risk {risk_id}: unknown status {shown} (open | mitigated | accepted | closed)"
+            path,
+            line,
+            f"risk {risk_id}: unknown status {shown} (open | mitigated | accepted | closed)",
         )
     return Risk(
         id=risk_id,
@@ -256,7 +258,9 @@ def _rating(path: str, line: int, risk_id: str, name: str, value: Any) -> int:
         number = int(value.strip())
     if number is None or not 1 <= number <= 5:
         shown = "missing" if value in (None, "") else repr(value)
-        raise RegisterError(path, line, f"risk {risk_id}: {name} {shown} is not a number from 1 to 5")
+        raise RegisterError(
+            path, line, f"risk {risk_id}: {name} {shown} is not a number from 1 to 5"
+        )
     return number
 
 

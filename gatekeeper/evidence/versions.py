@@ -59,7 +59,9 @@ class Version:
 def parse_semver(text: str) -> Version:
     m = _SEMVER.fullmatch(text)
     if m is None:
-        raise VersionError(f"{text!r} is not a SemVer 2.0.0 version (MAJOR.MINOR.PATCH[-pre][+build])")
+        raise VersionError(
+            f"{text!r} is not a SemVer 2.0.0 version (MAJOR.MINOR.PATCH[-pre][+build])"
+        )
     major, minor, patch = (int(m.group(i)) for i in (1, 2, 3))
     pre = m.group(4)
     # Precedence (semver.org item 11): a pre-release sorts before its release; numeric
@@ -68,8 +70,9 @@ def parse_semver(text: str) -> Version:
     if pre is not None:
         ids = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
         pre_key = (0, ids)
-    return Version(text, "semver", (major, minor, patch), pre is not None,
-                   (major, minor, patch, pre_key))
+    return Version(
+        text, "semver", (major, minor, patch), pre is not None, (major, minor, patch, pre_key)
+    )
 
 
 def parse_pep440(text: str) -> Version:
@@ -83,8 +86,9 @@ def parse_pep440(text: str) -> Version:
     if str(v) != text:
         raise VersionError(f"{text!r} is not in normalized PEP 440 form; write {str(v)!r}")
     release = (*v.release, 0, 0)[:3]
-    return Version(text, "pep440", (release[0], release[1], release[2]),
-                   v.is_prerelease, v, v.epoch)
+    return Version(
+        text, "pep440", (release[0], release[1], release[2]), v.is_prerelease, v, v.epoch
+    )
 
 
 def parse(text: str, scheme: str) -> Version:
@@ -207,7 +211,7 @@ def _package_json(text: str, where: str) -> tuple[str, str]:
     except ValueError as e:
         raise EvidenceError(f"{where}: invalid JSON: {e}") from None
     if not isinstance(data, dict) or "version" not in data:
-        raise NoVersion(f"{where}: no \"version\"")
+        raise NoVersion(f'{where}: no "version"')
     return _string(data["version"], where, '"version"'), '"version"'
 
 
@@ -222,7 +226,7 @@ def _python(text: str, where: str) -> tuple[str, str]:
     bindings = [node for node in ast.walk(tree) if _binds_version(node)]
     literal = [value for node in tree.body if (value := _literal_assignment(node)) is not None]
     if not bindings:
-        raise NoVersion(f"{where}: no __version__ = \"...\"")
+        raise NoVersion(f'{where}: no __version__ = "..."')
     if len(bindings) > 1 or len(literal) != 1:
         lines = ", ".join(str(getattr(n, "lineno", "?")) for n in bindings)
         raise EvidenceError(

@@ -67,6 +67,26 @@ def _places(r: RuleResult) -> list[str]:
     return out
 
 
+MAX_FAILING_TESTS = 30
+"""Failing tests listed per rule in the comment; ``details.failing_tests`` has them all."""
+
+
+def _failing_tests(r: RuleResult) -> list[str]:
+    """A folded list of the failing tests a rule names (``details.failing_tests``)."""
+    failing = r.details.get("failing_tests") if r.status is not Status.SKIPPED else None
+    if not failing or not isinstance(failing, list):
+        return []
+    noun = "failing test" if len(failing) == 1 else "failing tests"
+    out = ["", f"<details><summary>{r.id}: {len(failing)} {noun}</summary>", ""]
+    for f in failing[:MAX_FAILING_TESTS]:
+        message = f" {md_text(f['message'])}" if f.get("message") else ""
+        out.append(f"- {md_code(f['test'])} ({f['outcome']}){message}")
+    if len(failing) > MAX_FAILING_TESTS:
+        out.append(f"- and {len(failing) - MAX_FAILING_TESTS} more (see the JSON report)")
+    out += ["", "</details>"]
+    return out
+
+
 def render(report: Report) -> str:
     lines = [_title(report), "", _context(report), ""]
     lines += [f"> {md_text(n)}" for n in report.notes]
@@ -84,6 +104,7 @@ def render(report: Report) -> str:
         )
     for r in report.results:
         lines += _places(r)
+        lines += _failing_tests(r)
     counts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
     total = len(report.results)
     lines += ["", f"<sub>{total} rule{'' if total == 1 else 's'}: {counts or 'none'}</sub>"]

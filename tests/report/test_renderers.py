@@ -205,3 +205,19 @@ def test_text_folds_to_the_terminal_width_without_losing_words() -> None:
     assert max(len(line) for line in flat.splitlines()) > 80
     assert folded.split() == flat.split()
     assert "                                        2027-01-04T00:00+01:00" in folded
+
+
+def test_markdown_folds_the_first_30_failing_tests_escaped() -> None:
+    failing = [{"test": f"tests.t::test_{i}", "outcome": "failure",
+                "message": f"@here <b>{i}</b>", "report": "junit.xml"} for i in range(33)]
+    result = RuleResult("smoke", "smoke-coverage", Severity.BLOCK, Status.FAIL,
+                        "33 tests, 33 failed", {"failing_tests": failing}, "fix them")
+    text = render(Report("P", "p.yml", "0" * 64, [result], "/repo"), "markdown")
+    assert "<details><summary>smoke: 33 failing tests</summary>" in text
+    assert "- `tests.t::test_0` (failure) @\u200dhere \\<b\\>0\\</b\\>" in text
+    assert "`tests.t::test_29`" in text and "`tests.t::test_30`" not in text
+    assert "- and 3 more (see the JSON report)" in text
+    passing = RuleResult("smoke", "smoke-coverage", Severity.BLOCK, Status.PASS, "ok",
+                         {"failing_tests": []})
+    assert "failing test" not in render(Report("P", "p.yml", "0" * 64, [passing], "/r"),
+                                        "markdown")
