@@ -163,3 +163,14 @@ def test_every_yaml_a_change_supplies_is_bounded() -> None:
     deep = "databaseChangeLog: " + "[" * 5000 + "]" * 5000
     with pytest.raises(yaml.YAMLError, match="nested deeper than 64 levels"):
         liquibase.load(deep.encode(), "changelog.yaml")
+
+
+def test_a_changes_package_json_costs_linear_time_and_no_recursion_crash() -> None:
+    from gatekeeper.evidence.versions import _package_json
+
+    many = "{" + ",".join(f'"k{i}": 1' for i in range(100_000)) + ', "version": "1.2.3"}'
+    assert _package_json(many, "package.json") == ("1.2.3", '"version"')  # was quadratic
+    with pytest.raises(EvidenceError, match="duplicate key 'a'"):
+        _package_json('{"version": "1.0.0", "a": 1, "a": 2}', "package.json")
+    with pytest.raises(EvidenceError, match="JSON nested too deeply"):
+        _package_json('{"x": ' + "[" * 100_000 + "]" * 100_000 + "}", "package.json")
