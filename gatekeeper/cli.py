@@ -413,6 +413,10 @@ def validate(files: tuple[Path, ...]) -> None:
     for file in files:
         try:
             policy = load_policy(file)
+            if policy.waivers_file:  # the waivers file it names is part of the policy
+                from gatekeeper.policy.waivers import attach
+
+                attach(policy, file, None, False, _parse_now(None))
         except PolicyError as e:
             bad += 1
             for problem in e.problems:

@@ -298,8 +298,11 @@ def dynamic_candidates(text: str) -> list[str]:
     attr = _dig(tool, "setuptools", "dynamic", "version", "attr")
     if isinstance(attr, str) and attr.endswith(".__version__"):
         module = attr.removesuffix(".__version__").replace(".", "/")
-        return [f"{prefix}{module}{suffix}" for prefix in ("", "src/")
-                for suffix in ("/__init__.py", ".py")]
+        return [
+            f"{prefix}{module}{suffix}"
+            for prefix in ("", "src/")
+            for suffix in ("/__init__.py", ".py")
+        ]
     path = _dig(tool, "hatch", "version", "path")
     return [path] if isinstance(path, str) and path.endswith(".py") else []
 
