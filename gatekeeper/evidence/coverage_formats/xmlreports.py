@@ -28,7 +28,7 @@ from gatekeeper.evidence.coverage_formats import (
     ReportFormatError,
     mark,
 )
-from gatekeeper.evidence.coverage_formats._xml import make_parser, stream
+from gatekeeper.evidence.coverage_formats._xml import MAX_DEPTH, make_parser, stream, too_deep
 
 _IN_LINES = frozenset(("line", "conditions", "condition"))
 """What a class's ``<lines>`` may hold (the Cobertura DTD: ``line (conditions?)``)."""
@@ -69,6 +69,8 @@ class _Cobertura:
 
     def start(self, name: str, attrs: list[str]) -> None:
         self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise too_deep()
         if self.method_lines_depth:
             if name == "line":
                 self._method_line(attrs)
@@ -247,8 +249,12 @@ class _JaCoCo:
         self.key = ""
         self.package = ""
         self.lines: bytearray | None = None
+        self.depth = 0
 
     def start(self, name: str, attrs: list[str]) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise too_deep()
         if name == "line":
             if self.lines is not None:
                 named = _attrs(attrs)
@@ -271,6 +277,7 @@ class _JaCoCo:
             self.package = _attrs(attrs).get("name", "").strip("/")
 
     def end(self, name: str) -> None:
+        self.depth -= 1
         if name == "sourcefile":
             self.lines = None
         elif name == "package":
