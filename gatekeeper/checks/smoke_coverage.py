@@ -160,11 +160,10 @@ def _num(threshold: float) -> str:
 
 def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     from gatekeeper.evidence import coverage, junit
+    from gatekeeper.evidence.coverage_staleness import stale_reports
 
     include = _many(options.get("include")) or None
     exclude = _many(options.get("exclude"))
-    from gatekeeper.evidence.coverage_staleness import stale_reports
-
     data, changed_files = _coverage_and_diff(ev, options)
     stale = stale_reports(ev, data) if options["stale_reports"] != "ignore" else []
     total = coverage.totals(data, include, exclude)

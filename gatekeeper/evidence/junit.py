@@ -111,11 +111,16 @@ class Selection:
 
 def test_paths(classname: str, file: str = "") -> list[str]:
     """The source paths a test case may come from: its ``file`` attribute when the
-    producer wrote one, else its dotted classname read as a path, each prefix as a
+    producer wrote one (every tail of an absolute one), else its dotted classname read as a path, each prefix as a
     Python module (``a/b.py`` for ``a.b.C``) and the whole as a path (``com/acme/Cart``
     for Java's ``com.acme.Cart``)."""
     if file:
         path = file.replace("\\", "/")
+        if path.startswith("/") or path[1:3] == ":/":
+            # An absolute path from the machine that ran the tests (jest-junit writes
+            # them): the repository-relative part is one of its tails.
+            parts = path.split("/")
+            return ["/".join(parts[i:]) for i in range(1, len(parts)) if parts[i]]
         return [path[2:] if path.startswith("./") else path]
     parts = [p for p in classname.split(".") if p]
     if not parts:

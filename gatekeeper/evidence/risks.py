@@ -118,8 +118,10 @@ def _key(name: object) -> str:
 def _yaml_rows(path: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     import yaml
 
+    from gatekeeper.policy.yamlpos import BoundedSafeLoader  # a change's YAML: bounded
+
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=BoundedSafeLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         raise RegisterError(

@@ -246,6 +246,11 @@ def test_test_paths():
         "tests.py", "tests/smoke.py", "tests/smoke/test_api.py", "tests/smoke/test_api/TestX.py",
         "tests/smoke/test_api/TestX"]
     assert junit.test_paths("anything", "./a/b.py") == ["a/b.py"]
+    # jest-junit's absolute paths from the CI machine: any tail may be the repository path.
+    assert junit.test_paths("x", "/home/runner/work/app/src/a.test.ts") == [
+        "home/runner/work/app/src/a.test.ts", "runner/work/app/src/a.test.ts",
+        "work/app/src/a.test.ts", "app/src/a.test.ts", "src/a.test.ts", "a.test.ts"]
+    assert junit.test_paths("x", "C:\\ci\\src\\a.test.ts")[-2:] == ["src/a.test.ts", "a.test.ts"]
     assert junit.test_paths("") == []
 
 
