@@ -444,12 +444,16 @@ def init(path: Path, force: bool) -> None:
 @handle_errors
 def list_checks() -> None:
     """List the registered checks."""
-    from gatekeeper.checks import registry
+    from gatekeeper.checks import failed_plugins, provider, registry
 
     checks = registry()
     width = max(len(n) for n in checks)
     for name, check in sorted(checks.items()):
-        click.echo(f"{name:<{width}}  {check.title}")
+        source = provider(name)
+        click.echo(f"{name:<{width}}  {check.title}" + (f"  [plugin: {source}]" if source else ""))
+    for name, reason in sorted(failed_plugins().items()):
+        # A warning, not a failure: only a policy that uses the check is affected.
+        click.echo(f"warning: {reason} (a policy that uses {name!r} is invalid)", err=True)
 
 
 @cli.command()

@@ -56,15 +56,51 @@ class Check:
 
 
 _registry: dict[str, Check] = {}
+_providers: dict[str, str] = {}
+"""Check name → ``package version`` for checks that plugins provide."""
+_failed: dict[str, str] = {}
+"""Check name → why the plugin claiming it cannot be used (``package[name]`` and the error)."""
 
 
 def registry() -> dict[str, Check]:
-    """All registered checks by name (modules are imported on first use)."""
+    """All registered checks by name: built-ins, then plugins from the ``gatekeeper.checks``
+    entry points (modules are imported, and entry points scanned, on first use)."""
     if not _registry:
         for module in _MODULES:
             check: Check = importlib.import_module(f"{__name__}.{module}").CHECK
             _registry[check.name] = check
+        _add_plugins()
     return _registry
+
+
+def _add_plugins() -> None:
+    from gatekeeper import plugins
+
+    loaded, failed = plugins.load(plugins.find(), dict(_registry))
+    for item in loaded:
+        _registry[item.check.name] = item.check
+        _providers[item.check.name] = f"{item.plugin.package} {item.plugin.version}"
+    for error in failed:
+        _failed.setdefault(error.name, str(error))
+
+
+def provider(name: str) -> str | None:
+    """``package version`` of the plugin that provides check ``name`` (``None``: built-in)."""
+    registry()
+    return _providers.get(name)
+
+
+def failed_plugins() -> dict[str, str]:
+    """Check names claimed by plugins that cannot be used, with the reason."""
+    registry()
+    return dict(_failed)
+
+
+def reset() -> None:
+    """Forget the registry, so that the next use scans entry points again (tests)."""
+    _registry.clear()
+    _providers.clear()
+    _failed.clear()
 
 
 def register(check: Check) -> Check:

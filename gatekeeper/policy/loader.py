@@ -173,7 +173,7 @@ def _check_environments(doc: dict[str, Any], problems: _Problems) -> None:
 def _check_rule(
     rule: dict[str, Any], path: Path, problems: _Problems, seen: dict[str, int]
 ) -> None:
-    from gatekeeper.checks import registry
+    from gatekeeper.checks import failed_plugins, registry
 
     rule_id = rule.get("id")
     if isinstance(rule_id, str):
@@ -186,6 +186,11 @@ def _check_rule(
     if not isinstance(name, str):
         return
     checks = registry()
+    broken = failed_plugins().get(name)
+    if broken is not None:
+        # The plugin's own error, never a traceback; only policies that use the name fail.
+        problems.add(problems.positions.of_value((*path, "check")), broken)
+        return
     if name not in checks:
         from gatekeeper.suggest import did_you_mean
 
