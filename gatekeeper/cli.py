@@ -398,8 +398,11 @@ def _write(path: Path, text: str) -> None:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--resolved", is_flag=True, help="Print each policy with its `extends` bases merged in (YAML)."
+)
 @handle_errors
-def validate(files: tuple[Path, ...]) -> None:
+def validate(files: tuple[Path, ...], resolved: bool = False) -> None:
     """Validate policy files; print each problem as FILE:LINE:COL: message."""
     from gatekeeper.errors import UsageError
     from gatekeeper.policy import load_policy
@@ -408,6 +411,8 @@ def validate(files: tuple[Path, ...]) -> None:
     for file in files:
         try:
             policy = load_policy(file)
+            if resolved:
+                _print_resolved(file)
         except PolicyError as e:
             bad += 1
             for problem in e.problems:
@@ -419,6 +424,16 @@ def validate(files: tuple[Path, ...]) -> None:
             count = len(policy.rules)
             click.echo(f"{file}: ok ({count} rule{'' if count == 1 else 's'})")
     sys.exit(EXIT_USAGE if bad else 0)
+
+
+def _print_resolved(file: Path) -> None:
+    import yaml
+
+    from gatekeeper.policy.loader import document
+
+    doc, _ = document(file.read_bytes(), str(file))
+    click.echo(f"# {file}, with its bases merged in")
+    click.echo(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), nl=False)
 
 
 @cli.command()

@@ -253,6 +253,11 @@ def trusted_policy(
 ) -> tuple[Policy, PolicyText]:
     """The policy this run applies, parsed; and where its text came from."""
     from gatekeeper.policy import loads_policy
+    from gatekeeper.policy.extends import Origin
 
     text = read_policy(policy_path, git, choice)
-    return loads_policy(text.text, text.source), text
+    origin = None
+    if text.origin == "base" and git is not None:
+        # Its `extends` paths are read at the same trusted commit, not from the change.
+        origin = Origin.git(git.path, git.base_sha, text.source.split(":", 1)[1])
+    return loads_policy(text.text, text.source, origin), text
