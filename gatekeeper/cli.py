@@ -26,9 +26,12 @@ FORMATS = ("text", "json", "markdown", "sarif", "junit")
 
 
 def _fail(message: str) -> None:
+    from gatekeeper.report.escape import plain
     from gatekeeper.secrets import redact, secret_values
 
-    click.echo(f"gatekeeper: error: {redact(message, secret_values(os.environ))}", err=True)
+    # One line: the message may quote a file or branch name from the change.
+    message = redact(message, secret_values(os.environ))
+    click.echo(f"gatekeeper: error: {plain(message)}", err=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -41,8 +44,10 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except PolicyError as e:
+            from gatekeeper.report.escape import plain
+
             for problem in e.problems:
-                click.echo(problem, err=True)
+                click.echo(plain(problem), err=True)
             sys.exit(EXIT_USAGE)
         except GatekeeperError as e:
             if debug:
@@ -350,7 +355,7 @@ def verify(
         report_path=str(json_out.resolve()) if json_out else None,
         comment=comment,
         status=status,
-        err=lambda line: click.echo(line, err=True),
+        err=lambda line: click.echo(_redacted(line, request.environ), err=True),
     )
     sys.exit(report.exit_code)
 
@@ -411,6 +416,10 @@ def validate(files: tuple[Path, ...], resolved: bool = False) -> None:
     for file in files:
         try:
             policy = load_policy(file)
+            if policy.waivers_file:  # the waivers file it names is part of the policy
+                from gatekeeper.policy.waivers import attach
+
+                attach(policy, file, None, False, _parse_now(None))
             if resolved:
                 _print_resolved(file)
         except PolicyError as e:
@@ -653,6 +662,104 @@ def record_verify(path: Path) -> None:
         click.echo(f"{len(bad)} of {len(parts)} parts differ: " + ", ".join(p.what for p in bad))
         sys.exit(1)
     click.echo(f"every part matches ({len(parts) - unchecked} checked{extra})")
+
+
+
+@cli.command(name="deployment-gate")
+@click.option(
+    "--policy",
+    "-p",
+    "policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The policy file (read from the base commit in CI).",
+)
+@click.option(
+    "--event",
+    "event_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The deployment_protection_rule payload (default: $GITHUB_EVENT_PATH).",
+)
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The git repository (with the deployment's commit).",
+)
+@click.option(
+    "--base",
+    help="Base ref of the change judged (default: origin/<the repository's default branch>).",
+)
+@click.option("--now", "now", help="Fix the clock (ISO 8601 with offset) for time-based rules.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="What goes to standard output.",
+)
+@click.option("--strict", is_flag=True, help="Warnings reject too.")
+@handle_errors
+def deployment_gate(
+    policy: Path,
+    event_path: Path | None,
+    repo: Path,
+    base: str | None,
+    now: str | None,
+    fmt: str,
+    strict: bool,
+) -> None:
+    """Judge a deployment awaiting a GitHub deployment protection rule and answer it.
+
+    Runs the policy with --env = the deployment's environment on the deployment's commit,
+    then answers the event's callback: approved or rejected, with the summary and a link.
+    Exit codes: 0 approved, 1 rejected, 2 no answer given (bad input, or GitHub refused it).
+    """
+    from gatekeeper.errors import UsageError
+    from gatekeeper.evidence import github as gh
+    from gatekeeper.model import Decision
+    from gatekeeper.publish import deployment
+    from gatekeeper.run import CheckRequest, run_check_with_evidence
+
+    path = event_path or (Path(os.environ["GITHUB_EVENT_PATH"]) if os.environ.get(
+        "GITHUB_EVENT_PATH") else None)
+    if path is None:
+        raise UsageError("no event: pass --event PATH or set GITHUB_EVENT_PATH")
+    event = deployment.read_event(path)
+    if base is None and event.default_branch is None:
+        raise UsageError("no base ref: pass --base REF (the event names no default branch)")
+    options: dict[str, Any] = {"sha": event.sha}
+    if event.repository:
+        options["repository"] = event.repository
+    request = CheckRequest(
+        policy=policy,
+        now=_parse_now(now),
+        repo=repo,
+        base=base or f"origin/{event.default_branch}",
+        head=event.sha,
+        env=event.environment,
+        strict=strict,
+        options=options,
+    )
+    try:
+        report, evidence = run_check_with_evidence(request)
+    except GatekeeperError as e:
+        # No decision (bad policy, unknown environment...): reject rather than leave the
+        # deployment waiting for its timeout, then exit 2 as any run without a decision.
+        config = gh.config_from(request.environ, options)
+        reason = " ".join(str(e).split())[: deployment.MAX_COMMENT - 40]
+        deployment.answer(gh.GitHubClient(config), event, False, f"No decision: {reason}")
+        raise
+    click.echo(_for_stdout(report, fmt), nl=False)
+    approved = report.decision is Decision.APPROVE
+    note = deployment.comment(report, gh.config(evidence).run_url)
+    deployment.answer(gh.client(evidence), event, approved, note)
+    click.echo(
+        f"deployment to {event.environment} {'approved' if approved else 'rejected'}", err=True
+    )
+    sys.exit(report.exit_code)
 
 
 def main() -> None:

@@ -9,12 +9,14 @@ way coverage.py (`coverage json`) and pytest (`--junitxml`) write them.
 
 from __future__ import annotations
 
+import shlex
 import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gatekeeper.errors import UsageError
 from gatekeeper.policies import read
 
 if TYPE_CHECKING:
@@ -110,15 +112,19 @@ def _commit(repo: git.Repo, files: dict[str, str], message: str) -> None:
     repo.index.commit(message)
 
 
+POLICY = "gatekeeper.yml"
+"""The demo policy's name in the repository: the default of `--policy`, as in a real one."""
+
+
 def build_repo(root: Path) -> git.Repo:
-    """The demo repository: main with v1.3.0, and release/1.4.0 with a feature."""
+    """The demo repository: main with v1.3.0 and its policy, and release/1.4.0 with a feature."""
     import git
 
     repo = git.Repo.init(root, initial_branch="main")
     with repo.config_writer() as cfg:
         cfg.set_value("user", "name", "Demo Developer")
         cfg.set_value("user", "email", "dev@example.com")
-    _commit(repo, FILES, "Payments service 1.3.0")
+    _commit(repo, {**FILES, POLICY: read("demo.yml")}, "Payments service 1.3.0")
     repo.create_tag("v1.3.0")
     repo.git.checkout("-b", "release/1.4.0")
     _commit(repo, {"src/payments/api.py": FEATURE}, "Charge in any currency")
@@ -142,18 +148,24 @@ def _run(root: Path, policy: Path, now: str, echo: Callable[[str], None]) -> int
     return report.exit_code
 
 
+def _command(now: str) -> str:
+    return f"gatekeeper check --base main --env production --now {now}"
+
+
 def run_demo(keep: Path | None, echo: Callable[[str], None]) -> None:
+    if keep is not None and keep.exists() and any(keep.iterdir()):
+        raise UsageError(f"{keep} is not empty; give --keep a new or empty folder")
     with tempfile.TemporaryDirectory(prefix="gatekeeper-demo-") as tmp:
         root = keep or Path(tmp) / "payments-service"
         root.mkdir(parents=True, exist_ok=True)
-        policy = Path(tmp) / "release-policy.yml"
-        policy.write_text(read("demo.yml"), encoding="utf-8")
+        policy = root / POLICY
         repo = build_repo(root)
         _smoke_run(root, executed=[1, 2, 4], missing=[3], tests=SMOKE_TESTS[:1])
-        echo(f"Demo repository: {root} (branch release/1.4.0, compared with main)\n")
         echo(
-            f"$ gatekeeper check --policy release-policy.yml --base main --env production --now {BLOCKED_AT}"
+            f"Demo repository: {root} (branch release/1.4.0, compared with main; "
+            f"its policy is {POLICY}, the default of --policy)\n"
         )
+        echo(f"$ {_command(BLOCKED_AT)}")
         first = _run(root, policy, BLOCKED_AT, echo)
         echo(f"exit code {first}: the release is blocked.\n")
         echo(
@@ -167,10 +179,16 @@ def run_demo(keep: Path | None, echo: Callable[[str], None]) -> None:
         )
         _smoke_run(root, executed=[1, 2, 3, 4], missing=[], tests=SMOKE_TESTS)
         repo.create_tag("v1.4.0")
-        echo(
-            f"$ gatekeeper check --policy release-policy.yml --base main --env production --now {APPROVED_AT}"
-        )
+        echo(f"$ {_command(APPROVED_AT)}")
         second = _run(root, policy, APPROVED_AT, echo)
-        echo(f"exit code {second}: the release is approved.")
+        echo(f"exit code {second}: the release is approved.\n")
+        if keep is not None:
+            echo(f"The repository and its policy are kept in {root}. Try, for instance:")
+            echo(f"  cd {shlex.quote(str(root))} && {_command(BLOCKED_AT)}")
+        else:
+            echo(
+                "The demo repository was temporary: `gatekeeper demo --keep DIR` keeps it, "
+                "with its policy, to try commands on."
+            )
         if (first, second) != (1, 0):
             raise RuntimeError(f"demo expected exit codes 1 then 0, got {first} then {second}")

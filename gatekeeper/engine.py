@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from gatekeeper.checks import Check, registry, with_defaults
+from gatekeeper.checks import Check, get, with_defaults
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence import Evidence
 from gatekeeper.model import Outcome, RuleResult, Severity, Status
@@ -54,7 +54,7 @@ def _named_remedy(remedy: str | None, rule_id: str) -> str | None:
 
 
 def _outcome(rule: Rule, ev: Evidence) -> Outcome:
-    check = registry().get(rule.check)
+    check = get(rule.check)
     if check is None:  # the loader refuses these; a plug-in may have been removed since
         return Outcome.errored(f"unknown check {rule.check!r}", "fix the policy's `check:`")
     try:

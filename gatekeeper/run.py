@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import UsageError
-from gatekeeper.evidence import Evidence, RunContext
+from gatekeeper.evidence import Evidence, RunContext, ci
 from gatekeeper.evidence.git import GitEvidence, base_from_environment
 from gatekeeper.report import Report
 
@@ -42,9 +42,13 @@ def resolve_base(req: CheckRequest) -> str:
     found = base_from_environment(req.repo, dict(req.environ))
     if found:
         return found
+    found = ci.base_ref(req.repo, req.environ)  # GitLab CI, Jenkins, Buildkite, CircleCI
+    if found:
+        return found
     raise UsageError(
         "no base ref: pass --base REF (the branch or tag the release is compared with, e.g. "
-        "--base origin/main), or run in a pull_request workflow where GITHUB_BASE_REF is set"
+        "--base origin/main), or run in a pull_request workflow where GITHUB_BASE_REF is set (or "
+        "a GitLab merge request, Jenkins or Buildkite pull request build)"
     )
 
 
@@ -55,6 +59,8 @@ def target_branch(req: CheckRequest, git: GitEvidence, base: str) -> str | None:
     env = req.environ
     if env.get("GITHUB_BASE_REF"):
         return env["GITHUB_BASE_REF"]
+    if ci.target_branch(env):
+        return ci.target_branch(env)
     from_base = git.branch_of(base)
     if from_base:
         return from_base

@@ -12,7 +12,8 @@ from tests.factories import RepoFactory, make_repo
 def _not_in_ci(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests run as on a laptop unless they say otherwise: in CI (CI=true) Gatekeeper
     reads the policy from the base commit, which would change what most tests check."""
-    for name in ("CI", "GITHUB_ACTIONS", "JENKINS_URL", "TF_BUILD", "BUILDKITE", "TEAMCITY_VERSION"):
+    for name in ("CI", "GITHUB_ACTIONS", "JENKINS_URL", "TF_BUILD", "BUILDKITE", "TEAMCITY_VERSION",
+                 "GITLAB_CI", "CIRCLECI"):
         monkeypatch.delenv(name, raising=False)
 
 

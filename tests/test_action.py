@@ -16,7 +16,8 @@ def test_inputs_and_outputs() -> None:
     action = load()
     inputs = action["inputs"]
     assert set(inputs) == {
-        "policy", "environment", "base", "comment", "status", "strict", "python-version", "token"
+        "policy", "environment", "base", "comment", "status", "strict", "python-version", "token",
+        "policy-source", "args", "version", "upload-report", "report-name",
     }
     assert inputs["comment"]["default"] == "true" and inputs["status"]["default"] == "true"
     assert inputs["token"]["default"] == "${{ github.token }}"

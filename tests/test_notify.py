@@ -218,3 +218,10 @@ def test_changelog_option(app: RepoFactory, hook: FakeWebhook) -> None:
             "--now", (sent + timedelta(minutes=1)).isoformat(), "--format", "json"]  # fmt: skip
     data = json.loads(run_cli(*args).output)
     assert "CHANGELOG.md has no entry for 1.0.0" in data["rules"][0]["summary"]
+
+
+def test_a_malformed_url_is_reported_without_it(app: RepoFactory, hook: FakeWebhook) -> None:
+    broken = "http://127.0.0.1:99999999/services/s3cr3t"
+    result = notify(app, hook, "--channel", "releases", "--message", "hi", RELEASES_HOOK=broken)
+    assert result.exit_code == 1 and "not delivered" in result.output
+    assert "s3cr3t" not in result.output and "99999999" not in result.output

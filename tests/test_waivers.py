@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gatekeeper.policy import load_policy
 from gatekeeper.policy.waive import append_waiver
@@ -167,23 +169,6 @@ def test_a_waivers_file_named_by_the_policy_is_applied(repo: RepoFactory) -> Non
     assert data["rules"][0]["waiver"]["source"].endswith(":waivers.yml:3")
 
 
-def test_a_pull_request_cannot_waive_its_own_failure(repo: RepoFactory) -> None:
-    """The attacker adds a waiver to the waivers file, and one inline in the policy, in the
-    PR itself: in a PR run both files come from the base commit, so the release blocks."""
-    gate_repo(repo, "version: 1\nwaivers: []\n")
-    repo.commit(
-        {
-            "src/auth/login.py": "x = 2\n",
-            "waivers.yml": "version: 1\n" + WAIVER,
-            "gatekeeper.yml": POLICY + WAIVER,
-        },
-        "Sneak in a waiver",
-    )
-    code, data = check(repo, repo.path / "gatekeeper.yml", INSIDE, "--pr", "7")
-    assert code == 1 and data["rules"][0]["status"] == "fail"
-    assert data["rules"][0]["waiver"] is None
-
-
 def test_a_waivers_file_missing_on_the_base_is_a_usage_error(repo: RepoFactory) -> None:
     repo.commit({"gatekeeper.yml": POLICY + "waivers: waivers.yml\n"})
     repo.branch("fix")
@@ -282,16 +267,27 @@ def test_append_waiver_keeps_the_rest_and_adds_one_item(text: str) -> None:
             assert line in out
 
 
-def test_a_waivers_file_behind_a_symlink_is_refused(repo: RepoFactory) -> None:
-    """The change turns waivers.yml into a link to a base file that holds a waiver."""
-    gate_repo(repo, "version: 1\nwaivers: []\n")
-    repo.commit({"docs/example-waivers.yml": "version: 1\n" + WAIVER})
-    repo.repo.git.checkout("-q", "main")
-    repo.repo.git.merge("-q", "fix")
-    repo.repo.git.checkout("-q", "-b", "attack")
-    (repo.path / "waivers.yml").unlink()
-    (repo.path / "waivers.yml").symlink_to("docs/example-waivers.yml")
-    repo.commit({"src/auth/login.py": "x = 2\n"})
-    result = run_cli("check", "--policy", str(repo.path / "gatekeeper.yml"), "--repo",
-                     str(repo.path), "--base", "main", "--now", INSIDE, "--pr", "7")  # fmt: skip
-    assert result.exit_code == 2 and "symbolic link" in result.output
+def test_validate_checks_the_waivers_file_too(tmp_path: Path) -> None:
+    policy = tmp_path / "p.yml"
+    policy.write_text(POLICY + "waivers: w.yml\n")
+    (tmp_path / "w.yml").write_text("version: 1\nwaivers:\n  - {rule: freeze, approved_by: x}\n")
+    result = run_cli("validate", str(policy))
+    assert result.exit_code == 2
+    assert (
+        f"{tmp_path / 'w.yml'}:3:5: waivers[0]: 'expires' is a required property" in result.output
+    )
+    (tmp_path / "w.yml").unlink()
+    missing = run_cli("validate", str(policy))
+    assert missing.exit_code == 2 and "cannot read the waivers file" in missing.output
+
+
+@given(
+    reason=st.text(min_size=1, max_size=40),
+    paths=st.lists(st.text(min_size=1, max_size=10), max_size=2),
+    layout=st.sampled_from(["version: 1\n", "waivers: []\n", "waivers:\n  - rule: a\n"]),
+)
+def test_append_waiver_round_trips_any_text(reason: str, paths: list[str], layout: str) -> None:
+    item: dict[str, object] = {"rule": "freeze", "reason": reason, "approved_by": "x"}
+    if paths:
+        item["scope"] = {"paths": paths}
+    assert yaml.safe_load(append_waiver(layout, item))["waivers"][-1] == item

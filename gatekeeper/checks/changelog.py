@@ -50,10 +50,12 @@ def version_from_tags(tags: list[str]) -> str | None:
     )
 
 
-_ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+# A changelog comes with the change under review: every pattern here runs in linear time
+# (no lazy match before an optional tail, the version atomic) on whatever text it holds.
+_ATX = re.compile(r"^(#{1,6})[ \t]+(.*)$")
 _ADORNMENT = re.compile(r"^([=\-~^\"'`+*#:._])\1{2,}[ \t]*$")
 _VERSION_HEADING = r"^(?:version[ \t]+|release[ \t]+)?\[?v?({version})\]?(?=$|[\s\](:,])"
-_ANY_VERSION = r"\d+(?:\.\d+)+(?:[-+.]?[0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*)?"
+_ANY_VERSION = r"(?>\d+(?:\.\d+)+(?:[-+.]?[0-9A-Za-z]+(?:\.[0-9A-Za-z]+)*)?)"
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -83,7 +85,7 @@ def headings(text: str) -> list[Heading]:
     for i, line in enumerate(lines):
         atx = _ATX.match(line)
         if atx:
-            found.append(Heading(atx.group(2), atx.group(1)))
+            found.append(Heading(_without_closing_hashes(atx.group(2)), atx.group(1)))
             continue
         below = lines[i + 1] if i + 1 < len(lines) else ""
         under = _ADORNMENT.match(below)
@@ -92,6 +94,15 @@ def headings(text: str) -> list[Heading]:
             over = i > 0 and lines[i - 1].strip() == below.strip()
             found.append(Heading(title, under.group(1), over))
     return found
+
+
+def _without_closing_hashes(text: str) -> str:
+    """``Foo ##`` -> ``Foo`` (a Markdown closing sequence), but ``C#`` stays ``C#``."""
+    text = text.rstrip(" \t")
+    bare = text.rstrip("#")
+    if bare != text and (not bare or bare[-1] in " \t"):
+        return bare.rstrip(" \t")
+    return text
 
 
 def _entry_pattern(version: str, heading: str | None) -> re.Pattern[str]:

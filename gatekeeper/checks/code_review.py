@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from gatekeeper.evidence import Evidence
     from gatekeeper.evidence.git import Commit
 
-_TRAILER = re.compile(r"^Reviewed-by:[ \t]*(\S[^\n]*?)[ \t]*$", re.IGNORECASE | re.MULTILINE)
-_CONTACT = re.compile(r"^(.*?)\s*<([^<>]*)>$")
+# The whole line, stripped in Python: a lazy match with trailing-space handling would take
+# quadratic time on a hostile commit message's long run of spaces.
+_TRAILER = re.compile(r"^Reviewed-by:([^\n]*)$", re.IGNORECASE | re.MULTILINE)
 _TRAILER_BOTS = ["*[bot]", "*-bot"]
 """Never reviewers in a trailer, whatever ``ignore`` says: a bot cannot review."""
 
@@ -179,9 +180,10 @@ def _merged_pr_approved(ev: Evidence, sha: str, options: dict[str, Any]) -> bool
 
 def _contact(text: str) -> mailmap.Contact:
     """``Name <email>``, a bare address or a bare name, as (name, email)."""
-    m = _CONTACT.match(text)
-    if m:
-        return (m.group(1).strip().strip('"'), m.group(2).strip())
+    # String operations, not a regex: trailer text is hostile and may be long.
+    at = text.rfind("<")
+    if at >= 0 and text.endswith(">"):
+        return (text[:at].strip().strip('"'), text[at + 1 : -1].strip())
     return ("", text) if "@" in text and " " not in text else (text, "")
 
 
@@ -202,7 +204,12 @@ def _trailer_verdicts(
 ) -> tuple[set[str], list[dict[str, str]]]:
     """Commits with a ``Reviewed-by:`` from someone else, and the trailers that did not
     count: the commit's own author (as written or through ``.mailmap``) or a bot."""
-    found = [(c, text, _contact(text)) for c in commits for text in _TRAILER.findall(c.message)]
+    found = [
+        (c, text, _contact(text))
+        for c in commits
+        for text in (t.strip() for t in _TRAILER.findall(c.message))
+        if text
+    ]
     authors = {c.sha: (c.author_name, c.author_email) for c in commits}
     mapped = mailmap.canonical(ev, [*authors.values(), *(who for *_, who in found)])
     bots = [*_TRAILER_BOTS, *options.get("ignore", [])]

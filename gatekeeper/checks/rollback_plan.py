@@ -64,10 +64,27 @@ OPTIONS: dict[str, Any] = {
             "description": "Schema kinds to consider (default: all).",
         },
         "exclude": {
-            "type": "array",
-            "items": {"type": "string", "minLength": 1},
+            "oneOf": [
+                {"type": "array", "items": {"type": "string", "minLength": 1}},
+                {
+                    "type": "object",
+                    "propertyNames": {"enum": [*KINDS, "*"]},
+                    "additionalProperties": {
+                        "type": "array",
+                        "items": {"type": "string", "minLength": 1},
+                    },
+                },
+            ],
             "default": [],
-            "description": "Globs of paths that are not schema changes.",
+            "description": "Globs of paths that are not schema changes (e.g. test apps); "
+            "or per kind: {django: [globs], '*': [globs]}.",
+        },
+        "paths": {
+            "type": "object",
+            "propertyNames": {"enum": list(KINDS)},
+            "additionalProperties": {"type": "array", "items": {"type": "string", "minLength": 1}},
+            "description": "Extra globs per kind: matching files are that kind even where "
+            "detection would not say so (e.g. {sql: ['changes/**']}).",
         },
     },
 }
@@ -132,7 +149,7 @@ def _runbook(
 def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     if not ev.ctx.base:
         return _after_deploy(options, ev)
-    changes = schema_changes(ev, options.get("kinds"), options["exclude"])
+    changes = schema_changes(ev, options.get("kinds"), options["exclude"], options.get("paths"))
     details: dict[str, Any] = {"irreversible": [], "previous_release": None, "runbook": None}
     if not changes:
         return Outcome.passed("no schema changes: nothing to roll back", **details)

@@ -55,10 +55,27 @@ OPTIONS: dict[str, Any] = {
             "description": "Schema kinds to consider (default: all).",
         },
         "exclude": {
-            "type": "array",
-            "items": {"type": "string", "minLength": 1},
+            "oneOf": [
+                {"type": "array", "items": {"type": "string", "minLength": 1}},
+                {
+                    "type": "object",
+                    "propertyNames": {"enum": [*KINDS, "*"]},
+                    "additionalProperties": {
+                        "type": "array",
+                        "items": {"type": "string", "minLength": 1},
+                    },
+                },
+            ],
             "default": [],
-            "description": "Globs of paths that are not schema changes (e.g. test apps).",
+            "description": "Globs of paths that are not schema changes (e.g. test apps); "
+            "or per kind: {django: [globs], '*': [globs]}.",
+        },
+        "paths": {
+            "type": "object",
+            "propertyNames": {"enum": list(KINDS)},
+            "additionalProperties": {"type": "array", "items": {"type": "string", "minLength": 1}},
+            "description": "Extra globs per kind: matching files are that kind even where "
+            "detection would not say so (e.g. {sql: ['changes/**']}).",
         },
         "allow_modified": {
             "type": "boolean",
@@ -101,7 +118,7 @@ def _signoffs(
 
 
 def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
-    changes = schema_changes(ev, options.get("kinds"), options["exclude"])
+    changes = schema_changes(ev, options.get("kinds"), options["exclude"], options.get("paths"))
     mode = options["require_signoff"]
     needing = [c for c in changes if _needs(c, mode)]
     released = [c for c in changes if c.released] if not options["allow_modified"] else []

@@ -261,7 +261,7 @@ def _uncovered_places(diff: DiffCoverage, limit: int = 3) -> str:
 
 
 def _total_verdict(total: Totals, threshold: float | None) -> Verdict:
-    if not total.lines_valid:
+    if not total.valid:
         remedy = "check the rule's include/exclude globs against the report's paths"
         return (
             "total: no measured lines match include/exclude",

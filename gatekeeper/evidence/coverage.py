@@ -332,8 +332,7 @@ def diff_coverage(
         lines = data.files.get(file.path)
         if lines is None:
             # Without include globs, "source file" means a kind of file the reports measure.
-            # A file a report lists with no executable lines (an __init__.py with only a
-            # docstring) is known to it, not missing.
+            # (A file a report lists, even with no line, is judged below.)
             kind = posixpath.splitext(file.path)[1].lower()
             if kind in source_kinds or (include and kind not in NOT_CODE):
                 result.missing_files.append(file.path)

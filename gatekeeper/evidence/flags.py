@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -48,11 +48,79 @@ class Flag:
     expires: date | None
     defaults: dict[str, bool]
     """Whether the flag is on by default, per environment; ``"*"`` for any other."""
+    targeting: Any = field(default=None, compare=False)
+    """A flagd flag's targeting rule (JSONLogic), evaluated for the environment."""
+    variants: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def default_on(self, env: str | None) -> bool:
+        if self.targeting:
+            return _targeted_on(self, env)
         if env is not None and env in self.defaults:
             return self.defaults[env]
         return self.defaults.get("*", False)
+
+
+class _Undetermined(Exception):
+    """Targeting Gatekeeper cannot evaluate offline (``fractional``, ``sem_ver``, ...)."""
+
+
+_COMPARE = {
+    "==": lambda a, b: a == b,
+    "===": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
+    "!==": lambda a, b: a != b,
+    "in": lambda a, b: isinstance(b, str | list) and isinstance(a, str) and a in b,
+    "starts_with": lambda a, b: isinstance(a, str) and isinstance(b, str) and a.startswith(b),
+    "ends_with": lambda a, b: isinstance(a, str) and isinstance(b, str) and a.endswith(b),
+}
+
+
+def _jl_truthy(value: Any) -> bool:
+    """JSONLogic's truthiness (not a flag value's: there "off" is a string)."""
+    return value not in (None, False, 0, "", []) and value != {}
+
+
+def _logic(rule: Any, data: dict[str, Any], depth: int = 0) -> Any:
+    """A small JSONLogic evaluator: enough for targeting on the environment."""
+    if depth > 50:
+        raise _Undetermined("targeting nested too deeply")
+    if isinstance(rule, list):
+        return [_logic(r, data, depth + 1) for r in rule]
+    if not isinstance(rule, dict) or len(rule) != 1:
+        return rule
+    op, args = next(iter(rule.items()))
+    args = args if isinstance(args, list) else [args]
+    if op == "var":
+        name = _logic(args[0], data, depth + 1) if args else ""
+        found = data.get(name) if isinstance(name, str) else None
+        return found if found is not None else (args[1] if len(args) > 1 else None)
+    if op == "if":
+        for i in range(0, len(args) - 1, 2):
+            if _jl_truthy(_logic(args[i], data, depth + 1)):
+                return _logic(args[i + 1], data, depth + 1)
+        return _logic(args[-1], data, depth + 1) if len(args) % 2 else None
+    values = [_logic(a, data, depth + 1) for a in args]
+    if op in _COMPARE and len(values) == 2:
+        return _COMPARE[op](*values)
+    if op == "!":
+        return not _jl_truthy(values[0]) if values else True
+    if op == "and":
+        return all(_jl_truthy(v) for v in values)
+    if op == "or":
+        return any(_jl_truthy(v) for v in values)
+    raise _Undetermined(op)
+
+
+def _targeted_on(flag: Flag, env: str | None) -> bool:
+    """On for ``env`` when targeting picks a truthy variant; targeting that cannot be
+    evaluated offline (a percentage rollout, say) counts as on if any variant is."""
+    try:
+        picked = _logic(flag.targeting, {"environment": env, "env": env})
+    except _Undetermined:
+        return any(_truthy(v) for v in flag.variants.values())
+    if isinstance(picked, str) and picked in flag.variants:
+        return _truthy(flag.variants[picked])
+    return flag.defaults.get("*", False)
 
 
 @dataclass(frozen=True)
@@ -123,7 +191,11 @@ def _flagd_flag(key: str, spec: Any, where: str) -> Flag:
         raise _bad(where, f"flag {key!r}: metadata must be a mapping")
     # A DISABLED flag makes flagd return the caller's code default: not switched on here.
     on = state == "ENABLED" and _truthy(variants[default])
-    return _flag(key, where, meta.get("owner"), meta.get("type"), meta, {"*": on})
+    flag = _flag(key, where, meta.get("owner"), meta.get("type"), meta, {"*": on})
+    targeting = spec.get("targeting")
+    if state == "ENABLED" and isinstance(targeting, dict) and targeting:
+        flag = replace(flag, targeting=targeting, variants=dict(variants))
+    return flag
 
 
 def _plain_flag(spec: Any, where: str) -> Flag:

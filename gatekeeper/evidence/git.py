@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from gatekeeper.errors import EvidenceError, UsageError
 
@@ -27,6 +28,7 @@ _STATUS = {
 }
 _SHORT_REF = re.compile(r"^[^~^:@\\\s]+$")
 """A plain ref name (no revision syntax such as ``main~1`` or ``HEAD@{1}``)."""
+_PSEUDO_REF = re.compile(r"^[A-Z_]*HEAD$")
 _ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
 
 
@@ -172,17 +174,47 @@ def _parse_raw(raw: bytes) -> list[tuple[str, str, str | None]]:
     return out
 
 
+def git_executable() -> str:
+    """The git to run: ``$GIT_PYTHON_GIT_EXECUTABLE`` (GitPython's setting) or ``git``."""
+    import os
+
+    return os.environ.get("GIT_PYTHON_GIT_EXECUTABLE") or "git"
+
+
+def run_git(cwd: Path, *args: str) -> bytes:
+    """Run ``git ARGS`` in ``cwd``; its standard output, or an ``EvidenceError`` with the
+    first line git wrote to standard error. Plain ``subprocess``: one process per call."""
+    import subprocess
+
+    try:
+        done = subprocess.run(
+            [git_executable(), "-c", "core.quotePath=false", *args],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+        )
+    except OSError as e:
+        raise EvidenceError(f"git {args[0]} failed: cannot run git ({e.strerror or e})") from None
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise EvidenceError(f"git {args[0]} failed: {lines[0] if lines else done.returncode}")
+    return done.stdout
+
+
+def toplevel(path: Path) -> Path:
+    """The work tree that ``path`` is (or is in): a ``UsageError`` if it is none."""
+    try:
+        out = run_git(path, "rev-parse", "--show-toplevel")
+    except (EvidenceError, NotADirectoryError, FileNotFoundError):
+        raise UsageError(f"{path}: not a git repository (pass --repo DIR)") from None
+    return Path(out.decode("utf-8", "surrogateescape").rstrip("\n"))
+
+
 class GitEvidence:
     """The repository and the range under review, resolved once per run."""
 
     def __init__(self, path: Path, base: str, head: str = "HEAD", worktree: bool = False) -> None:
-        import git  # GitPython is imported lazily: `gatekeeper --help` must stay fast.
-
-        try:
-            self.repo = git.Repo(path)
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-            raise UsageError(f"{path}: not a git repository (pass --repo DIR)") from None
-        self.path = Path(self.repo.working_tree_dir or path)
+        self.path = toplevel(path)
         self.base_ref, self.head_ref, self.worktree = base, head, worktree
         self.base_sha = self._resolve(base, "base")
         self.head_sha = self._resolve(head, "head")
@@ -190,21 +222,17 @@ class GitEvidence:
             self._require_checked_out_head()
         self.merge_base = self._merge_base()
 
-    def git(self, *args: str) -> bytes:
-        """Run git in the repository and return its raw standard output."""
+    @cached_property
+    def repo(self) -> Any:
+        """A GitPython ``Repo``, for callers that want one. Not used on the hot path:
+        importing GitPython runs ``git version`` twice before anything else."""
         import git
 
-        try:
-            out = self.repo.git.execute(
-                ["git", "-c", "core.quotePath=false", *args],
-                stdout_as_string=False,
-                # GitPython strips one trailing newline by default: file contents must be exact.
-                strip_newline_in_stdout=False,
-            )
-        except git.GitCommandError as e:
-            stderr = (e.stderr or "").strip().replace("stderr: ", "").strip("' \n")
-            raise EvidenceError(f"git {args[0]} failed: {stderr or e}") from None
-        return out if isinstance(out, bytes) else str(out).encode()
+        return git.Repo(self.path)
+
+    def git(self, *args: str) -> bytes:
+        """Run git in the repository and return its raw standard output (exact bytes)."""
+        return run_git(self.path, *args)
 
     def git_many(self, *commands: list[str], env: Mapping[str, str] | None = None) -> list[bytes]:
         """Run several git commands at once and return their outputs.
@@ -218,9 +246,7 @@ class GitEvidence:
         import tempfile
         from contextlib import ExitStack
 
-        from git.cmd import Git
-
-        executable = Git.GIT_PYTHON_GIT_EXECUTABLE or "git"
+        executable = git_executable()
         with ExitStack() as stack:
             runs = []
             for args in commands:
@@ -270,7 +296,8 @@ class GitEvidence:
         """A short ref name that several refs answer to, naming different commits, is an
         error: git would pick the tag ``origin/main`` over the remote branch, so a tag
         could silently move the base (or head) of the range."""
-        if ref.startswith("refs/") or not _SHORT_REF.match(ref):
+        # HEAD, FETCH_HEAD...: git reads these from the git folder before any ref.
+        if ref.startswith("refs/") or not _SHORT_REF.match(ref) or _PSEUDO_REF.match(ref):
             return
         names = [f"refs/{ref}", f"refs/tags/{ref}", f"refs/heads/{ref}", f"refs/remotes/{ref}"]
         out = self.git(
@@ -350,7 +377,15 @@ class GitEvidence:
         files = []
         for raw in filter(None, out.split(b"\0")):
             path = raw.decode("utf-8", "surrogateescape")
-            data = (self.path / path).read_bytes()
+            file = self.path / path
+            if file.is_symlink():
+                # As git stores it: one line, the link's target; never what it points at
+                # (a link to /dev/zero would never finish reading).
+                files.append(ChangedFile(path, "added", added_lines=(1,)))
+                continue
+            if not file.is_file():
+                continue
+            data = file.read_bytes()
             if b"\0" in data[:8000]:
                 files.append(ChangedFile(path, "added", binary=True))
             else:
@@ -427,7 +462,8 @@ class GitEvidence:
 
     def current_branch(self) -> str | None:
         try:
-            return self.git("symbolic-ref", "--quiet", "--short", "HEAD").decode().strip() or None
+            out = self.git("symbolic-ref", "--quiet", "--short", "HEAD")
+            return out.decode("utf-8", "surrogateescape").strip() or None
         except EvidenceError:
             return None
 
@@ -438,20 +474,15 @@ def base_from_environment(path: Path, environ: dict[str, str] | None) -> str | N
 
     Never a short name: ``origin/main`` is looked up among tags before remote branches,
     so a tag of that name (which a change can bring along) would shadow the base."""
-    import git
-
     name = (environ or {}).get("GITHUB_BASE_REF", "").strip()
     if not name:
         return None
-    try:
-        repo = git.Repo(path)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise UsageError(f"{path}: not a git repository (pass --repo DIR)") from None
+    root = toplevel(path)
     for candidate in (f"refs/remotes/origin/{name}", f"refs/heads/{name}"):
         try:
-            repo.git.execute(["git", "show-ref", "--verify", "--quiet", candidate])
+            run_git(root, "show-ref", "--verify", "--quiet", candidate)
             return candidate
-        except git.GitCommandError:
+        except EvidenceError:
             continue
     raise UsageError(
         f"GITHUB_BASE_REF is {name!r} but neither refs/remotes/origin/{name} nor "

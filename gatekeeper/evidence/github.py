@@ -130,7 +130,7 @@ def _read_event(path: str | None) -> dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as f:
             event = json.load(f)
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise UsageError(f"GITHUB_EVENT_PATH={path}: cannot read the event payload ({e})") from None
     return event if isinstance(event, dict) else {}
 
@@ -343,7 +343,7 @@ class GitHubClient:
 
     def _check_page(self, first: str, url: str, seen: set[str]) -> None:
         """Pagination stays on the API, never loops and ends within the page budget."""
-        if not self.same_origin(url):
+        if url != first and not self.same_origin(url):
             raise self._error(
                 "GET", first, None,
                 f"the next page's Link points at {_show_origin(url)}, not at GITHUB_API_URL "
@@ -408,6 +408,8 @@ class GitHubClient:
         return GitHubHTTPError(self.scrub(message), method, endpoint, status)
 
     def _json(self, response: requests.Response) -> Any:
+        if response.status_code == 204:  # No Content: a write that answers nothing
+            return None
         try:
             return response.json()
         except (ValueError, RecursionError):

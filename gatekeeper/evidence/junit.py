@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence.coverage import rename, resolve_reports
 from gatekeeper.evidence.coverage_formats import ReportFormatError
-from gatekeeper.evidence.coverage_formats._xml import make_parser, stream
+from gatekeeper.evidence.coverage_formats._xml import MAX_DEPTH, make_parser, stream, too_deep
 from gatekeeper.globs import match_any
 
 if TYPE_CHECKING:
@@ -184,6 +184,8 @@ class _Reader:
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise too_deep()
         if name == "testcase":
             if self.case is not None:
                 raise ReportFormatError(

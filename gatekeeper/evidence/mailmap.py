@@ -39,9 +39,26 @@ def canonical(ev: Evidence, contacts: Iterable[Contact]) -> dict[Contact, Contac
 
 
 def _check_mailmap(ev: Evidence, wanted: list[Contact]) -> dict[Contact, Contact]:
+    import subprocess
+
+    from git.cmd import Git
+
+    from gatekeeper.errors import EvidenceError
+
     if not wanted:
         return {}
-    # "--" keeps a name starting with "-" (from a hostile trailer) from reading as an option.
-    out = ev.git.git("check-mailmap", "--", *(f"{n} <{e}>" for n, e in wanted))
-    lines = out.decode("utf-8", "replace").splitlines()
+    # On standard input, one per line: a hostile trailer can be longer than an argument may
+    # be, and cannot be read as an option there.
+    text = "".join(f"{n} <{e}>\n" for n, e in wanted)
+    done = subprocess.run(
+        [Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "check-mailmap", "--stdin"],
+        cwd=ev.git.path,
+        input=text.encode("utf-8", "surrogateescape"),
+        capture_output=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        stderr = done.stderr.decode("utf-8", "replace").strip()
+        raise EvidenceError(f"git check-mailmap failed: {stderr or done.returncode}")
+    lines = done.stdout.decode("utf-8", "replace").splitlines()
     return {contact: _parse(line) for contact, line in zip(wanted, lines, strict=True)}

@@ -5,8 +5,9 @@ the message's last paragraph holds trailers). Anyone can type one into their own
 a trailer counts only when
 
 - its identity (the e-mail, or the login of a GitHub no-reply address) is a listed signer;
-- no later commit in the range touches the signed paths (a sign-off is for what it saw,
-  as a stale approval is dismissed);
+- the signed paths are the same at the head as at the commit that carries it (a sign-off is
+  for what it saw, as a stale approval is dismissed; compared by diff, so a merge after the
+  sign-off cannot slip in older commits);
 - the signer authored none of the range's commits that touch those paths: nobody signs off
   their own migration (as GitHub never counts a PR author's own approval).
 
@@ -32,6 +33,7 @@ _ANGLE = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
 _BARE = re.compile(r"^\s*([^<>\s]+@[^<>\s]+)\s*$")
 _NOREPLY = re.compile(r"^(?:\d+\+)?([a-z0-9][a-z0-9-]*)@users\.noreply\.github\.com$")
 TRAILER_NAME = r"^[A-Za-z0-9][A-Za-z0-9-]*$"
+_RECORD = re.compile(r"\x1e(?=[0-9a-f]{40,64}\x00)")
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,9 @@ def trailer_commits(ev: Evidence, key: str) -> list[RangeCommit]:
             "log", "--reverse", "--no-renames", "--name-only", "-z", f"--format={fmt}", rng
         ).decode("utf-8", "surrogateescape")
         commits = []
-        for record in filter(None, out.split("\x1e")):
+        # Split only where a record starts (separator, SHA, NUL): a file name or a message
+        # may hold the separator itself, never a NUL.
+        for record in filter(None, _RECORD.split(out)):
             sha, email, values, *paths = record.split("\x00")
             trailers = tuple(
                 Trailer(sha, v.strip(), identity(v)) for v in values.split("\x1f") if v.strip()
@@ -96,8 +100,10 @@ def by_trailer(
     counted: list[dict[str, Any]] = []
     ignored: list[str] = []
     authors = {c.author_email for c in commits if c.paths & paths}
-    for index, commit in enumerate(commits):
-        later = any(c.paths & paths for c in commits[index + 1 :])
+    for commit in commits:
+        if not commit.trailers:
+            continue
+        later = bool(changed_since(ev, commit.sha) & paths)
         for trailer in commit.trailers:
             short = f"{key}: {trailer.value[:80]} ({commit.sha[:12]})"
             who = _signer_matches(trailer.email, signers) if trailer.email else None
@@ -110,6 +116,19 @@ def by_trailer(
             else:
                 counted.append({"by": who, "via": "trailer", "commit": commit.sha})
     return counted, ignored
+
+
+def changed_since(ev: Evidence, sha: str) -> set[str]:
+    """Paths that differ between ``sha`` and the head: what a sign-off on ``sha`` did not
+    see. A diff, not the log: a merge after the sign-off can bring older commits whose
+    changes the log would list before it."""
+
+    def read() -> set[str]:
+        git = ev.git
+        out = git.git("diff", "--name-only", "-z", "--no-renames", sha, git.head_sha, "--")
+        return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
+
+    return ev.cached(("signoff", "changed_since", sha), read)
 
 
 def review_available(ev: Evidence) -> bool:

@@ -213,7 +213,7 @@ def _check_environments(doc: dict[str, Any], problems: _Problems) -> None:
 def _check_rule(
     rule: dict[str, Any], path: Path, problems: _Problems, seen: dict[str, int]
 ) -> None:
-    from gatekeeper.checks import failed_plugins, registry
+    from gatekeeper.checks import failed_plugins, get, registry
 
     rule_id = rule.get("id")
     if isinstance(rule_id, str):
@@ -225,15 +225,17 @@ def _check_rule(
     name = rule.get("check")
     if not isinstance(name, str):
         return
-    checks = registry()
-    broken = failed_plugins().get(name)
+    check = get(name)
+    # A built-in is found without scanning entry points; any other name loads the plugins,
+    # and a refused plugin's own error is reported (never a traceback), only for this rule.
+    broken = failed_plugins().get(name) if check is None else None
     if broken is not None:
-        # The plugin's own error, never a traceback; only policies that use the name fail.
         problems.add(problems.positions.of_value((*path, "check")), broken)
         return
-    if name not in checks:
+    if check is None:
         from gatekeeper.suggest import did_you_mean
 
+        checks = registry()
         known = ", ".join(sorted(checks))
         problems.add(
             problems.positions.of_value((*path, "check")),
@@ -243,7 +245,6 @@ def _check_rule(
     options = rule.get("with", {})
     if not isinstance(options, dict):
         return
-    check = checks[name]
     before = len(problems.items)
     _schema_problems(check.options, options, (*path, "with"), problems, f"check {name!r}")
     if check.validate is not None and len(problems.items) == before:

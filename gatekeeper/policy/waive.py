@@ -8,7 +8,6 @@ validated as a whole before it is written; an invalid result is never written.
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -34,8 +33,18 @@ class WaiveRequest:
 
 
 def _q(value: str) -> str:
-    """A YAML double-quoted scalar (JSON's string syntax is a subset of it)."""
-    return json.dumps(value, ensure_ascii=False)
+    """A YAML double-quoted scalar, escaped by the YAML library (control characters, line
+    separators and astral characters included)."""
+    return yaml.safe_dump(value, default_style='"', allow_unicode=True, width=float("inf")).strip()
+
+
+def _flow(value: object) -> str:
+    """A value in YAML flow style: mappings, lists and double-quoted strings."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flow(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_flow(v) for v in value) + "]"
+    return _q(str(value))
 
 
 def _stamp(moment: datetime) -> str:
@@ -66,10 +75,7 @@ def _block(item: dict[str, object], indent: int) -> list[str]:
     lines = []
     for i, (key, value) in enumerate(item.items()):
         lead = f"{pad}- " if i == 0 else f"{pad}  "
-        if isinstance(value, dict):
-            lines.append(f"{lead}{key}: {json.dumps(value, ensure_ascii=False)}")
-        else:
-            lines.append(f"{lead}{key}: {_q(str(value))}")
+        lines.append(f"{lead}{key}: {_flow(value)}")
     return lines
 
 
@@ -100,7 +106,7 @@ def append_waiver(text: str, item: dict[str, object]) -> str:
     if node.flow_style:
         close = _offset(text, node.end_mark.line, node.end_mark.column) - 1
         sep = ", " if node.value else ""
-        return text[:close] + sep + json.dumps(item, ensure_ascii=False) + text[close:]
+        return text[:close] + sep + _flow(item) + text[close:]
     last = node.value[-1]
     end = last.end_mark
     line = end.line if end.column == 0 else end.line + 1

@@ -16,6 +16,15 @@ Path = tuple[str | int, ...]
 
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
+MAX_ALIASES = 100
+"""Alias uses (``*name``) per document: a policy reuses a block a few times; a bomb needs
+many. Past this the policy is refused at the alias."""
+MAX_EXPANSION = 10_000
+"""Values aliases may add beyond the document's own nodes: each alias copies its anchor's
+whole subtree, so a few nested anchors of a 1 KB file would expand to billions."""
+MAX_DEPTH = 64
+"""Nesting of collections: policies need about six; the composer recurses per level."""
+
 
 @dataclass
 class Positions:
@@ -48,23 +57,90 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
+class _BoundedLoader(yaml.SafeLoader):
+    """A loader whose composer counts alias uses and nesting depth, so a hostile file is
+    refused where the problem is, before anything is expanded or recursion runs out."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.aliases = 0
+        self.depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise YamlProblem(
+                    *_event_mark(event),
+                    f"more than {MAX_ALIASES} YAML aliases (*name); refusing a document that "
+                    "could expand without bound (an alias bomb)",
+                )
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise YamlProblem(
+                    *_event_mark(event), f"nested deeper than {MAX_DEPTH} levels"
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+def _event_mark(event: yaml.Event) -> tuple[int, int]:
+    mark = event.start_mark
+    return (mark.line + 1, mark.column + 1) if mark else (1, 1)
+
+
+def _count_nodes(root: yaml.Node) -> int:
+    """Distinct nodes in the composed graph (an alias is the same node object)."""
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        node = todo.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            todo.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                todo.extend((key, value))
+    return len(seen)
+
+
 class _Builder:
-    def __init__(self) -> None:
+    def __init__(self, budget: int = 1 << 62) -> None:
         self.positions = Positions()
         self.constructor = yaml.SafeLoader("")
+        self.budget = budget
+        """Values this document may still build; aliases spend it again per use."""
 
     def build(self, node: yaml.Node, path: Path) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise YamlProblem(
+                *_mark(node),
+                f"YAML aliases expand this document by more than {MAX_EXPANSION:,} values; "
+                "refusing it (an alias bomb?)",
+            )
         self.positions.values[path] = _mark(node)
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self._scalar(node, path)
+
+    def _scalar(self, node: yaml.Node, path: Path | None = None) -> Any:
         if node.tag == _TIMESTAMP:
             # Times stay text: the schema and the checks parse them with their time zone.
             return node.value
-        value = self.constructor.construct_object(node, deep=True)
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as e:  # e.g. a date PyYAML's regex lets through
+            raise YamlProblem(*_mark(node), f"cannot read the value {node.value!r}: {e}") from None
         plain = isinstance(node, yaml.ScalarNode) and node.style is None
-        if plain and isinstance(value, int | float):  # bool is an int too
+        if path is not None and plain and isinstance(value, int | float):  # bool is an int too
             self.positions.unquoted[path] = node.value
         return value
 
@@ -79,7 +155,7 @@ class _Builder:
                 )
             if not isinstance(key_node, yaml.ScalarNode):
                 raise YamlProblem(*_mark(key_node), "a mapping key must be a plain value")
-            key = self.constructor.construct_object(key_node)
+            key = self._scalar(key_node)
             if not isinstance(key, str):
                 key = str(key)
             if key in out:
@@ -95,7 +171,7 @@ class _Builder:
 def parse(text: str) -> tuple[Any, Positions]:
     """Parse one YAML document into plain data and the positions of its nodes."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_BoundedLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
@@ -105,7 +181,7 @@ def parse(text: str) -> tuple[Any, Positions]:
         raise YamlProblem(1, 1, f"YAML error: {e}") from None
     if node is None:
         raise YamlProblem(1, 1, "the file is empty")
-    builder = _Builder()
+    builder = _Builder(_count_nodes(node) + MAX_EXPANSION)
     try:
         return builder.build(node, ()), builder.positions
     except yaml.constructor.ConstructorError as e:

@@ -94,7 +94,10 @@ def _comment(ev: Evidence, policy_name: str | None, markdown: str) -> str:
     repository = cfg.require_repository()
     if cfg.pr is None:
         raise EvidenceError("this run is not about a pull request (pass --pr N)")
-    return sticky.upsert(gh.client(ev), repository, cfg.pr, policy_name, markdown)
+    from gatekeeper.report.escape import printable
+
+    body = printable(markdown)
+    return sticky.upsert(gh.client(ev), repository, cfg.pr, policy_name, body)
 
 
 def _status(ev: Evidence, policy_name: str | None, approved: bool, summary: str) -> str:
@@ -103,7 +106,10 @@ def _status(ev: Evidence, policy_name: str | None, approved: bool, summary: str)
     cfg = gh.config(ev)
     repository = cfg.require_repository()
     sha = gh.head_sha(ev)
-    context = commit_status.context_for(policy_name)
+    from gatekeeper.report.escape import printable
+
+    context = printable(commit_status.context_for(policy_name))
+    summary = printable(summary)
     commit_status.post(
         gh.client(ev),
         repository,

@@ -20,7 +20,9 @@ def append_summary(environ: Mapping[str, str], markdown: str) -> bool:
     path = environ.get("GITHUB_STEP_SUMMARY")
     if not path:
         return False
-    data = markdown if markdown.endswith("\n") else markdown + "\n"
+    from gatekeeper.report.escape import printable
+
+    data = printable(markdown if markdown.endswith("\n") else markdown + "\n")
     if len(data.encode()) > MAX_SUMMARY:
         data = data.encode()[: MAX_SUMMARY - 200].decode("utf-8", "ignore")
         data += "\n\n*Report truncated to fit the 1 MiB job summary limit.*\n"
@@ -55,6 +57,7 @@ def annotation_lines(results: Iterable[RuleResult], limit: int = MAX_ANNOTATIONS
     """``::error file=..,line=..::`` commands for every annotation of a non-passing rule
     (``::warning`` for a rule that only warns), at most ``limit`` of them."""
     from gatekeeper.model import Status
+    from gatekeeper.report.escape import printable
 
     lines: list[str] = []
     total = 0
@@ -66,11 +69,12 @@ def annotation_lines(results: Iterable[RuleResult], limit: int = MAX_ANNOTATIONS
         for a in result.annotations:
             if len(lines) >= limit:
                 continue
-            props = [f"file={_property(a.path)}", f"line={a.line}"]
+            props = [f"file={_property(printable(a.path))}", f"line={a.line}"]
             if a.end_line and a.end_line != a.line:
                 props.append(f"endLine={a.end_line}")
             props.append(f"title={_property(f'gatekeeper: {result.id}')}")
-            lines.append(f"::{level} {','.join(props)}::{_data(a.message or result.summary)}")
+            message = printable(a.message or result.summary)
+            lines.append(f"::{level} {','.join(props)}::{_data(message)}")
     if total > limit:
         lines.append(f"::notice::{total - limit} more annotations not shown (limit {limit})")
     return lines
@@ -78,9 +82,11 @@ def annotation_lines(results: Iterable[RuleResult], limit: int = MAX_ANNOTATIONS
 
 def warn(environ: Mapping[str, str], message: str) -> str:
     """A warning line: a workflow command in Actions, plain text elsewhere."""
+    from gatekeeper.report.escape import plain, printable
+
     if environ.get("GITHUB_ACTIONS") == "true":
-        return f"::warning title=gatekeeper::{_data(message)}"
-    return f"gatekeeper: warning: {message}"
+        return f"::warning title=gatekeeper::{_data(printable(message))}"
+    return f"gatekeeper: warning: {plain(message)}"
 
 
 def report_path_default(environ: Mapping[str, str]) -> Path | None:

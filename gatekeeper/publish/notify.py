@@ -153,6 +153,9 @@ def post(
         except requests.RequestException as e:
             problem = f"could not connect ({type(e).__name__})"
             continue
+        except Exception as e:  # e.g. a malformed URL: its text would show the URL
+            problem = f"could not send ({type(e).__name__})"
+            break
         if 200 <= response.status_code < 300:
             return response.status_code
         excerpt = scrub(" ".join(response.text.split())[:200], ch.url)

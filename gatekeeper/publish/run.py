@@ -65,9 +65,13 @@ def publish_report(
             status=status,
         )
     except (GatekeeperError, OSError) as e:
-        err(f"gatekeeper: warning: publishing failed: {e}")
+        from gatekeeper.report.escape import plain
+
+        err(f"gatekeeper: warning: publishing failed: {plain(e)}")
         return
     # Workflow commands go to standard error: the runner reads both streams, and standard
     # output may be the JSON report that a later step parses.
+    from gatekeeper.report.escape import printable
+
     for line in [*published.commands, *published.warnings]:
-        err(line)
+        err(printable(line))

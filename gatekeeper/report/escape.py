@@ -17,7 +17,7 @@ _INVISIBLE = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\x00-\x08\x0b\x0
 
 
 def _flat(text: str) -> str:
-    return " ".join(_INVISIBLE.sub("", str(text)).split())
+    return " ".join(_INVISIBLE.sub("", printable(str(text))).split())
 
 
 def md_text(text: str) -> str:
@@ -36,3 +36,51 @@ def md_code(text: str) -> str:
     fence = "`" * (longest + 1)
     pad = " " if flat.startswith("`") or flat.endswith("`") or not flat else ""
     return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+# Lone surrogates: the undecodable bytes of a file name that is not UTF-8 (git paths are
+# decoded with 'surrogateescape'). No UTF-8 writer accepts them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# What must not reach a terminal or a CI log raw: line breaks (a new line could start a
+# workflow command such as ::stop-commands:: or ::add-mask::), C0/C1 controls (ESC
+# restyles or rewrites the terminal), bidirectional controls, line/paragraph separators.
+_UNSAFE_PLAIN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _show_surrogate(m: re.Match[str]) -> str:
+    code = ord(m.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def _show_control(m: re.Match[str]) -> str:
+    ch = m.group()
+    code = ord(ch)
+    return _NAMED.get(ch) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def printable(text: str) -> str:
+    """``text`` with the bytes of a non-UTF-8 file name shown as ``\\xNN``: writable as
+    UTF-8 anywhere (job summary, comment, status, report files, a terminal)."""
+    return _SURROGATE.sub(_show_surrogate, text)
+
+
+def plain(text: object) -> str:
+    """``text`` as one line of plain text for a terminal or CI log: line breaks, control
+    and bidirectional characters and undecodable bytes shown as escapes (``\\n``,
+    ``\\x1b``, ``\\u202e``, ``\\xff``), so text from a change can neither start a line of
+    its own nor restyle the output."""
+    return _UNSAFE_PLAIN.sub(_show_control, printable(str(text)))
+
+
+def printable_data(value: object) -> object:
+    """``printable`` applied to every string (keys included) of a JSON-like value."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, dict):
+        return {printable_data(k): printable_data(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable_data(v) for v in value]
+    return value

@@ -82,6 +82,16 @@ def _descriptor(name: str) -> dict[str, Any]:
     }
 
 
+def _suppression(waiver: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": "external",
+        "status": "accepted",
+        "justification": f"{waiver.get('reason', '')} (approved by {waiver.get('approved_by', '')}, "
+        f"expires {waiver.get('expires', '')})",
+        "properties": {k: waiver.get(k) for k in ("approved_by", "expires", "source")},
+    }
+
+
 def to_sarif(report: Report) -> dict[str, Any]:
     checks = sorted({r.check for r in report.results})
     index = {name: i for i, name in enumerate(checks)}
@@ -103,6 +113,9 @@ def to_sarif(report: Report) -> dict[str, Any]:
         locations = _locations(report, r)
         if locations:
             result["locations"] = locations
+        if r.status is Status.WAIVED and r.waiver:
+            # SARIF's own word for an accepted finding: viewers hide or mark it as such.
+            result["suppressions"] = [_suppression(r.waiver)]
         results.append(result)
     run: dict[str, Any] = {
         "tool": {

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from gatekeeper.model import Decision, RuleResult, Status
+from gatekeeper.report.escape import plain
 from gatekeeper.report.model import Report
 
 MARKS = {
@@ -31,7 +32,7 @@ def _headline(report: Report, style: Callable[..., str]) -> str:
     if report.nothing_judged:
         return f"Decision: {style('BLOCK', fg='red', bold=True)}: {report.nothing_judged_summary}"
     noun = "rule blocks" if len(blocking) == 1 else "rules block"
-    ids = ", ".join(r.id for r in blocking)
+    ids = ", ".join(plain(r.id) for r in blocking)
     return f"Decision: {style('BLOCK', fg='red', bold=True)}: {len(blocking)} {noun} the release ({ids})"
 
 
@@ -40,7 +41,7 @@ MAX_PLACES = 5
 
 
 def _places(r: RuleResult) -> str:
-    shown = ", ".join(a.where for a in r.annotations[:MAX_PLACES])
+    shown = ", ".join(plain(a.where) for a in r.annotations[:MAX_PLACES])
     more = r.place_count - min(MAX_PLACES, len(r.annotations))
     return shown + (f" and {more} more" if more > 0 else "")
 
@@ -70,10 +71,15 @@ def _wrap(first: str, text: str, indent: int, width: int | None) -> list[str]:
 
 def render(report: Report, color: bool = False, width: int | None = None) -> str:
     """The report for a terminal; ``color`` adds ANSI styles and ``width`` folds long
-    lines (the CLI asks for both on a TTY; logs and files get one line per fact)."""
+    lines (the CLI asks for both on a TTY; logs and files get one line per fact).
+
+    Every string that did not come from Gatekeeper itself (file names, branch names,
+    summaries quoting them) goes through ``escape.plain``: in a CI log, text from the
+    change must not start a line, where the runner would read it as a workflow command."""
     style = click.style if color else _plain
+    source = plain(report.policy_source or report.policy_path)
     lines = [
-        f"Gatekeeper: {report.policy_name} ({report.policy_source or report.policy_path})",
+        f"Gatekeeper: {plain(report.policy_name)} ({source})",
         _headline(report, style),
     ]
     if report.head:
@@ -83,22 +89,22 @@ def render(report: Report, color: bool = False, width: int | None = None) -> str
             else report.head[:12]
         )
         extra = "".join(
-            f", {k} {v}" for k, v in (("branch", report.branch), ("env", report.env)) if v
+            f", {k} {plain(v)}" for k, v in (("branch", report.branch), ("env", report.env)) if v
         )
         lines.append(f"Range: {span}{extra}")
-    lines.extend(f"Note: {n}" for n in report.notes)
+    lines.extend(f"Note: {plain(n)}" for n in report.notes)
     lines.append("")
-    column = max((len(r.id) + len(r.check) for r in report.results), default=0) + 3
+    column = max((len(plain(r.id)) + len(plain(r.check)) for r in report.results), default=0) + 3
     for r in report.results:
         mark, colour = MARKS[r.status]
-        label = f"{r.id} ({r.check})"
+        label = f"{plain(r.id)} ({plain(r.check)})"
         head = f"  {style(f'{mark:<7}', fg=colour)}  {label:<{column}}  "
         pad = " " * (13 + column)
-        lines += _wrap(head, r.summary, len(pad), width)
+        lines += _wrap(head, plain(r.summary), len(pad), width)
         if r.status is Status.WAIVED and r.waiver:
-            lines += _wrap(pad, f"waived: {waiver_line(r.waiver)}", len(pad) + 8, width)
+            lines += _wrap(pad, f"waived: {plain(waiver_line(r.waiver))}", len(pad) + 8, width)
         elif r.remedy and r.status is not Status.PASS:
-            lines += _wrap(pad, f"→ {r.remedy}", len(pad) + 2, width)
+            lines += _wrap(pad, f"→ {plain(r.remedy)}", len(pad) + 2, width)
         if r.annotations and r.status not in (Status.PASS, Status.SKIPPED):
             lines += _wrap(pad, f"at {_places(r)}", len(pad) + 3, width)
     counts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from gatekeeper.checks import registry, with_defaults
-from gatekeeper.checks.changelog import example_heading, find_entry, has_entry
+from gatekeeper.checks.changelog import example_heading, find_entry, has_entry, headings
 from gatekeeper.evidence import Evidence, RunContext
 from gatekeeper.model import Outcome, Status
 from tests.factories import RepoFactory, run_cli, write_policy
@@ -145,3 +145,24 @@ def test_a_bad_heading_is_an_invalid_policy(tmp_path, heading: str, problem: str
     rule = {"id": "c", "check": "changelog", "with": {"heading": heading}}
     result = run_cli("validate", str(write_policy(tmp_path / "p.yml", [rule])))
     assert result.exit_code == 2 and problem in result.stderr, result.stderr
+
+
+def test_closing_hashes_are_not_part_of_the_heading() -> None:
+    assert find_entry("## 1.2.3 ##\n", "1.2.3") == "1.2.3"
+    assert find_entry("## Version 1.2.3 #\n", "1.2.3") == "Version 1.2.3"
+    assert [h.text for h in headings("# C#\n")] == ["C#"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "# a" + " " * 50_000 + "b\n",  # quadratic for a lazy heading pattern
+        "## " + "1." * 20_000 + "1!\n",  # quadratic for a backtracking version pattern
+    ],
+)
+def test_hostile_changelogs_are_read_in_linear_time(text: str) -> None:
+    # The changelog comes with the change under review; these took seconds to minutes before.
+    assert find_entry(text, "1.2.3") is None
+    assert (
+        example_heading(text, "CHANGELOG.md", "1.2.4", "2026-11-25") == "'## [1.2.4] - 2026-11-25'"
+    )

@@ -94,3 +94,27 @@ def test_another_persons_trailer_counts_next_to_the_authors(repo: RepoFactory) -
 def test_hostile_trailers_are_judged_not_run(repo: RepoFactory, trailer: str) -> None:
     # A name that looks like an option, or text that is no contact, is compared as written.
     assert judge_one(repo, trailer).status is Status.PASS
+
+
+def test_a_trailer_padded_with_a_long_run_of_spaces_is_read_in_linear_time(
+    repo: RepoFactory,
+) -> None:
+    # A hostile message: the former lazy regex took quadratic time here (15 s at 40,000 spaces).
+    padded = "Test Author" + " " * 100_000 + "<author@example.com>"
+    outcome = judge_one(repo, padded)
+    assert outcome.status is Status.FAIL
+    assert outcome.details["discounted_trailers"][0]["reason"] == "own author"
+
+
+def test_a_trailer_longer_than_an_argument_may_be_is_still_mapped(repo: RepoFactory) -> None:
+    repo.commit({".mailmap": MAILMAP}, "mailmap")
+    base = repo.repo.head.commit.hexsha
+    # The message goes through a file: it is longer than one command-line argument may be.
+    message = repo.path.parent / "message.txt"
+    message.write_text("Change\n\nReviewed-by: " + "H" * 200_000 + " <alias@home.org>\n")
+    (repo.path / "a.txt").write_text("x")
+    repo.repo.git.add("-A")
+    repo.repo.git.commit("-q", "-F", str(message))
+    outcome = judge(repo, base)
+    assert outcome.status is Status.FAIL
+    assert outcome.details["discounted_trailers"][0]["reason"] == "own author"

@@ -229,3 +229,43 @@ def test_scanner_never_crashes_and_keeps_lengths(text: str) -> None:
 def test_documentation_is_not_searched(app: RepoFactory) -> None:
     app.commit({"docs/flags.md": 'Call `is_enabled("documented")` to check a flag.\n'})
     assert judge(app).details["referenced"] == {}
+
+
+BY_ENV = {"if": [{"==": [{"var": "environment"}, "staging"]}, "on", "off"]}
+
+
+@pytest.mark.parametrize(
+    ("targeting", "env", "status"),
+    [
+        (BY_ENV, "staging", Status.FAIL),
+        (BY_ENV, "production", Status.PASS),
+        ({"if": [{"in": [{"var": "email"}, ["a@x.io"]]}, "on", None]}, "production", Status.PASS),
+        ({"if": [{"in": [{"var": "env"}, ["dev", "staging"]]}, "on"]}, "staging", Status.FAIL),
+        ({"fractional": [["on", 10], ["off", 90]]}, "production", Status.FAIL),  # a rollout
+    ],
+)
+def test_flagd_targeting_is_evaluated_for_the_environment(
+    app: RepoFactory, targeting: dict[str, Any], env: str, status: Status
+) -> None:
+    app.commit({"flags.flagd.json": flagd(targeting=targeting)})
+    out = judge(app, env=env, registry=["flags.flagd.json"])
+    assert out.status is status, out.summary
+
+
+def test_must_show_through_the_cli(app: RepoFactory, tmp_path: Any) -> None:
+    policy = write_policy(
+        tmp_path / "p.yml",
+        [{"id": "flags", "check": "feature-toggles", "with": {"registry": ["flags.yaml"]}}],
+    )
+    args = ["check", "--policy", str(policy), "--repo", str(app.path), "--base", "main",
+            "--format", "json"]  # fmt: skip
+    app.commit({"src/checkout.py": CALL})
+    blocked = run_cli(*args)
+    rule = json.loads(blocked.output)["rules"][0]
+    assert blocked.exit_code == 1 and rule["status"] == "fail"
+    assert "undeclared flag 'new-checkout' at src/checkout.py:2" in rule["summary"]
+    assert rule["annotations"][0]["path"] == "src/checkout.py"
+    app.commit({"flags.yaml": PLAIN_OFF})
+    assert run_cli(*args).exit_code == 0
+    app.commit({"flags.yaml": PLAIN_OFF.replace("false", "true")})
+    assert run_cli(*args).exit_code == 1

@@ -190,3 +190,56 @@ def test_the_readme_example_is_a_valid_policy() -> None:
     block = re.findall(r"```yaml\n(.*?)```", section, re.S)[0]
     policy = loads_policy("version: 1\nrules:\n" + block, "README.md")
     assert [r.check for r in policy.rules] == ["schema-change", "rollback-plan"]
+
+
+def test_paths_and_exclude_per_kind(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "repo", {"app.py": "x = 1\n"})
+    repo.branch("feature")
+    repo.commit({
+        "changes/0001_cleanup.sql": "DELETE FROM sessions;",  # DML only, not a migrations folder
+        "tests/app/migrations/0001_initial.py": fixture("django/0003_delete_book.py.txt"),
+        "tests/db/migrations/1.sql": "DROP TABLE fixtures;",
+    })  # fmt: skip
+    found = [c["path"] for c in evaluate(repo.path).details["changes"]]
+    assert found == ["tests/app/migrations/0001_initial.py", "tests/db/migrations/1.sql"]
+    out = evaluate(repo.path, paths={"sql": ["changes/**"]}, exclude={"django": ["tests/**"]})
+    changes = {c["path"]: c for c in out.details["changes"]}
+    assert list(changes) == ["changes/0001_cleanup.sql", "tests/db/migrations/1.sql"]
+    assert changes["changes/0001_cleanup.sql"]["operations"] == ["DELETE FROM sessions"]
+    assert evaluate(repo.path, exclude={"*": ["tests/**"]}).details["changes"] == []
+
+
+def test_exclude_per_kind_names_known_kinds_only() -> None:
+    import pytest
+
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"exclude": {"djangoo": ["x"]}}, CHECK.options)
+
+
+def test_a_merge_after_the_sign_off_cannot_bring_older_changes_in(tmp_path: Path) -> None:
+    repo = drop_repo(tmp_path)
+    path = f"{VERSIONS}x1_drop_email.py"
+    repo.branch("sneaky")  # an older commit, dated before the sign-off, changes the migration
+    repo.repo.git.checkout("-q", "feature")
+    repo.repo.git.checkout("-q", "sneaky")
+    repo.write({path: DROP.replace("'email'", "'password'")})
+    repo.repo.git.add("-A")
+    repo.repo.git.commit("-q", "-m", "older change", "--date=2001-01-01T00:00:00")
+    repo.repo.git.checkout("-q", "feature")
+    sign(repo, DBA)
+    assert evaluate(repo.path).status is Status.PASS
+    repo.repo.git.merge("-q", "--no-ff", "-m", "merge", "sneaky")
+    out = evaluate(repo.path)
+    assert out.status is Status.FAIL
+    assert "a later commit changes the signed files again" in out.details["ignored_signoffs"][0]
+
+
+def test_separator_characters_in_names_and_messages_do_not_confuse_the_reader(tmp_path: Path) -> None:
+    repo = drop_repo(tmp_path)
+    # The migration's author adds a file whose name holds the record separator, then signs.
+    repo.commit({"odd\x1e" + "f" * 40 + ".txt": "x", f"{VERSIONS}x1_drop_email.py": DROP + "#\n"},
+                "odd name\x1e")  # fmt: skip
+    sign(repo, "Test Author <author@example.com>", author="Test Author <author@example.com>")
+    out = evaluate(repo.path, signers=["author@example.com"])
+    assert out.status is Status.FAIL
+    assert "authored a commit changing these files" in out.details["ignored_signoffs"][0]

@@ -307,3 +307,12 @@ def test_jacoco_fixture_hand_checked(tmp_path):
     theirs = json.loads((tmp_path / "dc.json").read_text())
     assert (theirs["total_num_lines"], theirs["total_num_violations"]) == (6, 4)
     assert {p: s["violation_lines"] for p, s in theirs["src_stats"].items()} == diff.uncovered
+
+
+def test_code_detector_fails_closed_on_what_it_cannot_parse(tmp_path):
+    repo = make_repo(tmp_path, {"README.md": "x\n"})
+    repo.commit({"nul.py": b'"""doc"""\n\x00import os\n', "bad.py": "def (:\n",
+                 "doc.py": '"""Only a docstring."""\n# and a comment\n', "blank.js": " \n\t\n"})
+    has_code = coverage.code_detector(evidence(tmp_path, "HEAD"))
+    assert has_code("nul.py") and has_code("bad.py") and has_code("gone.py")
+    assert not has_code("doc.py") and not has_code("blank.js")

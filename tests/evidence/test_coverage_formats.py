@@ -552,7 +552,8 @@ def test_branches_read_alike_from_cobertura_lcov_and_json(tmp_path, files):
         assert got == want_branches, name
 
 
-@settings_
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(files=branchy_files, intruder=st.sampled_from(["<x/>", "<extra a='1'></extra>",
                                                       "<methods/>", "<lines/>"]))
 def test_cobertura_with_any_intruder_inside_lines_is_refused(tmp_path, files, intruder):
@@ -582,3 +583,29 @@ def test_branch_merge_is_per_line_max_and_commutative(a, b):
                 assert merged.total[n] >= side.total[n]
                 assert merged.covered[n] >= side.covered[n]
     assert all(c <= t for c, t in zip(merged.covered, merged.total, strict=True))
+
+
+@settings_
+@given(files=st.dictionaries(
+    st.from_regex(r"[A-Z][a-z]{1,8}\.java", fullmatch=True),
+    st.dictionaries(st.integers(1, 3000), st.tuples(
+        st.integers(0, 5), st.integers(0, 5), st.integers(0, 4), st.integers(0, 4)),
+        min_size=1, max_size=30),
+    min_size=1, max_size=4))
+def test_jacoco_lines_and_branches_from_random_counters(tmp_path, files):
+    """Covered when any instruction ran (ci > 0); branches mb + cb, cb of them covered."""
+    sources = "".join(
+        f'<sourcefile name="{name}">' + "".join(
+            f'<line nr="{n}" mi="{mi}" ci="{ci}" mb="{mb}" cb="{cb}"/>'
+            for n, (mi, ci, mb, cb) in sorted(lines.items())) + "</sourcefile>"
+        for name, lines in files.items())
+    xml = f'<report name="r"><package name="com/acme">{sources}</package></report>'
+    parsed = read_report(write(tmp_path, "jacoco.xml", xml))
+    assert {f: states(b) for f, b in parsed.files.items()} == {
+        f"com/acme/{name}": {n: COVERED if v[1] else MISSED for n, v in lines.items()}
+        for name, lines in files.items()}
+    got = {f: b.counts() for f, b in parsed.branches.items()}
+    want = {f"com/acme/{name}": (sum(v[2] + v[3] for v in lines.values()),
+                                 sum(v[3] for v in lines.values()))
+            for name, lines in files.items()}
+    assert got == {f: c for f, c in want.items() if c[0]}

@@ -206,7 +206,11 @@ def test_failing_tests_by_name_with_the_first_line_of_their_message(tmp_path):
 
 def test_real_pytest_failing_tests_and_test_source_selection(tmp_path):
     """pytest's default JUnit (xunit2: no file attribute, suite name "pytest"): the
-    classname read as a path selects by test source file."""
+    classname read as a path selects by test source file, as the README's example does."""
+    import yaml
+
+    from tests.checks.test_smoke_coverage_cli import readme_policy
+
     for name, body in {"tests/smoke/test_api.py": "def test_up(): assert 0, 'api is down'\n",
                        "tests/unit/test_math.py": "def test_add(): assert 1\n"}.items():
         write(tmp_path, name, body)
@@ -214,7 +218,9 @@ def test_real_pytest_failing_tests_and_test_source_selection(tmp_path):
                     "--rootdir", str(tmp_path), "--junitxml=junit.xml", "tests"],
                    cwd=tmp_path, capture_output=True, check=False)
     path = tmp_path / "junit.xml"
-    smoke = read_junit(path, Selection(tests=("tests/smoke/**",)))
+    readme = yaml.safe_load(readme_policy())["rules"][0]["with"]["smoke"]
+    assert readme == {"tests": ["tests/smoke/**"]}
+    smoke = read_junit(path, Selection.from_options(readme))
     assert counts(smoke) == (1, 1, 0, 0)
     assert smoke.failing[0].test == "tests.smoke.test_api::test_up"
     assert smoke.failing[0].message.startswith("AssertionError: api is down")

@@ -80,6 +80,8 @@ class FakeGitHub:
         self.identity: str | None = None
         """The token's user (a PAT: ``GET /user`` answers it); None is the workflow token
         (an app installation: ``GET /user`` is 403, comments are ``github-actions[bot]``'s)."""
+        self.protection_answers: list[dict[str, Any]] = []
+        """Answers to deployment protection rules (``run_id`` added), in order."""
         self.raw_routes: dict[str, tuple[int, Any, dict[str, str]]] = {}
         """Exact paths answered as scripted, before authentication and routing: hostile
         pages (Link loops, links and redirects to other hosts)."""
@@ -560,6 +562,10 @@ class FakeGitHub:
         yield rf"{r}/deployments", ("GET", self._get_deployments)
         yield rf"{r}/deployments/(\d+)/statuses", ("GET", self._get_deployment_statuses)
         yield r"/user", ("GET", self._get_user)
+        yield (
+            rf"{r}/actions/runs/(\d+)/deployment_protection_rule",
+            ("POST", self._post_protection_answer),
+        )
 
     def _get_pull(self, path: str, query: Any, body: Any, n: str) -> Any:
         if int(n) not in self.pulls:
@@ -693,6 +699,41 @@ class FakeGitHub:
         if self.identity is None:  # an installation token has no user
             return 403, self._error(403), {}
         return 200, self.user(self.identity), {}
+
+    def protection_event(
+        self, run_id: int, environment: str, sha: str, default_branch: str = "main"
+    ) -> dict[str, Any]:
+        """A ``deployment_protection_rule`` webhook payload for a deployment of ``sha``."""
+        return {
+            "action": "requested",
+            "environment": environment,
+            "event": "push",
+            "sha": sha,
+            "ref": default_branch,
+            "deployment_callback_url": (
+                f"{self.url}/repos/{self.repo}/actions/runs/{run_id}/deployment_protection_rule"
+            ),
+            "deployment": {
+                "url": f"{self.url}/repos/{self.repo}/deployments/{run_id}",
+                "id": run_id,
+                "sha": sha,
+                "ref": default_branch,
+                "task": "deploy",
+                "environment": environment,
+                "creator": self.user("github-actions[bot]"),
+            },
+            "pull_requests": [],
+            "repository": {**self._repo_obj(), "default_branch": default_branch},
+            "sender": self.user("alice"),
+        }
+
+    def _post_protection_answer(self, path: str, query: Any, body: Any, run_id: str) -> Any:
+        if not isinstance(body, dict) or body.get("state") not in ("approved", "rejected"):
+            return 422, self._error(422), {}
+        if not body.get("environment_name"):
+            return 422, self._error(422), {}
+        self.protection_answers.append({**body, "run_id": int(run_id)})
+        return 204, None, {}
 
 
 @pytest.fixture(name="github")

@@ -52,6 +52,10 @@ def test_one_result_per_non_passing_rule_with_levels() -> None:
     assert results["freeze"]["level"] == "error"
     assert results["cve-fix"]["level"] == "note"  # waived: seen, never blocking
     assert results["cve-fix"]["properties"]["blocks"] is False
+    [suppression] = results["cve-fix"]["suppressions"]
+    assert suppression["kind"] == "external" and suppression["status"] == "accepted"
+    assert "approved by alice" in suppression["justification"]
+    assert "suppressions" not in results["freeze"]
     assert results["docs"]["level"] == "warning"
     assert results["coverage"]["level"] == "error"
     assert results["coverage"]["message"]["text"] == (

@@ -46,7 +46,9 @@ class Elsewhere:
                 self.wfile.write(data)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
 
@@ -136,4 +138,12 @@ def test_a_redirect_within_the_api_is_followed(github: FakeGitHub) -> None:
 def test_an_absolute_url_elsewhere_never_gets_the_token(github: FakeGitHub, elsewhere) -> None:
     with pytest.raises(gh.GitHubHTTPError, match="refusing to send the token"):
         client(github).get(f"{elsewhere.url}/repos/acme/widgets")
+    assert elsewhere.seen == []
+
+
+def test_a_list_at_an_absolute_url_elsewhere_never_gets_the_token(
+    github: FakeGitHub, elsewhere
+) -> None:
+    with pytest.raises(gh.GitHubHTTPError, match="refusing to send the token"):
+        client(github).get_list(f"{elsewhere.url}/repos/acme/widgets/pulls/1/reviews")
     assert elsewhere.seen == []

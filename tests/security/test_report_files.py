@@ -149,3 +149,27 @@ def test_a_report_linked_to_proc_is_refused_and_never_echoed(tmp_path, monkeypat
     with pytest.raises(EvidenceError, match="outside the repository") as caught:
         resolve_reports(_evidence(repo), ["coverage.xml"], "coverage report")
     assert os.environ["PATH"] not in str(caught.value)
+
+
+def test_an_untracked_link_to_a_device_is_not_read_in_worktree_mode(tmp_path) -> None:
+    """``--worktree`` counts the lines of untracked files: a link to /dev/zero must not be
+    followed (it would never finish), and is counted as git would store it."""
+    from gatekeeper.evidence.git import GitEvidence
+
+    repo = make_repo(tmp_path / "repo", {"a.py": "x\n"})
+    os.symlink("/dev/zero", repo.path / "zero.py")
+    files = {f.path: f for f in GitEvidence(repo.path, "HEAD", worktree=True).changed_files}
+    assert files["zero.py"].added_lines == (1,) and not files["zero.py"].binary
+
+
+def test_reports_the_policy_places_outside_the_repository_are_read(tmp_path) -> None:
+    """An absolute path or glob chosen by the policy (e.g. under $RUNNER_TEMP) is the
+    policy's choice, not the change's: it is read, links and all."""
+    temp = tmp_path / "runner-temp" / "cov"
+    temp.mkdir(parents=True)
+    (temp / "coverage.xml").write_text(FULL)
+    repo = change(tmp_path)
+    ev = _evidence(repo)
+    assert resolve_reports(ev, [str(temp / "*.xml")], "coverage report") == [temp / "coverage.xml"]
+    assert resolve_reports(ev, [str(temp / "coverage.xml")], "coverage report") == [
+        temp / "coverage.xml"]

@@ -19,6 +19,15 @@ StartHandler = Callable[[str, Any], None]
 """``(name, attributes)``: a dict, or a flat [name, value, ...] list with ordered_attributes."""
 EndHandler = Callable[[str], None]
 
+MAX_DEPTH = 256
+"""Element nesting a report may have (Cobertura needs 9, JUnit a few per suite level).
+Expat keeps every open element, about 120 bytes each: ``<a>`` nested a million times
+would cost 40 times the file's size."""
+
+
+def too_deep() -> ReportFormatError:
+    return ReportFormatError(f"elements nested deeper than {MAX_DEPTH} levels")
+
 
 def make_parser(names: tuple[str, ...] = ()) -> Any:
     """An expat parser with defusedxml's guards and no tree building.

@@ -2,7 +2,12 @@
 
 The root element decides the format: ``<coverage>`` is Cobertura (coverage.py, gcovr,
 Istanbul/Jest, JaCoCo-to-Cobertura converters), ``<report>`` is JaCoCo. Only what the
-figures need is kept: per file, one byte per line.
+figures need is kept: per file, one byte per line, and for files with branches two 16-bit
+counts per line (``Branches``).
+
+A faster Cobertura path can replace ``_Cobertura._enter_lines`` (the per-``<line>``
+handler) alone, as long as it records the end events in ``self.ends`` and calls
+``_leave_lines`` with the first element that is not a ``<line>`` or its ``<conditions>``.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from gatekeeper.evidence.coverage_formats import (
     ReportFormatError,
     mark,
 )
-from gatekeeper.evidence.coverage_formats._xml import make_parser, stream
+from gatekeeper.evidence.coverage_formats._xml import MAX_DEPTH, make_parser, stream, too_deep
 
 _IN_LINES = frozenset(("line", "conditions", "condition"))
 """What a class's ``<lines>`` may hold (the Cobertura DTD: ``line (conditions?)``)."""
@@ -64,6 +69,8 @@ class _Cobertura:
 
     def start(self, name: str, attrs: list[str]) -> None:
         self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise too_deep()
         if self.method_lines_depth:
             if name == "line":
                 self._method_line(attrs)
@@ -152,9 +159,11 @@ class _Cobertura:
                 # anything else, branch lines and every error included, takes the
                 # careful path.
                 try:
-                    if attrs[0] == "number" and attrs[2] == "hits" and len(attrs) == 4:
-                        n = numbers[attrs[1]]
-                        hits = attrs[3]
+                    # Unpacking fails (ValueError) for any other number of attributes,
+                    # such as a branch line's.
+                    key, number, key2, hits = attrs
+                    if key == "number" and key2 == "hits":
+                        n = numbers[number]
                         if hits == "0":
                             state = MISSED
                         elif hits == "1":
@@ -164,7 +173,7 @@ class _Cobertura:
                         if state > lines[n]:
                             lines[n] = state
                         return
-                except LookupError:
+                except (LookupError, ValueError):
                     pass
                 _line(lines, branches, attrs)
             elif name != "conditions" and name != "condition":
@@ -240,8 +249,12 @@ class _JaCoCo:
         self.key = ""
         self.package = ""
         self.lines: bytearray | None = None
+        self.depth = 0
 
     def start(self, name: str, attrs: list[str]) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise too_deep()
         if name == "line":
             if self.lines is not None:
                 named = _attrs(attrs)
@@ -264,6 +277,7 @@ class _JaCoCo:
             self.package = _attrs(attrs).get("name", "").strip("/")
 
     def end(self, name: str) -> None:
+        self.depth -= 1
         if name == "sourcefile":
             self.lines = None
         elif name == "package":

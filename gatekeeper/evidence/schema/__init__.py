@@ -9,7 +9,7 @@ SQL, Flyway and Liquibase formatted SQL, ``liquibase``, ``prisma``, ``openapi``)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from gatekeeper.evidence.schema.model import KINDS, SchemaChange
@@ -22,24 +22,36 @@ __all__ = ["KINDS", "SchemaChange", "schema_changes"]
 
 
 def schema_changes(
-    ev: Evidence, kinds: Iterable[str] | None = None, exclude: Iterable[str] = ()
+    ev: Evidence,
+    kinds: Iterable[str] | None = None,
+    exclude: Iterable[str] | Mapping[str, Iterable[str]] = (),
+    paths: Mapping[str, Iterable[str]] | None = None,
 ) -> list[SchemaChange]:
     """The schema changes of merge-base..head (cached per run), sorted by path.
 
-    ``kinds`` keeps only those kinds; ``exclude`` drops a change whose path matches one of
-    the globs, and for a rename only when its old path matches too (moving a migration
-    into an excluded folder must not hide it).
+    ``kinds`` keeps only those kinds. ``exclude`` drops a change whose path matches one of
+    the globs (a mapping gives globs per kind, ``"*"`` for all), and for a rename only when
+    its old path matches too (moving a migration into an excluded folder must not hide it).
+    ``paths`` adds globs per kind: matching files are that kind even where detection by
+    name and content would not say so.
     """
     from gatekeeper.evidence.schema.registry import scan
 
     wanted = set(kinds) if kinds is not None else None
-    patterns = tuple(exclude)
+    extra = {k: tuple(v) for k, v in (paths or {}).items()}
     out = []
-    for change in scan(ev):
+    for change in scan(ev, extra):
         if wanted is not None and change.kind not in wanted:
             continue
-        paths = [change.path] + ([change.old_path] if change.old_path else [])
-        if patterns and all(match_any(p, patterns) for p in paths):
+        patterns = _patterns(exclude, change.kind)
+        sides = [change.path] + ([change.old_path] if change.old_path else [])
+        if patterns and all(match_any(p, patterns) for p in sides):
             continue
         out.append(change)
     return out
+
+
+def _patterns(exclude: Iterable[str] | Mapping[str, Iterable[str]], kind: str) -> tuple[str, ...]:
+    if isinstance(exclude, Mapping):
+        return (*exclude.get(kind, ()), *exclude.get("*", ()))
+    return tuple(exclude)

@@ -95,10 +95,18 @@ class _Reader:
         self.out = Findings()
         self.downgrade = downgrade
         self.batch_names: set[str] = set()
+        self.strings: dict[str, list[str | None]] = {}
+        """Values assigned to each name: SQL kept in a variable is still read when every
+        assignment to that name is a string literal."""
 
     def walk(self, tree: ast.Module) -> None:
         # The whole module but downgrade(): upgrade() may call helpers defined beside it.
         nodes = [n for n in tree.body if n is not self.downgrade]
+        for node in (sub for top in nodes for sub in ast.walk(top)):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target = node.targets[0]
+                if isinstance(target, ast.Name):
+                    self.strings.setdefault(target.id, []).append(pyast.string(node.value))
         for node in (sub for top in nodes for sub in ast.walk(top)):
             if isinstance(node, ast.With | ast.AsyncWith):
                 for item in node.items:
@@ -112,6 +120,8 @@ class _Reader:
                 owner = pyast.dotted(node.func.value)
                 if owner == "op" or owner in self.batch_names or owner == "batch_op":
                     self.call(node, owner)
+                elif node.func.attr in ("execute", "exec_driver_sql"):
+                    self.bind_execute(node)  # op.get_bind().execute(...), connection.execute
 
     def call(self, node: ast.Call, owner: str) -> None:
         name = node.func.attr if isinstance(node.func, ast.Attribute) else ""
@@ -147,8 +157,15 @@ class _Reader:
             why = "nullable=False without server_default"
         self.out.add(label, why is not None, f"{label}: {why}" if why else None)
 
+    def _resolve(self, arg: ast.expr | None) -> ast.expr | None:
+        if isinstance(arg, ast.Name):
+            values = self.strings.get(arg.id, [])
+            if len(values) == 1 and values[0] is not None:
+                return ast.Constant(values[0])
+        return arg
+
     def execute(self, node: ast.Call) -> None:
-        text = pyast.string(node.args[0] if node.args else _kw(node, "sqltext"))
+        text = pyast.string(self._resolve(node.args[0] if node.args else _kw(node, "sqltext")))
         if text is None:
             self.out.add("execute (computed SQL)", True,
                          "op.execute with SQL that is not a literal is treated as destructive")
@@ -162,6 +179,27 @@ class _Reader:
             self.out.add("execute")
         self.out.merge(found, prefix="execute: ")
 
+    def bind_execute(self, node: ast.Call) -> None:
+        """SQL run through a connection: a literal (or ``text()``) goes through the SQL
+        rules; an SQLAlchemy statement is judged by its verb; anything else is unknown."""
+        arg = self._resolve(node.args[0] if node.args else None)
+        chain = _chain(arg)
+        if pyast.string(arg) is not None or "text" in chain:
+            text = pyast.string(arg) or next(
+                (pyast.string(c) for c in ast.walk(arg or ast.Constant(None)) if isinstance(c, ast.Call)
+                 and pyast.call_name(c) == "text" and pyast.string(c) is not None), None,
+            )  # fmt: skip
+            if text is not None:
+                self.execute(ast.Call(func=node.func, args=[ast.Constant(text)], keywords=[]))
+                return
+        for verb, destructive in (("delete", True), ("insert", False), ("update", False),
+                                  ("select", False)):  # fmt: skip
+            if verb in chain:
+                self.out.add(f"execute: {verb.upper()} (SQLAlchemy)", destructive)
+                return
+        self.out.add("execute (computed SQL)", True,
+                     "SQL run through a connection that cannot be read is treated as destructive")
+
     def _unique_index(self, node: ast.Call) -> bool:
         name = _index_name(node)
         if isinstance(name, str) and ("uq" in name.lower() or "unique" in name.lower()):
@@ -174,6 +212,21 @@ class _Reader:
                 if same and pyast.literal(_kw(call, "unique")) in (True, 1):
                     return True
         return False
+
+
+def _chain(node: ast.expr | None) -> list[str]:
+    """Method and function names along a call chain: ``t.delete().where(x)`` ->
+    ["where", "delete"]; ``sa.text("…").bindparams()`` -> ["bindparams", "text"]."""
+    names: list[str] = []
+    for _ in range(50):
+        if isinstance(node, ast.Call):
+            names.append(pyast.call_name(node))
+            node = node.func.value if isinstance(node.func, ast.Attribute) else None
+        elif isinstance(node, ast.Attribute):
+            node = node.value
+        else:
+            break
+    return names
 
 
 def _index_name(call: ast.Call) -> object:

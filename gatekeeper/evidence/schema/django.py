@@ -121,6 +121,8 @@ class _Reader:
         self.out = Findings()
         self.irreversible: list[str] = []
         self._state: dict[tuple[str, str], ast.Call] | None = None
+        self.functions: dict[str, ast.FunctionDef] = {}
+        """Module-level functions, for what a RunPython runs."""
 
     def operation(self, node: ast.expr) -> None:
         if not isinstance(node, ast.Call):
@@ -143,11 +145,37 @@ class _Reader:
             reverse = pyast.arg(node, 1, "reverse_code")
             self.out.add(label)
             self._reverse(label, reverse, "reverse_code")
+            self.python_sql(pyast.arg(node, 0, "code"))
         elif kind == "AlterField":
             narrowing, why = self.narrows(node)
             self.out.add(label, narrowing, why)
         else:
             self.out.add(label, kind in _DESTRUCTIVE)
+
+    def python_sql(self, code: ast.expr | None) -> None:
+        """SQL that a RunPython function runs itself (``schema_editor.execute("…")``,
+        ``cursor.execute("…")``) goes through the SQL rules; SQL that is not a literal there
+        is unknown and treated as destructive. ORM data changes are not schema changes."""
+        fn = self.functions.get(pyast.dotted(code)) if code is not None else None
+        if fn is None:
+            return
+        for call in ast.walk(fn):
+            if not (isinstance(call, ast.Call) and pyast.call_name(call) in ("execute", "executemany")):
+                continue
+            if not isinstance(call.func, ast.Attribute):
+                continue
+            text = pyast.string(call.args[0] if call.args else None)
+            if text is None:
+                self.out.add(f"RunPython {fn.name}: execute (computed SQL)", True,
+                             f"RunPython {fn.name} runs SQL that is not a literal; treated as "
+                             "destructive")  # fmt: skip
+                continue
+            try:
+                found = sqlmod.classify(text)
+            except SqlSyntaxError as e:
+                self.out.add(f"RunPython {fn.name}: execute (unreadable SQL)", True, str(e))
+                continue
+            self.out.merge(found, prefix=f"RunPython {fn.name}: ")
 
     def _reverse(self, label: str, reverse: ast.expr | None, name: str) -> None:
         if reverse is None or (isinstance(reverse, ast.Constant) and reverse.value is None):
@@ -264,6 +292,7 @@ def analyze(src: Source) -> Analysis:
         return unparsable("a file named like a Django migration defines no Migration class")
     ops = _operations(cls)
     reader = _Reader(src)
+    reader.functions = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
     if ops is None:
         reader.out.add("(computed operations)", True,
                        "operations is not a literal list; treated as destructive")

@@ -29,6 +29,7 @@ from gatekeeper.evidence.schema.model import (
     decode,
     unparsable,
 )
+from gatekeeper.globs import match_any
 
 if TYPE_CHECKING:
     from gatekeeper.evidence import Evidence
@@ -215,8 +216,20 @@ def _released(kind: str, entry: RawEntry, analysis: Analysis) -> bool:
     return True
 
 
+def _internal_kind(kind: str, path: str) -> str:
+    """The analyzer for a public kind named in ``paths`` (formatted SQL, Flyway names)."""
+    if kind == "liquibase" and _ext(path) == ".sql":
+        return "liquibase-sql"
+    if kind in ("sql", "flyway") and sqlmod.flyway_parts(path):
+        return "flyway"
+    return kind
+
+
 class Scanner:
-    def __init__(self, ev: Evidence) -> None:
+    def __init__(self, ev: Evidence, paths: dict[str, tuple[str, ...]] | None = None) -> None:
+        self.paths = paths or {}
+        """Extra globs per kind: a matching file is that kind even when detection would
+        not say so (DML-only SQL in a custom folder); an unreadable one is unparsable."""
         self.ev = ev
         self.git = ev.git
         self.blobs = BlobReader(self.git)
@@ -249,8 +262,9 @@ class Scanner:
     def scan(self) -> list[SchemaChange]:
         entries = [e for e in self.entries() if not e.new_mode.startswith("160")]
         candidates = [
-            e for e in entries if e.symlink or {_ext(e.path), _ext(e.old_path or "")} & set(_TEXT_EXT)
-        ]
+            e for e in entries
+            if e.symlink or {_ext(e.path), _ext(e.old_path or "")} & set(_TEXT_EXT) or self.forced(e)
+        ]  # fmt: skip
         self.scanned = len(candidates)
         self.blobs.load(b for e in candidates for b in (e.old_blob, e.new_blob))
         changes = [c for e in candidates if (c := self.change(e)) is not None]
@@ -263,6 +277,9 @@ class Scanner:
         kind = kind_of(entry.path, head) if entry.status != "deleted" else None
         old_kind = kind_of(entry.old_path or entry.path, base) if base is not None else None
         kind = kind or old_kind
+        forced = self.forced(entry)
+        if kind is None and forced is not None:
+            kind = _internal_kind(forced, entry.path)
         if kind is None:
             return None
         too_big = [
@@ -325,6 +342,14 @@ class Scanner:
         )
         return self.record(kind, entry, analysis, None)
 
+    def forced(self, entry: RawEntry) -> str | None:
+        """The kind whose ``paths`` globs match either side of the change (any case)."""
+        sides = [p for p in (entry.path, entry.old_path) if p]
+        for kind, globs in self.paths.items():
+            if any(match_any(p, globs) or match_any(p.lower(), globs) for p in sides):
+                return kind
+        return None
+
     @cached_property
     def head_blobs(self) -> dict[str, str]:
         """Blob id of every file in the head tree (one ``git ls-tree``)."""
@@ -358,5 +383,6 @@ class Scanner:
         return self.blobs.get(blob) if blob else None
 
 
-def scan(ev: Evidence) -> list[SchemaChange]:
-    return ev.cached(("schema", "changes"), lambda: Scanner(ev).scan())
+def scan(ev: Evidence, paths: dict[str, tuple[str, ...]] | None = None) -> list[SchemaChange]:
+    key = tuple(sorted((paths or {}).items()))
+    return ev.cached(("schema", "changes", key), lambda: Scanner(ev, paths).scan())

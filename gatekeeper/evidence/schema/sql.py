@@ -38,10 +38,17 @@ def _name_at(tokens: list[Token], start: int) -> tuple[str, int]:
     while i < len(tokens) and tokens[i].upper in _NAME_SKIP:
         i += 1
     parts: list[str] = []
-    while i < len(tokens) and tokens[i].kind in _NAME_KINDS:
-        parts.append(tokens[i].text)
+    while i < len(tokens):
+        psql_var = tokens[i].text == ":" and i + 1 < len(tokens) and tokens[i + 1].kind in _NAME_KINDS
+        if psql_var:  # psql's :VARIABLE (e.g. a schema name set by the migration runner)
+            i += 1
+        elif tokens[i].kind not in _NAME_KINDS:
+            break
+        parts.append((":" if psql_var else "") + tokens[i].text)
         i += 1
-        if i + 1 < len(tokens) and tokens[i].text == "." and tokens[i + 1].kind in _NAME_KINDS:
+        if i + 1 < len(tokens) and tokens[i].text == "." and (
+            tokens[i + 1].kind in _NAME_KINDS or tokens[i + 1].text == ":"
+        ):
             i += 1
             continue
         break

@@ -61,6 +61,15 @@ def test_alter_field_widening_is_not_destructive(tmp_path: Path) -> None:
         ("        migrations.RenameModel('Author', 'Writer'),", True, True, None),
         ("        migrations.SeparateDatabaseAndState(database_operations=["
          "migrations.DeleteModel('Author')]),", True, True, None),
+        ("        migrations.RunPython(forwards, migrations.RunPython.noop),\n    ]\n\n\n"
+         "def forwards(apps, schema_editor):\n    schema_editor.execute('DROP TABLE shop_book')\n"
+         "    operations_x = [", True, True, None),
+        ("        migrations.RunPython(forwards, migrations.RunPython.noop),\n    ]\n\n\n"
+         "def forwards(apps, schema_editor):\n    with schema_editor.connection.cursor() as c:\n"
+         "        c.execute(build())\n    operations_x = [", True, True, "not a literal"),
+        ("        migrations.RunPython(forwards, migrations.RunPython.noop),\n    ]\n\n\n"
+         "def forwards(apps, schema_editor):\n    apps.get_model('shop', 'Author').objects.filter("
+         "email='').delete()\n    operations_x = [", False, True, None),
     ],
 )
 def test_django_run_python_run_sql_and_renames(
@@ -181,6 +190,16 @@ def body(upgrade: str, downgrade: str = "    pass") -> str:
          ("alter_column users.name (rename)",), True, False),
         ("    op.alter_column('users', 'name', type_=sa.Text(), existing_type=sa.String(40))", "    pass",
          ("alter_column users.name",), False, False),
+        ("    op.get_bind().execute(sa.text('DROP TABLE audit'))", "    pass",
+         ("execute: DROP TABLE audit",), True, False),
+        ("    conn = op.get_bind()\n    conn.execute(users.delete().where(users.c.id > 1))", "    pass",
+         ("execute: DELETE (SQLAlchemy)",), True, False),
+        ("    op.get_bind().execute(users.insert().values(id=1))", "    pass",
+         ("execute: INSERT (SQLAlchemy)",), False, False),
+        ("    sql = 'ALTER TABLE users DROP COLUMN email'\n    op.execute(sql)", "    pass",
+         ("execute: ALTER TABLE users DROP COLUMN email",), True, False),
+        ("    op.get_bind().exec_driver_sql(build_sql())", "    pass",
+         ("execute (computed SQL)",), True, False),
     ],
 )
 def test_alembic_operations(

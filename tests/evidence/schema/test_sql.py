@@ -20,6 +20,7 @@ def ops(text: str) -> list[str]:
         ("DROP TRIGGER trg ON t", "DROP TRIGGER trg"),
         ("DROP VIEW v", "DROP VIEW v"),
         ("DROP TYPE mood", "DROP TYPE mood"),
+        ("DROP FUNCTION :WORKER_SCHEMA.add_job(text)", "DROP FUNCTION :WORKER_SCHEMA.add_job"),
         ("TRUNCATE TABLE audit", "TRUNCATE audit"),
         ("TRUNCATE audit", "TRUNCATE audit"),
         ("ALTER TABLE t DROP COLUMN c", "ALTER TABLE t DROP COLUMN c"),
