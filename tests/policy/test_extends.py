@@ -11,6 +11,7 @@ import yaml
 
 from gatekeeper.errors import PolicyError
 from gatekeeper.policy import load_policy
+from gatekeeper.policy.extends import BaseProblem, Spec, parse_spec
 from tests.factories import RepoFactory, make_repo, run_cli
 
 FREEZE = {
@@ -167,3 +168,41 @@ def test_a_pr_that_edits_a_local_base_is_judged_by_the_trusted_copy(tmp_path: Pa
 
     assert check() == 1  # the base commit's org/base.yml: the freeze blocks
     assert check("--policy-source", "worktree") == 0  # the edited copy, only on request
+
+
+@pytest.mark.parametrize(
+    ("text", "spec"),
+    [
+        ("shared/base.yml", Spec("shared/base.yml")),
+        ("https://github.com/acme/p.git@v3#policies/a.yml",
+         Spec("policies/a.yml", "https://github.com/acme/p.git", "v3")),
+        ("https://user@host/acme/p.git@release/v1#a.yml",
+         Spec("a.yml", "https://user@host/acme/p.git", "release/v1")),
+        ("git@github.com:acme/p.git@" + "a" * 40 + "#a.yml",
+         Spec("a.yml", "git@github.com:acme/p.git", "a" * 40)),
+    ],
+)
+def test_parse_spec(text: str, spec: Spec) -> None:
+    assert parse_spec(text) == spec
+
+
+@pytest.mark.parametrize(
+    "text", ["git@github.com:acme/p.git#a.yml", "--upload-pack=touch x", "https://h/p.git@v1#"]
+)
+def test_parse_spec_refuses(text: str) -> None:
+    with pytest.raises(BaseProblem):
+        parse_spec(text)
+
+
+def test_a_symlinked_base_on_the_trusted_commit_is_refused(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "app", {
+        "org/real.yml": _policy([FREEZE]),
+        "gatekeeper.yml": _policy([], extends=["org/base.yml"]),
+    })
+    (repo.path / "org" / "base.yml").symlink_to("real.yml")
+    repo.commit({}, "link")
+    repo.branch("feature")
+    repo.commit({"x.txt": "x\n"})
+    out = run_cli("check", "--policy", str(repo.path / "gatekeeper.yml"), "--repo",
+                  str(repo.path), "--base", "main", "--now", NOW, env={"CI": "true"})
+    assert out.exit_code == 2 and "symbolic link" in out.output
