@@ -109,10 +109,15 @@ def parse_spec(text: str) -> Spec:
 
 
 def resolve(
-    doc: dict[str, Any], positions: Positions, origin: Origin, stack: tuple[str, ...] = ()
+    doc: dict[str, Any],
+    positions: Positions,
+    origin: Origin,
+    stack: tuple[str, ...] = (),
+    reads: list[Origin] | None = None,
 ) -> tuple[dict[str, Any], Positions]:
     """The policy ``doc`` with its bases merged in, and positions for the merged document
-    (a base's items point at the ``extends`` entry that brought them)."""
+    (a base's items point at the ``extends`` entry that brought them). Every base read is
+    appended to ``reads``."""
     from gatekeeper.policy.loader import validate_part
 
     validate_part(doc, positions, origin.label)
@@ -122,7 +127,7 @@ def resolve(
     for i, entry in enumerate(doc.get("extends") or []):
         where = positions.of_value(("extends", i))
         try:
-            bases.append((i, _load_base(entry, origin, doc, stack)))
+            bases.append((i, _load_base(entry, origin, doc, stack, reads)))
         except BaseProblem as e:
             problems.append(f"{origin.label}:{where[0]}:{where[1]}: {e}")
         except PolicyError as e:
@@ -133,12 +138,18 @@ def resolve(
 
 
 def _load_base(
-    entry: str, origin: Origin, doc: dict[str, Any], stack: tuple[str, ...]
+    entry: str,
+    origin: Origin,
+    doc: dict[str, Any],
+    stack: tuple[str, ...],
+    reads: list[Origin] | None,
 ) -> dict[str, Any]:
     base = _locate(parse_spec(entry), origin, bool(doc.get("allow_unpinned", False)))
     if base.identity in stack:
         raise BaseProblem(f"extends cycle: {' → '.join([*stack, base.identity])}")
     raw = _read(base)
+    if reads is not None:
+        reads.append(base)
     try:
         text = raw.decode("utf-8")
         bdoc, bpos = yamlpos.parse(text)
@@ -149,7 +160,7 @@ def _load_base(
     if not isinstance(bdoc, dict):
         raise BaseProblem(f"{base.label}: the base policy is not a mapping")
     if "extends" in bdoc:
-        merged, _ = resolve(bdoc, bpos, base, stack)
+        merged, _ = resolve(bdoc, bpos, base, stack, reads)
         return merged
     from gatekeeper.policy.loader import validate_document
 

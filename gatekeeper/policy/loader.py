@@ -87,16 +87,20 @@ def load_policy(path: str | FsPath) -> Policy:
     return loads_policy(raw, str(path))
 
 
-def loads_policy(raw: bytes | str, source: str, origin: Origin | None = None) -> Policy:
+def loads_policy(
+    raw: bytes | str, source: str, origin: Origin | None = None, reads: list[Origin] | None = None
+) -> Policy:
     """Parse and validate policy text; ``source`` names it in messages. ``origin`` says where
     the text was read (a file, or a commit), for its ``extends`` bases (default: the file
-    ``source``)."""
+    ``source``). Each base read is appended to ``reads``."""
     data = raw.encode() if isinstance(raw, str) else raw
-    doc, positions = document(data, source, origin)
+    doc, positions = document(data, source, origin, reads)
     return _build(doc, source, hashlib.sha256(data).hexdigest(), positions)
 
 
-def document(data: bytes, source: str, origin: Origin | None = None) -> tuple[Any, Positions]:
+def document(
+    data: bytes, source: str, origin: Origin | None = None, reads: list[Origin] | None = None
+) -> tuple[Any, Positions]:
     """The validated policy document, with its ``extends`` bases merged in."""
     try:
         text = data.decode("utf-8")
@@ -111,7 +115,7 @@ def document(data: bytes, source: str, origin: Origin | None = None) -> tuple[An
         from gatekeeper.policy.extends import resolve
 
         # Bases are validated where they are written; the merged policy then as a whole.
-        doc, positions = resolve(doc, positions, origin or _Origin.file(source))
+        doc, positions = resolve(doc, positions, origin or _Origin.file(source), reads=reads)
     validate_document(doc, positions, source)
     return doc, positions
 

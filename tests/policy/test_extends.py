@@ -168,6 +168,25 @@ def test_a_pr_that_edits_a_local_base_is_judged_by_the_trusted_copy(tmp_path: Pa
 
     assert check() == 1  # the base commit's org/base.yml: the freeze blocks
     assert check("--policy-source", "worktree") == 0  # the edited copy, only on request
+    out = run_cli("check", "--policy", str(repo.path / "gatekeeper.yml"), "--repo",
+                  str(repo.path), "--base", "main", "--now", NOW, "--format", "json",
+                  env={"CI": "true"})
+    notes = json.loads(out.output)["notes"]
+    assert any("This pull request changes org/base.yml, a base of the policy" in n for n in notes)
+
+
+def test_no_base_note_when_the_change_leaves_the_base_alone(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "app", {
+        "org/base.yml": _policy([FREEZE]),
+        "gatekeeper.yml": _policy([], extends=["org/base.yml"]),
+    })
+    repo.branch("feature")
+    repo.commit({"x.txt": "x\n"})
+    out = run_cli("check", "--policy", str(repo.path / "gatekeeper.yml"), "--repo",
+                  str(repo.path), "--base", "main", "--now", NOW, "--format", "json",
+                  env={"CI": "true"})
+    assert out.exit_code == 1
+    assert not [n for n in json.loads(out.output)["notes"] if "a base of the policy" in n]
 
 
 @pytest.mark.parametrize(
