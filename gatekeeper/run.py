@@ -80,7 +80,12 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
     from gatekeeper.engine import evaluate
     from gatekeeper.policy.conditions import check_environment, waiting_note
     from gatekeeper.policy.waivers import attach as attach_waivers
-    from gatekeeper.trust import choose_source, refuse_symlinks, relative_path, trusted_policy
+    from gatekeeper.trust import (
+        choose_source,
+        refuse_linked_policy,
+        relative_path,
+        trusted_policy,
+    )
 
     # A change must not weaken its own gate: in CI its policy comes from the base commit.
     choice = choose_source(req.environ, req.options, req.policy_source)
@@ -91,9 +96,7 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
     notes = ["work-tree changes included (--worktree)"] if req.worktree else []
     if early is not None:
         policy, text = early
-        rel = relative_path(git, req.policy)
-        if rel is not None:
-            refuse_symlinks(git, rel)
+        refuse_linked_policy(git, req.policy)  # the copy read before git ran, checked now
     else:
         policy, text = trusted_policy(req.policy, git, choice)
     notes.append(text.origin_note)

@@ -180,6 +180,13 @@ def refuse_symlinks(git: GitEvidence, rel: str) -> None:
             _symlink_error(rel, prefix, "in the work tree")
 
 
+def refuse_linked_policy(git: GitEvidence, policy: Path) -> None:
+    """``refuse_symlinks`` for a policy path, if it lies inside the repository."""
+    rel = relative_path(git, policy)
+    if rel is not None:
+        refuse_symlinks(git, rel)
+
+
 def _symlink_error(rel: str, link: str, where: str) -> None:
     what = "is a symbolic link" if link == rel else f"runs through the symbolic link {link}"
     raise UsageError(
@@ -216,8 +223,8 @@ def _read_worktree(policy: Path, choice: PolicyChoice) -> PolicyText:
 def read_policy(policy: Path, git: GitEvidence | None, choice: PolicyChoice) -> PolicyText:
     """The policy text this run must apply."""
     rel = relative_path(git, policy) if git is not None else None
-    if rel is not None and git is not None:
-        refuse_symlinks(git, rel)
+    if git is not None:
+        refuse_linked_policy(git, policy)
     if choice.origin == "worktree" or git is None:
         return _read_worktree(policy, choice)
     if rel is None:

@@ -17,8 +17,9 @@ def test_inputs_and_outputs() -> None:
     inputs = action["inputs"]
     assert set(inputs) == {
         "policy", "environment", "base", "comment", "status", "strict", "python-version", "token",
-        "policy-source", "args", "version", "upload-report", "report-name",
+        "policy-source", "args", "version", "upload-report", "report-name", "command",
     }
+    assert inputs["command"]["default"] == "check"
     assert inputs["comment"]["default"] == "true" and inputs["status"]["default"] == "true"
     assert inputs["token"]["default"] == "${{ github.token }}"
     assert set(action["outputs"]) == {"decision", "report"}
@@ -43,3 +44,16 @@ def test_the_flags_the_action_passes_exist() -> None:
     flags = set(re.findall(r"(--[a-z-]+)", script))
     help_text = CliRunner().invoke(cli, ["check", "--help"]).output
     assert flags and all(flag in help_text for flag in flags), flags
+
+
+def test_verify_accepts_the_flags_the_action_passes_it() -> None:
+    from click.testing import CliRunner
+
+    from gatekeeper.cli import cli
+
+    script = next(s["run"] for s in load()["runs"]["steps"] if s.get("id") == "gate")
+    # --base and --policy-source are for check only (the script adds them only then)
+    flags = set(re.findall(r"(--[a-z-]+)", script)) - {"--base", "--policy-source"}
+    help_text = CliRunner().invoke(cli, ["verify", "--help"]).output
+    assert flags and all(flag in help_text for flag in flags), flags
+    assert '[ "$GK_COMMAND" = check ]' in script

@@ -63,12 +63,20 @@ OPTIONS: dict[str, Any] = {
                 "additionalProperties": False,
                 "required": ["name", "query"],
                 "properties": {
-                    "name": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]+$"},
-                    "query": {"type": "string", "minLength": 1},
-                    "max": {"type": "number"},
-                    "min": {"type": "number"},
-                    "warn_max": {"type": "number"},
-                    "warn_min": {"type": "number"},
+                    "name": {
+                        "type": "string",
+                        "pattern": "^[A-Za-z0-9_.:-]+$",
+                        "description": "Shown in the summary, e.g. error_rate.",
+                    },
+                    "query": {
+                        "type": "string",
+                        "minLength": 1,
+                        "description": "PromQL giving one number at --now; `$window` is replaced.",
+                    },
+                    "max": {"type": "number", "description": "Fail above."},
+                    "min": {"type": "number", "description": "Fail below."},
+                    "warn_max": {"type": "number", "description": "Warn above."},
+                    "warn_min": {"type": "number", "description": "Warn below."},
                     "unit": {
                         "enum": ["ratio", "percent", "seconds", "ms", "none"],
                         "default": "none",

@@ -13,7 +13,7 @@ import importlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gatekeeper.checks import Check
+from gatekeeper.checks import Check, Problem
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence import conventional, versions
 from gatekeeper.evidence.conventional import BREAKING, FEATURE
@@ -72,6 +72,12 @@ class Reason:
         return f"{self.what} in {self.ref}" if self.ref else self.what
 
 
+def validate(options: dict[str, Any]) -> list[Problem]:
+    if options.get("tag") and options.get("files"):
+        return [(("files",), "`files` and `tag: true` both name the version's source; use one")]
+    return []
+
+
 # -- what the change needs -------------------------------------------------------------
 
 
@@ -98,16 +104,22 @@ def _schema_reasons(ev: Evidence) -> list[Reason]:
             "use a Gatekeeper with schema-change evidence, or set `breaking: "
             "conventional-commits` if schema changes are not to be judged",
         ) from None
-    changes = schema_changes(ev)
-    return [
-        Reason(
-            BREAKING,
-            f"destructive {c.kind} change" + (f" ({'; '.join(c.reasons)})" if c.reasons else ""),
-            c.path,
-        )
-        for c in changes
-        if c.destructive
-    ]
+    return [Reason(BREAKING, _schema_what(c), c.path) for c in schema_changes(ev) if c.destructive]
+
+
+def _schema_what(change: Any) -> str:
+    """``destructive sql migration (ALTER TABLE users DROP COLUMN email)``: what the change
+    does (its operations; its reasons when it has none, e.g. an unreadable file)."""
+    noun = (
+        "breaking OpenAPI change"
+        if change.kind == "openapi"
+        else (f"destructive {change.kind} migration")
+    )
+    said = list(change.operations) or list(change.reasons)
+    if not said:
+        return noun
+    more = f" and {len(said) - 2} more" if len(said) > 2 else ""
+    return f"{noun} ({'; '.join(said[:2])}{more})"
 
 
 def required(base: Version, level: str) -> tuple[int, int, int] | None:
@@ -316,6 +328,7 @@ CHECK = Check(
     title="The version is bumped, by as much as the change needs (SemVer)",
     options=OPTIONS,
     evaluate=evaluate,
+    validate=validate,
     description=(
         "Compares the version at the head (version files or a version tag) with the merge "
         "base's. Fails when it is unchanged, goes backwards, is not valid SemVer/PEP 440, or "

@@ -77,7 +77,7 @@ def register(ev: Evidence, path: str) -> list[Risk]:
                 f"add the register {path} or fix the rule's `path`",
             )
         try:
-            text = data.decode("utf-8")
+            text = data.decode("utf-8-sig")  # spreadsheets save CSV with a BOM
         except UnicodeDecodeError as e:
             raise RegisterError(path, 1, f"not UTF-8 text ({e.reason})") from None
         return parse(path, text)
@@ -118,8 +118,10 @@ def _key(name: object) -> str:
 def _yaml_rows(path: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     import yaml
 
+    from gatekeeper.policy.yamlpos import BoundedSafeLoader  # a change's YAML: bounded
+
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=BoundedSafeLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         raise RegisterError(
@@ -222,6 +224,12 @@ def _risk(path: str, line: int, row: dict[str, Any]) -> Risk:
             return one_line("; ".join(value))
         if isinstance(value, dict | list):
             raise RegisterError(path, line, f"`{name}` must be text")
+        if isinstance(value, bool):
+            # YAML 1.1 reads `no`, `off`, `yes` as booleans: `mitigation: no` must not
+            # become the mitigation "False".
+            raise RegisterError(
+                path, line, f"`{name}` is a YAML boolean ({value}); quote it or leave it empty"
+            )
         return one_line(str(value))
 
     risk_id = text("id")

@@ -198,10 +198,11 @@ def _cargo(text: str, where: str) -> tuple[str, str]:
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [k for k, _ in pairs]
-    for key in keys:
-        if keys.count(key) > 1:
+    seen: set[str] = set()  # linear: a change's package.json may hold many keys
+    for key, _ in pairs:
+        if key in seen:
             raise ValueError(f"duplicate key {key!r}")
+        seen.add(key)
     return dict(pairs)
 
 
@@ -210,6 +211,8 @@ def _package_json(text: str, where: str) -> tuple[str, str]:
         data = json.loads(text, object_pairs_hook=_no_duplicates)
     except ValueError as e:
         raise EvidenceError(f"{where}: invalid JSON: {e}") from None
+    except RecursionError:
+        raise EvidenceError(f"{where}: JSON nested too deeply") from None
     if not isinstance(data, dict) or "version" not in data:
         raise NoVersion(f'{where}: no "version"')
     return _string(data["version"], where, '"version"'), '"version"'
@@ -298,8 +301,11 @@ def dynamic_candidates(text: str) -> list[str]:
     attr = _dig(tool, "setuptools", "dynamic", "version", "attr")
     if isinstance(attr, str) and attr.endswith(".__version__"):
         module = attr.removesuffix(".__version__").replace(".", "/")
-        return [f"{prefix}{module}{suffix}" for prefix in ("", "src/")
-                for suffix in ("/__init__.py", ".py")]
+        return [
+            f"{prefix}{module}{suffix}"
+            for prefix in ("", "src/")
+            for suffix in ("/__init__.py", ".py")
+        ]
     path = _dig(tool, "hatch", "version", "path")
     return [path] if isinstance(path, str) and path.endswith(".py") else []
 

@@ -57,38 +57,81 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-class _BoundedLoader(yaml.SafeLoader):
-    """A loader whose composer counts alias uses and nesting depth, so a hostile file is
-    refused where the problem is, before anything is expanded or recursion runs out."""
+class YamlRefused(yaml.MarkedYAMLError):
+    """A document past the bounds of ``BoundedSafeLoader`` (a YAML error like any other)."""
+
+
+class BoundedSafeLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` whose composer refuses hostile documents before anything is
+    built or walked: more than ``MAX_ALIASES`` alias uses, nesting deeper than
+    ``MAX_DEPTH`` (the composer recurses per level), or aliases that would expand the
+    document by more than ``MAX_EXPANSION`` values (safe_load shares an alias's object,
+    but whatever walks the result walks every copy). For any YAML a change can supply:
+    ``yaml.load(text, Loader=BoundedSafeLoader)``, ``yaml.compose(text, Loader=...)``."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.aliases = 0
         self.depth = 0
+        self.first_alias: Any = None
+        """Where the first alias is used: what an expansion error points at."""
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         event = self.peek_event()
+        mark: Any = event.start_mark
         if isinstance(event, yaml.AliasEvent):
             self.aliases += 1
+            self.first_alias = self.first_alias or mark
             if self.aliases > MAX_ALIASES:
-                raise YamlProblem(
-                    *_event_mark(event),
-                    f"more than {MAX_ALIASES} YAML aliases (*name); refusing a document that "
-                    "could expand without bound (an alias bomb)",
+                raise YamlRefused(
+                    problem=f"more than {MAX_ALIASES} YAML aliases (*name); refusing a "
+                    "document that could expand without bound (an alias bomb)",
+                    problem_mark=mark,
                 )
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
-                raise YamlProblem(
-                    *_event_mark(event), f"nested deeper than {MAX_DEPTH} levels"
+                raise YamlRefused(
+                    problem=f"nested deeper than {MAX_DEPTH} levels",
+                    problem_mark=mark,
                 )
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 
+    def compose_document(self) -> yaml.Node | None:
+        node = super().compose_document()
+        if node is not None and _expanded_size(node) > _count_nodes(node) + MAX_EXPANSION:
+            raise YamlRefused(
+                problem=f"YAML aliases expand this document by more than {MAX_EXPANSION:,} "
+                "values; refusing it (an alias bomb?)",
+                problem_mark=self.first_alias or node.start_mark,
+            )
+        return node
 
-def _event_mark(event: yaml.Event) -> tuple[int, int]:
-    mark = event.start_mark
+
+_BoundedLoader = BoundedSafeLoader
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Values the document holds once every alias is copied out (depth is bounded)."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) not in sizes:
+            total = 1
+            if isinstance(node, yaml.SequenceNode):
+                total += sum(size(item) for item in node.value)
+            elif isinstance(node, yaml.MappingNode):
+                total += sum(size(k) + size(v) for k, v in node.value)
+            sizes[id(node)] = total
+        return sizes[id(node)]
+
+    return size(root)
+
+
+def _yaml_mark(error: yaml.MarkedYAMLError) -> tuple[int, int]:
+    mark = error.problem_mark
     return (mark.line + 1, mark.column + 1) if mark else (1, 1)
 
 
@@ -172,6 +215,8 @@ def parse(text: str) -> tuple[Any, Positions]:
     """Parse one YAML document into plain data and the positions of its nodes."""
     try:
         node = yaml.compose(text, Loader=_BoundedLoader)
+    except YamlRefused as e:
+        raise YamlProblem(*_yaml_mark(e), str(e.problem)) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

@@ -12,6 +12,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from gatekeeper.model import RuleResult, Status
+from gatekeeper.report.escape import plain
 from gatekeeper.report.model import Report
 
 # Characters that are not allowed anywhere in an XML 1.0 document.
@@ -24,7 +25,9 @@ def _clean(text: str | None) -> str:
 
 def _case(r: RuleResult) -> ET.Element:
     case = ET.Element("testcase", classname=_clean(r.check), name=_clean(r.id), time="0")
-    detail = _clean(r.summary + (f"\nNext step: {r.remedy}" if r.remedy else ""))
+    # Element text keeps line breaks: text from the change is flattened so that no line of
+    # the document (printed to a CI log) can start with a workflow command.
+    detail = _clean(plain(r.summary) + (f"\nNext step: {plain(r.remedy)}" if r.remedy else ""))
     if r.status is Status.FAIL:
         ET.SubElement(case, "failure", message=_clean(r.summary), type="fail").text = detail
     elif r.status is Status.ERROR:

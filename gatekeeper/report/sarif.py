@@ -19,7 +19,9 @@ from gatekeeper import __version__
 from gatekeeper.model import Annotation, RuleResult, Status
 from gatekeeper.report.model import Report
 
-SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 DOCS_URL = "https://pypi.org/project/gatekeeper-release/"
 """Where the README (each check's section) is published."""
 _ANCHORS = {
@@ -43,16 +45,25 @@ def _uri(path: str) -> str:
     return quote(path, safe="/")
 
 
-def _location(path: str, line: int, end_line: int | None = None) -> dict[str, Any]:
+def _location(
+    path: str, line: int, end_line: int | None = None, message: str = ""
+) -> dict[str, Any]:
     region: dict[str, Any] = {"startLine": max(1, line)}
     if end_line and end_line > line:
         region["endLine"] = end_line
-    return {"physicalLocation": {"artifactLocation": {"uri": _uri(path)}, "region": region}}
+    location: dict[str, Any] = {
+        "physicalLocation": {"artifactLocation": {"uri": _uri(path)}, "region": region}
+    }
+    if message:
+        location["message"] = {"text": message}
+    return location
 
 
 def _locations(report: Report, r: RuleResult) -> list[dict[str, Any]]:
     if r.annotations:
-        return [_location(a.path, a.line, a.end_line) for a in r.annotations[:MAX_LOCATIONS]]
+        return [
+            _location(a.path, a.line, a.end_line, a.message) for a in r.annotations[:MAX_LOCATIONS]
+        ]
     if report.policy_repo_path:
         return [_location(report.policy_repo_path, report.rule_lines.get(r.id, 1) or 1)]
     return []

@@ -69,7 +69,9 @@ def test_ticking_it_passes(release: RepoFactory) -> None:
     release.commit({"docs/releases/1.2.0.md": DOC.replace("- [ ] Smoke", "- [x] Smoke")})
     out = judge(release, source="docs/releases/1.2.0.md", section="definition of done")
     assert out.status is Status.PASS, out.summary
-    assert out.summary == "all 3 item(s) ticked under 'definition of done' in docs/releases/1.2.0.md"
+    assert (
+        out.summary == "all 3 item(s) ticked under 'definition of done' in docs/releases/1.2.0.md"
+    )
 
 
 def test_an_item_only_in_a_fenced_code_block_does_not_count(repo: RepoFactory) -> None:
@@ -101,8 +103,12 @@ def test_a_required_item_that_is_missing_fails_naming_it(release: RepoFactory) -
 
 
 def test_a_required_item_outside_the_section_is_missing(release: RepoFactory) -> None:
-    out = judge(release, source="docs/releases/1.2.0.md", section="Definition of Done",
-                required=["Write a blog post"])
+    out = judge(
+        release,
+        source="docs/releases/1.2.0.md",
+        section="Definition of Done",
+        required=["Write a blog post"],
+    )
     assert out.details["missing"] == ["Write a blog post"]
 
 
@@ -114,7 +120,10 @@ def test_nested_and_ordered_items_count(repo: RepoFactory) -> None:
     assert out.details["unticked"] == [{"text": "child", "line": 2}]
     items = tasklist.parse(text).items
     assert [(i.text, i.depth, i.checked) for i in items] == [
-        ("parent", 0, True), ("child", 1, False), ("grandchild", 2, True), ("next", 0, True)
+        ("parent", 0, True),
+        ("child", 1, False),
+        ("grandchild", 2, True),
+        ("next", 0, True),
     ]
 
 
@@ -169,8 +178,13 @@ def test_many_unticked_items_are_capped_in_the_summary_but_all_in_details(repo) 
 
 def judge_pr(github: FakeGitHub, tmp_path: Path, pr: int | None = 7, **options: Any) -> Outcome:
     repo = make_repo(tmp_path / "repo")
-    ctx = RunContext(repo.path, datetime.now(UTC), base="main", environ=github.environ(),
-                     options={"pr": pr} if pr else {})
+    ctx = RunContext(
+        repo.path,
+        datetime.now(UTC),
+        base="main",
+        environ=github.environ(),
+        options={"pr": pr} if pr else {},
+    )
     return CHECK.evaluate(with_defaults(CHECK, options), Evidence(ctx))
 
 
@@ -206,8 +220,9 @@ def test_api_failure_is_an_error(github: FakeGitHub, tmp_path: Path) -> None:
     github.add_pr(7)
     github.fail(r"/pulls/7$", 404)
     repo = make_repo(tmp_path / "repo")
-    ctx = RunContext(repo.path, datetime.now(UTC), base="main", environ=github.environ(),
-                     options={"pr": 7})
+    ctx = RunContext(
+        repo.path, datetime.now(UTC), base="main", environ=github.environ(), options={"pr": 7}
+    )
     result = evaluate_rule(Rule("dod", "checklist"), Evidence(ctx))
     assert result.status is Status.ERROR and "HTTP 404" in result.summary
 
@@ -240,11 +255,20 @@ def test_item_text_is_escaped_in_the_markdown_report(repo: RepoFactory, tmp_path
 
     repo.branch("release")
     repo.commit({"DOD.md": "- [ ] Ping @everyone | `<img src=x>` <!--\n- [x] done\n"})
-    policy = write_policy(tmp_path / "p.yml", [
-        {"id": "dod", "check": "checklist", "with": {"source": "DOD.md"}}
-    ])
-    out = run_cli("check", "--policy", str(policy), "--repo", str(repo.path), "--base", "main",
-                  "--format", "markdown")
+    policy = write_policy(
+        tmp_path / "p.yml", [{"id": "dod", "check": "checklist", "with": {"source": "DOD.md"}}]
+    )
+    out = run_cli(
+        "check",
+        "--policy",
+        str(policy),
+        "--repo",
+        str(repo.path),
+        "--base",
+        "main",
+        "--format",
+        "markdown",
+    )
     assert out.exit_code == 1
     row = next(line for line in out.output.splitlines() if line.startswith("| ❌ fail | `dod`"))
     assert "@\u200deveryone \\| \\<img src=x\\> \\<\\!--" in row

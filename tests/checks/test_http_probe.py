@@ -215,3 +215,15 @@ def test_pointer_rules() -> None:
             resolve_pointer(doc, bad)
     assert json_equal(1, 1.0) and not json_equal(True, 1) and not json_equal("1", 1)
     assert json_equal({"a": [1, {"b": None}]}, {"a": [1.0, {"b": None}]})
+
+
+@given(
+    st.text(alphabet="abcXYZ019-_.~!$&'()*+,;=", min_size=1, max_size=12),
+    st.text(alphabet="abcXYZ019-_.~", min_size=1, max_size=12),
+)
+def test_redact_never_shows_the_password_or_query_values(password: str, value: str) -> None:
+    from urllib.parse import quote
+
+    url = f"https://user:{quote(password, safe='')}@svc.example/p?x={quote(value)}"
+    shown = redact(url, all_query=True)
+    assert shown == "https://***@svc.example/p?x=***"

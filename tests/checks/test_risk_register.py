@@ -24,8 +24,13 @@ from tests.factories import RepoFactory, write_policy
 CHECK = registry()["risk-register"]
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
-R7 = {"id": "R-7", "title": "Payment provider outage", "likelihood": 4, "impact": 4,
-      "status": "open"}
+R7 = {
+    "id": "R-7",
+    "title": "Payment provider outage",
+    "likelihood": 4,
+    "impact": 4,
+    "status": "open",
+}
 LOW = {"id": "R-1", "title": "Typo in docs", "likelihood": 1, "impact": 2, "status": "open"}
 
 
@@ -55,11 +60,19 @@ def test_open_4x4_without_mitigation_fails_naming_the_risk(repo: RepoFactory) ->
         "1 risk(s) in risks.yml block the release: R-7 (open with score 16 (likelihood 4 × "
         "impact 4) >= max_open_score 15; no owner; no mitigation)"
     )
-    assert out.details["offenders"] == [{
-        "id": "R-7", "line": 7, "score": 16, "status": "open",
-        "reasons": ["open with score 16 (likelihood 4 × impact 4) >= max_open_score 15",
-                    "no owner", "no mitigation"],
-    }]
+    assert out.details["offenders"] == [
+        {
+            "id": "R-7",
+            "line": 7,
+            "score": 16,
+            "status": "open",
+            "reasons": [
+                "open with score 16 (likelihood 4 × impact 4) >= max_open_score 15",
+                "no owner",
+                "no mitigation",
+            ],
+        }
+    ]
     assert out.details["risks"] == [
         {"id": "R-1", "score": 2, "status": "open", "line": 2},
         {"id": "R-7", "score": 16, "status": "open", "line": 7},
@@ -73,7 +86,9 @@ def test_mitigation_and_owner_pass_at_max_open_score_20(repo: RepoFactory) -> No
     write(repo, [LOW, {**R7, "owner": "ops-team", "mitigation": "Second provider on standby"}])
     out = judge(repo, max_open_score=20)
     assert out.status is Status.PASS, out.summary
-    assert out.summary == "2 risk(s) in risks.yml, 2 open; highest open score 16 < max_open_score 20"
+    assert (
+        out.summary == "2 risk(s) in risks.yml, 2 open; highest open score 16 < max_open_score 20"
+    )
     # At the default 15 the same risk is still too big to ship while open.
     assert judge(repo).status is Status.FAIL
 
@@ -102,13 +117,16 @@ def test_require_applies_from_min_score(repo: RepoFactory) -> None:
 
 def test_review_days_marks_stale_open_risks(repo: RepoFactory) -> None:
     done = {"owner": "a", "mitigation": "b"}
-    write(repo, [
-        {**LOW, **done, "reviewed": "2026-11-01"},
-        {**LOW, **done, "id": "R-2", "reviewed": "2026-06-01"},
-        {**LOW, **done, "id": "R-3"},
-        {**LOW, **done, "id": "R-4", "reviewed": "2027-01-01"},
-        {**LOW, **done, "id": "R-5", "reviewed": "2020-01-01", "status": "closed"},
-    ])
+    write(
+        repo,
+        [
+            {**LOW, **done, "reviewed": "2026-11-01"},
+            {**LOW, **done, "id": "R-2", "reviewed": "2026-06-01"},
+            {**LOW, **done, "id": "R-3"},
+            {**LOW, **done, "id": "R-4", "reviewed": "2027-01-01"},
+            {**LOW, **done, "id": "R-5", "reviewed": "2020-01-01", "status": "closed"},
+        ],
+    )
     out = judge(repo, review_days=90)
     reasons = {o["id"]: o["reasons"] for o in out.details["offenders"]}
     assert reasons == {
@@ -122,8 +140,19 @@ def test_review_days_marks_stale_open_risks(repo: RepoFactory) -> None:
 def test_csv_register(repo: RepoFactory) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["ID", "Title", "Likelihood", "Impact", "Owner", "Mitigation", "Status",
-                     "Reviewed", "Accepted by"])
+    writer.writerow(
+        [
+            "ID",
+            "Title",
+            "Likelihood",
+            "Impact",
+            "Owner",
+            "Mitigation",
+            "Status",
+            "Reviewed",
+            "Accepted by",
+        ]
+    )
     writer.writerow(["R-1", "Multi\nline title", "2", "2", "", "", "open", "", ""])
     writer.writerow(["R-7", "Outage", "4", "4", "ops", "", "open", "2026-11-01", ""])
     repo.commit({"risks.csv": buffer.getvalue()})
@@ -145,37 +174,72 @@ def test_markdown_table_register(repo: RepoFactory) -> None:
     repo.commit({"RISKS.md": text})
     out = judge(repo, "RISKS.md")
     assert out.status is Status.FAIL
-    assert out.details["offenders"] == [{
-        "id": "R-7", "line": 12, "score": 20, "status": "accepted",
-        "reasons": ["accepted without `accepted_by`"],
-    }]
+    assert out.details["offenders"] == [
+        {
+            "id": "R-7",
+            "line": 12,
+            "score": 20,
+            "status": "accepted",
+            "reasons": ["accepted without `accepted_by`"],
+        }
+    ]
 
 
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
-        ("risks.yml", "risks:\n  - id: R-1\n    status: open\n    likelihood: [4\n",
-         "risks.yml:5: YAML syntax error"),
-        ("risks.yml", "risks:\n  - id: R-1\n    likelihood: 6\n    impact: 1\n    status: open\n",
-         "risks.yml:2: risk R-1: likelihood 6 is not a number from 1 to 5"),
-        ("risks.yml", "- id: R-1\n  likelihood: 2\n  impact: 2\n  status: wontfix\n",
-         "risks.yml:1: risk R-1: unknown status 'wontfix'"),
-        ("risks.yml", "- {id: R-1, likelihood: 2, impact: true, status: open}\n",
-         "risks.yml:1: risk R-1: impact True is not a number from 1 to 5"),
-        ("risks.yml", "- {id: R-1, likelihood: 2, impact: 2, status: open}\n"
-                      "- {id: R-1, likelihood: 1, impact: 1, status: closed}\n",
-         "risks.yml:2: duplicate risk id 'R-1' (first at line 1)"),
-        ("risks.yml", "- {id: R-1, likelihood: 2, impact: 2, status: open, status: closed}\n",
-         "risks.yml:1: duplicate field 'status'"),
-        ("risks.yml", "- {id: R-1, likelihood: 2, impact: 2, status: open, reviewed: soon}\n",
-         "risks.yml:1: risk R-1: reviewed 'soon' is not a date"),
+        (
+            "risks.yml",
+            "risks:\n  - id: R-1\n    status: open\n    likelihood: [4\n",
+            "risks.yml:5: YAML syntax error",
+        ),
+        (
+            "risks.yml",
+            "risks:\n  - id: R-1\n    likelihood: 6\n    impact: 1\n    status: open\n",
+            "risks.yml:2: risk R-1: likelihood 6 is not a number from 1 to 5",
+        ),
+        (
+            "risks.yml",
+            "- id: R-1\n  likelihood: 2\n  impact: 2\n  status: wontfix\n",
+            "risks.yml:1: risk R-1: unknown status 'wontfix'",
+        ),
+        (
+            "risks.yml",
+            "- {id: R-1, likelihood: 2, impact: true, status: open}\n",
+            "risks.yml:1: risk R-1: impact True is not a number from 1 to 5",
+        ),
+        (
+            "risks.yml",
+            "- {id: R-1, likelihood: 2, impact: 2, status: open}\n"
+            "- {id: R-1, likelihood: 1, impact: 1, status: closed}\n",
+            "risks.yml:2: duplicate risk id 'R-1' (first at line 1)",
+        ),
+        (
+            "risks.yml",
+            "- {id: R-1, likelihood: 2, impact: 2, status: open, status: closed}\n",
+            "risks.yml:1: duplicate field 'status'",
+        ),
+        (
+            "risks.yml",
+            "- {id: R-1, likelihood: 2, impact: 2, status: open, reviewed: soon}\n",
+            "risks.yml:1: risk R-1: reviewed 'soon' is not a date",
+        ),
         ("risks.yml", "risks: 3\n", "risks.yml:1: expected a list of risks"),
-        ("risks.yml", "- {likelihood: 2, impact: 2, status: open}\n",
-         "risks.yml:1: a risk without an `id`"),
-        ("risks.csv", "id,likelihood,impact,status\nR-1,2,2,open\nR-2,2.5,2,open\n",
-         "risks.csv:3: risk R-2: likelihood '2.5' is not a number from 1 to 5"),
-        ("risks.csv", "id,likelihood,impact,status\nR-1,2,2,open,extra\n",
-         "risks.csv:2: 5 fields, but the header has 4"),
+        (
+            "risks.yml",
+            "- {likelihood: 2, impact: 2, status: open}\n",
+            "risks.yml:1: a risk without an `id`",
+        ),
+        (
+            "risks.csv",
+            "id,likelihood,impact,status\nR-1,2,2,open\nR-2,2.5,2,open\n",
+            "risks.csv:3: risk R-2: likelihood '2.5' is not a number from 1 to 5",
+        ),
+        (
+            "risks.csv",
+            "id,likelihood,impact,status\nR-1,2,2,open,extra\n",
+            "risks.csv:2: 5 fields, but the header has 4",
+        ),
         ("risks.csv", 'id,status\n"R-1,open\n', "risks.csv:"),
         ("risks.csv", "title,status\nx,open\n", "risks.csv:1: the header row has no `id` column"),
         ("RISKS.md", "# Risks\n\nNone yet.\n", "RISKS.md:1: no Markdown table with an `id`"),
@@ -214,11 +278,19 @@ def test_policy_without_path_is_invalid(tmp_path: Path) -> None:
         load_policy(policy)
 
 
-@given(st.lists(st.fixed_dictionaries({
-    "likelihood": st.integers(1, 5), "impact": st.integers(1, 5),
-    "status": st.sampled_from(["open", "mitigated", "accepted", "closed"]),
-    "owner": st.text(max_size=5),
-}), max_size=6))
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "likelihood": st.integers(1, 5),
+                "impact": st.integers(1, 5),
+                "status": st.sampled_from(["open", "mitigated", "accepted", "closed"]),
+                "owner": st.text(max_size=5),
+            }
+        ),
+        max_size=6,
+    )
+)
 def test_the_same_register_reads_the_same_from_yaml_and_csv(rows: list[dict[str, Any]]) -> None:
     rows = [{"id": f"R-{n}", **row} for n, row in enumerate(rows)]
     buffer = io.StringIO()
@@ -234,10 +306,25 @@ def test_the_same_register_reads_the_same_from_yaml_and_csv(rows: list[dict[str,
 
 
 def test_reviewed_dates_from_yaml_are_dates() -> None:
-    risks = parse("r.yml", "- {id: A, likelihood: 1, impact: 1, status: open, reviewed: 2026-01-02}")
+    risks = parse(
+        "r.yml", "- {id: A, likelihood: 1, impact: 1, status: open, reviewed: 2026-01-02}"
+    )
     assert risks[0].reviewed == date(2026, 1, 2)
 
 
 def test_evidence_error_type(repo: RepoFactory) -> None:
     with pytest.raises(EvidenceError):
         parse("x.yml", "[")
+
+
+def test_yaml_booleans_are_not_text(repo: RepoFactory) -> None:
+    repo.commit({"risks.yml": "- {id: R-1, likelihood: 4, impact: 4, status: open, "
+                              "owner: ops, mitigation: no}\n"})
+    assert "risks.yml:1: `mitigation` is a YAML boolean (False)" in error_of(repo)
+
+
+def test_csv_with_a_byte_order_mark(repo: RepoFactory) -> None:
+    text = "\ufeffID,Likelihood,Impact,Status\r\nR-1,1,1,open\r\n"
+    repo.commit({"risks.csv": text.encode("utf-8")})
+    out = judge(repo, "risks.csv")
+    assert out.status is Status.PASS, out.summary

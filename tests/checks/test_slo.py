@@ -9,6 +9,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gatekeeper.checks import with_defaults
 from gatekeeper.checks.slo import CHECK, show, validate
@@ -294,3 +296,35 @@ def test_policy_validation() -> None:
             {"prometheus": {"url": "http://p"}, "objectives": [{"name": "a", "query": "q"}]},
             CHECK.options,
         )
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+_answers = st.fixed_dictionaries(
+    {"status": st.sampled_from(["success", "error", "x"])},
+    optional={
+        "data": st.fixed_dictionaries(
+            {
+                "resultType": st.sampled_from(["scalar", "vector", "matrix", "string"]),
+                "result": _json,
+            }
+        ),
+        "warnings": st.lists(st.text(max_size=5), max_size=2),
+        "error": st.text(max_size=10),
+    },
+)
+
+
+@given(st.one_of(_json, _answers))
+def test_any_answer_is_one_finite_number_or_a_query_error(body) -> None:
+    try:
+        value = parse_response(200, body, "q").value
+    except QueryError:
+        return
+    assert math.isfinite(value)
+    assert body["status"] == "success"

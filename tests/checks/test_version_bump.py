@@ -110,8 +110,9 @@ def test_version_going_backwards_fails(app: RepoFactory) -> None:
 def test_zero_major_breaking_change_needs_a_minor_bump_and_says_so(repo: RepoFactory) -> None:
     repo.commit({"package.json": json.dumps({"name": "w", "version": "0.3.2"})})
     repo.branch("release")
-    sha = repo.commit({"package.json": json.dumps({"name": "w", "version": "0.3.3"})},
-                      "feat!: new config format")
+    sha = repo.commit(
+        {"package.json": json.dumps({"name": "w", "version": "0.3.3"})}, "feat!: new config format"
+    )
     out = judge(repo, **COMMITS)
     assert out.summary == (
         f"feat!: new config format in {sha[:7]} needs 0.4.0, got 0.3.3 "
@@ -119,7 +120,9 @@ def test_zero_major_breaking_change_needs_a_minor_bump_and_says_so(repo: RepoFac
     )
     repo.commit({"package.json": json.dumps({"name": "w", "version": "0.4.0"})})
     out = judge(repo, **COMMITS)
-    assert out.status is Status.PASS and out.summary.endswith("(0.x: a breaking change needs a minor bump)")
+    assert out.status is Status.PASS and out.summary.endswith(
+        "(0.x: a breaking change needs a minor bump)"
+    )
     assert out.details["level"] == "minor" and out.details["zero_major"] is True
 
 
@@ -196,7 +199,7 @@ def test_a_version_in_a_comment_or_string_is_not_one() -> None:
     from gatekeeper.evidence.versions import NoVersion
 
     with pytest.raises(NoVersion):
-        version_in("v.py", '# __version__ = "9.0.0"\ndoc = """__version__ = "9.0.0\"""\n')
+        version_in("v.py", '# __version__ = "9.0.0"\ndoc = """__version__ = "9.0.0"""\n')
 
 
 def test_package_json_with_duplicate_version_keys_is_an_error(app: RepoFactory) -> None:
@@ -311,8 +314,13 @@ def test_breaking_markers_cannot_be_hidden(message: str) -> None:
 
 @pytest.mark.parametrize(
     "message",
-    ["fix: the breaking change from last week", "docs: explain feat!: syntax",
-     "Revert the feature", "Signed-off-by: A <a@b>", "featured: not a feat"],
+    [
+        "fix: the breaking change from last week",
+        "docs: explain feat!: syntax",
+        "Revert the feature",
+        "Signed-off-by: A <a@b>",
+        "featured: not a feat",
+    ],
 )
 def test_non_breaking_messages(message: str) -> None:
     claim = classify(message)
@@ -340,17 +348,26 @@ def _fake_schema(monkeypatch: pytest.MonkeyPatch, changes: list[FakeChange]) -> 
 
 
 def test_destructive_schema_change_needs_a_major_bump(app, monkeypatch) -> None:
-    _fake_schema(monkeypatch, [
-        FakeChange("db/0002_add.py", "django", "added", ("AddField",), False, True, ()),
-        FakeChange("db/0003_drop.py", "django", "added", ("RemoveField",), True, False,
-                   ("drops column users.email",)),
-    ])
+    _fake_schema(
+        monkeypatch,
+        [
+            FakeChange("db/0002_add.py", "django", "added", ("AddField",), False, True, ()),
+            FakeChange(
+                "db/0003_drop.py",
+                "django",
+                "added",
+                ("RemoveField",),
+                True,
+                False,
+                ("drops column users.email",),
+            ),
+        ],
+    )
     app.commit({"pyproject.toml": pyproject("1.5.0")}, "chore: 1.5.0")
     out = judge(app, breaking="schema-change")
     assert out.status is Status.FAIL
     assert out.summary == (
-        "destructive django change (drops column users.email) in db/0003_drop.py needs 2.0.0, "
-        "got 1.5.0"
+        "destructive django migration (RemoveField) in db/0003_drop.py needs 2.0.0, got 1.5.0"
     )
     assert judge(app, breaking="conventional-commits").status is Status.PASS
 
@@ -369,8 +386,19 @@ def test_unreadable_schema_evidence_is_an_error_not_a_pass(app, monkeypatch) -> 
 
 
 def test_semver_precedence_from_the_specification() -> None:
-    ordered = ["1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta",
-               "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.1.0", "2.0.0"]
+    ordered = [
+        "1.0.0-alpha",
+        "1.0.0-alpha.1",
+        "1.0.0-alpha.beta",
+        "1.0.0-beta",
+        "1.0.0-beta.2",
+        "1.0.0-beta.11",
+        "1.0.0-rc.1",
+        "1.0.0",
+        "1.0.1",
+        "1.1.0",
+        "2.0.0",
+    ]
     keys = [parse_semver(v).key for v in ordered]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
     assert parse_semver("1.0.0+build.5").key == parse_semver("1.0.0").key
@@ -378,8 +406,20 @@ def test_semver_precedence_from_the_specification() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["1.2", "01.2.3", "1.02.3", "1.2.3-01", "1.2.3-", "1.2.3+", "v1.2.3", " 1.2.3",
-     "1.2.3\n", "1.2.3-a..b", "١.2.3", "1.2.3-beta_1"],
+    [
+        "1.2",
+        "01.2.3",
+        "1.02.3",
+        "1.2.3-01",
+        "1.2.3-",
+        "1.2.3+",
+        "v1.2.3",
+        " 1.2.3",
+        "1.2.3\n",
+        "1.2.3-a..b",
+        "١.2.3",
+        "1.2.3-beta_1",
+    ],
 )
 def test_invalid_semver_is_refused(text: str) -> None:
     with pytest.raises(VersionError):
@@ -387,14 +427,21 @@ def test_invalid_semver_is_refused(text: str) -> None:
 
 
 _num = st.integers(0, 10**6)
-_ident = st.one_of(_num.map(str), st.from_regex(r"[0-9A-Za-z-]*[A-Za-z-][0-9A-Za-z-]*",
-                                                 fullmatch=True))
+_ident = st.one_of(
+    _num.map(str), st.from_regex(r"[0-9A-Za-z-]*[A-Za-z-][0-9A-Za-z-]*", fullmatch=True)
+)
 
 
-@given(_num, _num, _num, st.lists(_ident, max_size=3), st.lists(st.from_regex(
-    r"[0-9A-Za-z-]+", fullmatch=True), max_size=2))
-def test_semver_round_trip(major: int, minor: int, patch: int, pre: list[str],
-                           build: list[str]) -> None:
+@given(
+    _num,
+    _num,
+    _num,
+    st.lists(_ident, max_size=3),
+    st.lists(st.from_regex(r"[0-9A-Za-z-]+", fullmatch=True), max_size=2),
+)
+def test_semver_round_trip(
+    major: int, minor: int, patch: int, pre: list[str], build: list[str]
+) -> None:
     text = f"{major}.{minor}.{patch}"
     text += f"-{'.'.join(pre)}" if pre else ""
     text += f"+{'.'.join(build)}" if build else ""
@@ -418,13 +465,16 @@ def test_pep440_parser_accepts_only_normalized_versions(text: str) -> None:
             parse_pep440(text)
 
 
-DYNAMIC = ('[project]\nname = "pkg"\ndynamic = ["version"]\n\n'
-           '[tool.setuptools.dynamic]\nversion = {{attr = "{}.__version__"}}\n')
+DYNAMIC = (
+    '[project]\nname = "pkg"\ndynamic = ["version"]\n\n'
+    '[tool.setuptools.dynamic]\nversion = {{attr = "{}.__version__"}}\n'
+)
 
 
 def test_dynamic_pyproject_version_is_read_from_the_attr_file(repo: RepoFactory) -> None:
-    repo.commit({"pyproject.toml": DYNAMIC.format("pkg"),
-                 "src/pkg/__init__.py": '__version__ = "1.0.0"\n'})
+    repo.commit(
+        {"pyproject.toml": DYNAMIC.format("pkg"), "src/pkg/__init__.py": '__version__ = "1.0.0"\n'}
+    )
     repo.branch("release")
     repo.commit({"src/pkg/cli.py": "x = 1\n"}, "feat: a command")
     out = judge(repo, **COMMITS)
@@ -434,20 +484,75 @@ def test_dynamic_pyproject_version_is_read_from_the_attr_file(repo: RepoFactory)
 
 
 def test_the_change_cannot_point_the_version_at_another_file(repo: RepoFactory) -> None:
-    repo.commit({"pyproject.toml": DYNAMIC.format("pkg"),
-                 "pkg/__init__.py": '__version__ = "1.0.0"\n'})
+    repo.commit(
+        {"pyproject.toml": DYNAMIC.format("pkg"), "pkg/__init__.py": '__version__ = "1.0.0"\n'}
+    )
     repo.branch("release")
-    repo.commit({"pyproject.toml": DYNAMIC.format("evil"),
-                 "evil/__init__.py": '__version__ = "9.0.0"\n'}, "feat!: x")
+    repo.commit(
+        {"pyproject.toml": DYNAMIC.format("evil"), "evil/__init__.py": '__version__ = "9.0.0"\n'},
+        "feat!: x",
+    )
     out = judge(repo, **COMMITS)
     assert out.status is Status.FAIL
     assert out.summary == "pkg/__init__.py: version 1.0.0 is unchanged since the merge base"
 
 
 def test_hatch_version_path(repo: RepoFactory) -> None:
-    hatch = '[project]\nname = "a"\ndynamic = ["version"]\n[tool.hatch.version]\npath = "a/about.py"\n'
+    hatch = (
+        '[project]\nname = "a"\ndynamic = ["version"]\n[tool.hatch.version]\npath = "a/about.py"\n'
+    )
     repo.commit({"pyproject.toml": hatch, "a/about.py": '__version__ = "0.9.0"\n'})
     repo.branch("release")
     repo.commit({"a/about.py": '__version__ = "0.10.0"\n'}, "feat!: y")
     out = judge(repo, **COMMITS)
     assert out.status is Status.PASS, out.summary
+
+
+def test_files_and_tag_together_is_a_policy_problem(tmp_path) -> None:
+    from gatekeeper.errors import PolicyError
+    from gatekeeper.policy import load_policy
+    from tests.factories import write_policy
+
+    policy = write_policy(
+        tmp_path / "p.yml",
+        [{"id": "v", "check": "version-bump", "with": {"files": ["a.toml"], "tag": True}}],
+    )
+    with pytest.raises(PolicyError, match="`files` and `tag: true` both name"):
+        load_policy(policy)
+
+
+def test_schema_reason_wording() -> None:
+    from gatekeeper.checks.version_bump import _schema_what
+
+    ops = ("DROP TABLE a", "DROP TABLE b", "DROP TABLE c")
+    assert _schema_what(FakeChange("x.sql", "sql", "added", ops, True, False, ())) == (
+        "destructive sql migration (DROP TABLE a; DROP TABLE b and 1 more)"
+    )
+    unreadable = FakeChange("api.yml", "openapi", "modified", (), True, None, ("unparsable",))
+    assert _schema_what(unreadable) == "breaking OpenAPI change (unparsable)"
+
+
+def test_destructive_migration_from_the_real_schema_evidence(repo: RepoFactory) -> None:
+    repo.commit(
+        {
+            "pyproject.toml": pyproject("1.4.0"),
+            "db/migrations/0001_init.sql": "CREATE TABLE users (id int, email text);\n",
+        }
+    )
+    repo.branch("release")
+    repo.commit(
+        {
+            "db/migrations/0002_drop.sql": "ALTER TABLE users DROP COLUMN email;\n",
+            "pyproject.toml": pyproject("1.5.0"),
+        },
+        "fix: tidy the users table",
+    )
+    out = judge(repo)  # breaking: both, the default
+    assert out.status is Status.FAIL
+    assert out.summary == (
+        "destructive sql migration (ALTER TABLE users DROP COLUMN email) in "
+        "db/migrations/0002_drop.sql needs 2.0.0, got 1.5.0"
+    )
+    assert judge(repo, breaking="conventional-commits").status is Status.PASS
+    repo.commit({"pyproject.toml": pyproject("2.0.0")})
+    assert judge(repo).status is Status.PASS

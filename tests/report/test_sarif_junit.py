@@ -28,13 +28,15 @@ def sarif_schema() -> dict[str, Any]:
 
 
 def assert_valid_sarif(data: dict[str, Any]) -> None:
-    jsonschema.Draft4Validator(
-        sarif_schema(), format_checker=jsonschema.FormatChecker()
-    ).validate(data)
+    jsonschema.Draft4Validator(sarif_schema(), format_checker=jsonschema.FormatChecker()).validate(
+        data
+    )
 
 
 def test_schema_fixture_is_the_sarif_2_1_0_schema_and_rejects_bad_logs() -> None:
-    assert sarif_schema()["title"].startswith("Static Analysis Results Format (SARIF) Version 2.1.0")
+    assert sarif_schema()["title"].startswith(
+        "Static Analysis Results Format (SARIF) Version 2.1.0"
+    )
     data = json.loads(render(sample(), "sarif"))
     assert_valid_sarif(data)
     data["runs"][0]["results"][0]["level"] = "fatal"
@@ -61,8 +63,15 @@ def test_one_result_per_non_passing_rule_with_levels() -> None:
     assert results["coverage"]["message"]["text"] == (
         "coverage.xml: no such file\nNext step: upload the coverage report"
     )
-    assert results["coverage"]["locations"] == [{"physicalLocation": {
-        "artifactLocation": {"uri": "src/a.py"}, "region": {"startLine": 3, "endLine": 5}}}]
+    assert results["coverage"]["locations"] == [
+        {
+            "physicalLocation": {
+                "artifactLocation": {"uri": "src/a.py"},
+                "region": {"startLine": 3, "endLine": 5},
+            },
+            "message": {"text": "not covered"},
+        }
+    ]
     rules = run["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == ["changelog", "release-window", "smoke-coverage"]
     assert all(rules[r["ruleIndex"]]["id"] == r["ruleId"] for r in run["results"])
@@ -76,8 +85,10 @@ def test_rules_without_positions_point_at_the_policy_line() -> None:
     results = json.loads(render(report, "sarif"))["runs"][0]["results"]
     freeze = next(r for r in results if r["properties"]["rule"] == "freeze")
     location = freeze["locations"][0]["physicalLocation"]
-    assert location == {"artifactLocation": {"uri": "policies/prod.yml"},
-                        "region": {"startLine": 12}}
+    assert location == {
+        "artifactLocation": {"uri": "policies/prod.yml"},
+        "region": {"startLine": 12},
+    }
 
 
 def test_fingerprints_are_stable_across_runs_and_wording() -> None:
@@ -97,8 +108,11 @@ def test_hostile_paths_are_uri_encoded() -> None:
     report.results[3].annotations = [Annotation("src/a b#c%.py", 1)]
     data = json.loads(render(report, "sarif"))
     assert_valid_sarif(data)
-    uris = [loc["physicalLocation"]["artifactLocation"]["uri"]
-            for r in data["runs"][0]["results"] for loc in r.get("locations", [])]
+    uris = [
+        loc["physicalLocation"]["artifactLocation"]["uri"]
+        for r in data["runs"][0]["results"]
+        for loc in r.get("locations", [])
+    ]
     assert "src/a%20b%23c%25.py" in uris
 
 
@@ -107,31 +121,61 @@ def test_sarif_from_a_run_with_an_uncovered_changed_line(tmp_path: Path) -> None
     repo.branch("feature")
     repo.commit({"app/core.py": "a = 1\nb = 2\n"})
     (repo.path / "coverage.xml").write_text(_cobertura({"app/core.py": {1: 1, 2: 0}}))
-    policy = write_policy(tmp_path / "policy.yml", [{
-        "id": "smoke", "check": "smoke-coverage", "with": {"coverage": "coverage.xml",
-                                                            "min_diff": 80}}])
+    policy = write_policy(
+        tmp_path / "policy.yml",
+        [
+            {
+                "id": "smoke",
+                "check": "smoke-coverage",
+                "with": {"coverage": "coverage.xml", "min_diff": 80},
+            }
+        ],
+    )
     out_file = tmp_path / "out" / "gatekeeper.sarif"
-    result = run_cli("check", "-p", str(policy), "--repo", str(repo.path), "--base", "main",
-                     "--format", "sarif", "--output", f"sarif={out_file}")
+    result = run_cli(
+        "check",
+        "-p",
+        str(policy),
+        "--repo",
+        str(repo.path),
+        "--base",
+        "main",
+        "--format",
+        "sarif",
+        "--output",
+        f"sarif={out_file}",
+    )
     assert result.exit_code == 1
     data = json.loads(result.stdout)
     assert data == json.loads(out_file.read_text(encoding="utf-8"))
     assert_valid_sarif(data)
     [res] = data["runs"][0]["results"]
     assert res["ruleId"] == "smoke-coverage" and res["level"] == "error"
-    assert {"physicalLocation": {"artifactLocation": {"uri": "app/core.py"},
-                                 "region": {"startLine": 2}}} in res["locations"]
+    assert {"artifactLocation": {"uri": "app/core.py"}, "region": {"startLine": 2}} in [
+        loc["physicalLocation"] for loc in res["locations"]
+    ]
 
 
 def test_policy_inside_the_repository_gives_its_line(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
-    write_policy(repo.path / "gate.yml", [
-        {"id": "log", "check": "changelog", "with": {"path": "CHANGES.md"}}])
+    write_policy(
+        repo.path / "gate.yml",
+        [{"id": "log", "check": "changelog", "with": {"path": "CHANGES.md"}}],
+    )
     repo.commit({}, "policy")
     repo.branch("feature")
     repo.commit({"x.py": "x = 1\n"})
-    result = run_cli("check", "-p", str(repo.path / "gate.yml"), "--repo", str(repo.path),
-                     "--base", "main", "--format", "sarif")
+    result = run_cli(
+        "check",
+        "-p",
+        str(repo.path / "gate.yml"),
+        "--repo",
+        str(repo.path),
+        "--base",
+        "main",
+        "--format",
+        "sarif",
+    )
     [res] = json.loads(result.stdout)["runs"][0]["results"]
     assert res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "gate.yml"
     assert res["locations"][0]["physicalLocation"]["region"]["startLine"] > 1
@@ -145,7 +189,11 @@ def test_junit_counts_and_cases() -> None:
     suite = root.find("testsuite")
     assert suite is not None
     assert {k: suite.get(k) for k in ("tests", "failures", "errors", "skipped")} == {
-        "tests": "6", "failures": "1", "errors": "1", "skipped": "1"}
+        "tests": "6",
+        "failures": "1",
+        "errors": "1",
+        "skipped": "1",
+    }
     cases = {c.get("name"): c for c in suite.iter("testcase")}
     assert cases["freeze"].find("failure") is not None
     assert cases["coverage"].find("error") is not None
@@ -165,9 +213,22 @@ def test_junit_is_read_back_by_gatekeepers_junit_reader(tmp_path: Path) -> None:
 
 
 def test_junit_drops_characters_xml_cannot_carry() -> None:
-    report = Report("p", "p.yml", "a" * 64, [RuleResult(
-        "r", "checklist", Severity.BLOCK, Status.FAIL, "item \x01\x1b[31m red\ud800",
-        remedy="tick")], "/repo")
+    report = Report(
+        "p",
+        "p.yml",
+        "a" * 64,
+        [
+            RuleResult(
+                "r",
+                "checklist",
+                Severity.BLOCK,
+                Status.FAIL,
+                "item \x01\x1b[31m red\ud800",
+                remedy="tick",
+            )
+        ],
+        "/repo",
+    )
     root = SafeET.fromstring(render(report, "junit"))
     failure = next(root.iter("failure"))
-    assert failure.get("message") == "item [31m red"
+    assert failure.get("message") == "item [31m red\\ud800"  # unencodable: shown, not kept

@@ -143,3 +143,34 @@ def test_the_nesting_count_survives_many_classes_and_packages(tmp_path: Path) ->
     )
     text = f'<?xml version="1.0"?><coverage><packages>{packages}</packages></coverage>'
     assert len(read_report(write(tmp_path, "big.xml", text)).files) == 600
+
+
+def test_every_yaml_a_change_supplies_is_bounded() -> None:
+    """Not only the policy: Liquibase and OpenAPI YAML in the change, and a risk register,
+    go through the same bounded loader (refused, never expanded or walked)."""
+    import yaml
+
+    from gatekeeper.evidence import risks
+    from gatekeeper.evidence.schema import liquibase, openapi
+
+    text = bomb().replace("version: 1\nrules: []\n", "openapi: 3.0.0\n")
+    with pytest.raises(openapi.Unparsable, match="alias bomb"):
+        openapi.load(text.encode(), "api.yaml")
+    with pytest.raises(yaml.YAMLError, match="alias bomb"):
+        liquibase.load(text.encode(), "changelog.yaml")
+    with pytest.raises(EvidenceError, match="alias bomb"):
+        risks.parse("risks.yml", text + "risks: [*x8]\n")
+    deep = "databaseChangeLog: " + "[" * 5000 + "]" * 5000
+    with pytest.raises(yaml.YAMLError, match="nested deeper than 64 levels"):
+        liquibase.load(deep.encode(), "changelog.yaml")
+
+
+def test_a_changes_package_json_costs_linear_time_and_no_recursion_crash() -> None:
+    from gatekeeper.evidence.versions import _package_json
+
+    many = "{" + ",".join(f'"k{i}": 1' for i in range(100_000)) + ', "version": "1.2.3"}'
+    assert _package_json(many, "package.json") == ("1.2.3", '"version"')  # was quadratic
+    with pytest.raises(EvidenceError, match="duplicate key 'a'"):
+        _package_json('{"version": "1.0.0", "a": 1, "a": 2}', "package.json")
+    with pytest.raises(EvidenceError, match="JSON nested too deeply"):
+        _package_json('{"x": ' + "[" * 100_000 + "]" * 100_000 + "}", "package.json")

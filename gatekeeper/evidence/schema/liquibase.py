@@ -116,7 +116,9 @@ def load(data: bytes, path: str) -> list[ChangeSet]:
         return _doc_changesets(json.loads(decode(data)))
     import yaml
 
-    return _doc_changesets(yaml.safe_load(decode(data)))
+    from gatekeeper.policy.yamlpos import BoundedSafeLoader  # a change's YAML: bounded
+
+    return _doc_changesets(yaml.load(decode(data), Loader=BoundedSafeLoader))
 
 
 def is_changelog(data: bytes, path: str) -> bool:

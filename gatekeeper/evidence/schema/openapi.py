@@ -38,7 +38,9 @@ def load(data: bytes, path: str) -> dict[str, Any]:
         else:
             import yaml
 
-            doc = yaml.safe_load(text)
+            from gatekeeper.policy.yamlpos import BoundedSafeLoader  # a change's YAML: bounded
+
+            doc = yaml.load(text, Loader=BoundedSafeLoader)
     except Exception as e:  # any parser failure on hostile input is "unparsable"
         raise Unparsable(f"{type(e).__name__}: {e}"[:300]) from None
     if not is_openapi(doc):
