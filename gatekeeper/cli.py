@@ -403,8 +403,11 @@ def _write(path: Path, text: str) -> None:
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--resolved", is_flag=True, help="Print each policy with its `extends` bases merged in (YAML)."
+)
 @handle_errors
-def validate(files: tuple[Path, ...]) -> None:
+def validate(files: tuple[Path, ...], resolved: bool = False) -> None:
     """Validate policy files; print each problem as FILE:LINE:COL: message."""
     from gatekeeper.errors import UsageError
     from gatekeeper.policy import load_policy
@@ -417,6 +420,8 @@ def validate(files: tuple[Path, ...]) -> None:
                 from gatekeeper.policy.waivers import attach
 
                 attach(policy, file, None, False, _parse_now(None))
+            if resolved:
+                _print_resolved(file)
         except PolicyError as e:
             bad += 1
             for problem in e.problems:
@@ -428,6 +433,16 @@ def validate(files: tuple[Path, ...]) -> None:
             count = len(policy.rules)
             click.echo(f"{file}: ok ({count} rule{'' if count == 1 else 's'})")
     sys.exit(EXIT_USAGE if bad else 0)
+
+
+def _print_resolved(file: Path) -> None:
+    import yaml
+
+    from gatekeeper.policy.loader import document
+
+    doc, _ = document(file.read_bytes(), str(file))
+    click.echo(f"# {file}, with its bases merged in")
+    click.echo(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), nl=False)
 
 
 @cli.command()
@@ -453,12 +468,16 @@ def init(path: Path, force: bool) -> None:
 @handle_errors
 def list_checks() -> None:
     """List the registered checks."""
-    from gatekeeper.checks import registry
+    from gatekeeper.checks import failed_plugins, provider, registry
 
     checks = registry()
     width = max(len(n) for n in checks)
     for name, check in sorted(checks.items()):
-        click.echo(f"{name:<{width}}  {check.title}")
+        source = provider(name)
+        click.echo(f"{name:<{width}}  {check.title}" + (f"  [plugin: {source}]" if source else ""))
+    for name, reason in sorted(failed_plugins().items()):
+        # A warning, not a failure: only a policy that uses the check is affected.
+        click.echo(f"warning: {reason} (a policy that uses {name!r} is invalid)", err=True)
 
 
 @cli.command()

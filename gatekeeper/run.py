@@ -102,6 +102,7 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
     notes.append(text.origin_note)
     if text.note:
         notes.append(text.note)
+    notes.extend(text.base_notes)
     # Waivers come from where the policy came from: a change cannot waive its own failures.
     policy = attach_waivers(policy, req.policy, git, text.origin == "base", req.now)
     ctx = RunContext(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,8 @@ class PolicyText:
     changed_in_pr: bool = False
     reason: str = ""
     """Why this origin was chosen (see ``choose_source``)."""
+    base_notes: tuple[str, ...] = ()
+    """One line per ``extends`` base the change edits (its trusted copy was applied)."""
 
     @property
     def note(self) -> str | None:
@@ -260,6 +262,26 @@ def trusted_policy(
 ) -> tuple[Policy, PolicyText]:
     """The policy this run applies, parsed; and where its text came from."""
     from gatekeeper.policy import loads_policy
+    from gatekeeper.policy.extends import Origin
 
     text = read_policy(policy_path, git, choice)
-    return loads_policy(text.text, text.source), text
+    if text.origin != "base" or git is None:
+        return loads_policy(text.text, text.source), text
+    # Its `extends` paths are read at the same trusted commit, not from the change.
+    origin = Origin.git(git.path, git.base_sha, text.source.split(":", 1)[1])
+    reads: list[Origin] = []
+    policy = loads_policy(text.text, text.source, origin, reads)
+    notes = tuple(
+        f"This pull request changes {base.path}, a base of the policy (extends); the base "
+        "commit's version was applied. The change takes effect once it is merged."
+        for base in dict.fromkeys(reads)
+        if base.repo == git.path and base.commit == git.base_sha and _edited(git, base.path)
+    )
+    return policy, replace(text, base_notes=notes)
+
+
+def _edited(git: GitEvidence, rel: str) -> bool:
+    """Whether the change's copy of ``rel`` (work tree, else head) differs from the base's."""
+    file = git.path / rel
+    head = file.read_bytes() if file.is_file() and not file.is_symlink() else git.read(rel)
+    return head != git.read(rel, ref=git.base_sha)

@@ -57,24 +57,31 @@ class Check:
 
 _registry: dict[str, Check] = {}
 _complete = False
-"""Whether every built-in module has been imported into ``_registry``."""
+"""Whether every built-in module (and every plugin) has been loaded into ``_registry``."""
+_providers: dict[str, str] = {}
+"""Check name → ``package version`` for checks that plugins provide."""
+_failed: dict[str, str] = {}
+"""Check name → why the plugin claiming it cannot be used (``package[name]`` and the error)."""
 
 
 def registry() -> dict[str, Check]:
-    """All registered checks by name (modules are imported on first use)."""
+    """All registered checks by name: built-ins, then plugins from the ``gatekeeper.checks``
+    entry points (modules are imported, and entry points scanned, on first use)."""
     global _complete
     if not _complete:
         for module in _MODULES:
             check: Check = importlib.import_module(f"{__name__}.{module}").CHECK
             _registry.setdefault(check.name, check)
         _complete = True
+        _add_plugins()
     return _registry
 
 
 def get(name: str) -> Check | None:
     """The check called ``name``. A built-in's module is found from its name
     (``smoke-coverage`` -> ``smoke_coverage``) and imported alone, so a run imports
-    only the checks its policy names; anything else is looked up in the full registry."""
+    only the checks its policy names; anything else (plugins included) is looked up in
+    the full registry."""
     if name in _registry:
         return _registry[name]
     module = name.replace("-", "_")
@@ -84,6 +91,39 @@ def get(name: str) -> Check | None:
         if check.name == name:
             return check
     return registry().get(name)
+
+
+def _add_plugins() -> None:
+    from gatekeeper import plugins
+
+    builtins = {name: check for name, check in _registry.items() if name not in _providers}
+    loaded, failed = plugins.load(plugins.find(), builtins)
+    for item in loaded:
+        _registry[item.check.name] = item.check
+        _providers[item.check.name] = f"{item.plugin.package} {item.plugin.version}"
+    for error in failed:
+        _failed.setdefault(error.name, str(error))
+
+
+def provider(name: str) -> str | None:
+    """``package version`` of the plugin that provides check ``name`` (``None``: built-in)."""
+    registry()
+    return _providers.get(name)
+
+
+def failed_plugins() -> dict[str, str]:
+    """Check names claimed by plugins that cannot be used, with the reason."""
+    registry()
+    return dict(_failed)
+
+
+def reset() -> None:
+    """Forget the registry, so that the next use scans entry points again (tests)."""
+    global _complete
+    _registry.clear()
+    _providers.clear()
+    _failed.clear()
+    _complete = False
 
 
 def register(check: Check) -> Check:

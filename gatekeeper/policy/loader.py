@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path as FsPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 
@@ -18,6 +19,9 @@ from gatekeeper.policy import waivers as waiver_rules
 from gatekeeper.policy import yamlpos
 from gatekeeper.policy.schema import base_schema
 from gatekeeper.policy.yamlpos import Path, Positions
+
+if TYPE_CHECKING:
+    from gatekeeper.policy.extends import Origin
 
 
 @dataclass(frozen=True)
@@ -83,9 +87,21 @@ def load_policy(path: str | FsPath) -> Policy:
     return loads_policy(raw, str(path))
 
 
-def loads_policy(raw: bytes | str, source: str) -> Policy:
-    """Parse and validate policy text; ``source`` names it in messages."""
+def loads_policy(
+    raw: bytes | str, source: str, origin: Origin | None = None, reads: list[Origin] | None = None
+) -> Policy:
+    """Parse and validate policy text; ``source`` names it in messages. ``origin`` says where
+    the text was read (a file, or a commit), for its ``extends`` bases (default: the file
+    ``source``). Each base read is appended to ``reads``."""
     data = raw.encode() if isinstance(raw, str) else raw
+    doc, positions = document(data, source, origin, reads)
+    return _build(doc, source, hashlib.sha256(data).hexdigest(), positions)
+
+
+def document(
+    data: bytes, source: str, origin: Origin | None = None, reads: list[Origin] | None = None
+) -> tuple[Any, Positions]:
+    """The validated policy document, with its ``extends`` bases merged in."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -94,11 +110,39 @@ def loads_policy(raw: bytes | str, source: str) -> Policy:
         doc, positions = yamlpos.parse(text)
     except yamlpos.YamlProblem as e:
         raise PolicyError([f"{source}:{e.line}:{e.col}: {e.message}"]) from None
+    if isinstance(doc, dict) and "extends" in doc:
+        from gatekeeper.policy.extends import Origin as _Origin
+        from gatekeeper.policy.extends import resolve
+
+        # Bases are validated where they are written; the merged policy then as a whole.
+        doc, positions = resolve(doc, positions, origin or _Origin.file(source), reads=reads)
+    validate_document(doc, positions, source)
+    return doc, positions
+
+
+def validate_document(doc: Any, positions: Positions, source: str) -> None:
+    """Raise ``PolicyError`` listing every problem of a complete policy document."""
     problems = _Problems(source, positions)
     _validate(doc, problems)
     if problems.items:
         raise PolicyError(problems.lines())
-    return _build(doc, source, hashlib.sha256(data).hexdigest(), positions)
+
+
+def validate_part(doc: Any, positions: Positions, source: str) -> None:
+    """Validate a policy that ``extends`` bases on its own: its rules are checked, but it
+    may have none, and its waivers and channels are judged once merged with the bases."""
+    schema = copy.deepcopy(base_schema())
+    schema["required"] = ["version"]
+    problems = _Problems(source, positions)
+    _schema_problems(schema, doc, (), problems)
+    if isinstance(doc, dict) and isinstance(doc.get("rules"), list):
+        seen: dict[str, int] = {}
+        for i, rule in enumerate(doc["rules"]):
+            if isinstance(rule, dict):
+                _check_rule(rule, ("rules", i), problems, seen)
+        _check_environments(doc, problems)
+    if problems.items:
+        raise PolicyError(problems.lines())
 
 
 def _validate(doc: Any, problems: _Problems) -> None:
@@ -173,7 +217,7 @@ def _check_environments(doc: dict[str, Any], problems: _Problems) -> None:
 def _check_rule(
     rule: dict[str, Any], path: Path, problems: _Problems, seen: dict[str, int]
 ) -> None:
-    from gatekeeper.checks import get, registry
+    from gatekeeper.checks import failed_plugins, get, registry
 
     rule_id = rule.get("id")
     if isinstance(rule_id, str):
@@ -186,6 +230,12 @@ def _check_rule(
     if not isinstance(name, str):
         return
     check = get(name)
+    # A built-in is found without scanning entry points; any other name loads the plugins,
+    # and a refused plugin's own error is reported (never a traceback), only for this rule.
+    broken = failed_plugins().get(name) if check is None else None
+    if broken is not None:
+        problems.add(problems.positions.of_value((*path, "check")), broken)
+        return
     if check is None:
         from gatekeeper.suggest import did_you_mean
 
