@@ -10,7 +10,7 @@ import functools
 import logging
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,11 +22,13 @@ from gatekeeper.errors import GatekeeperError, PolicyError
 from gatekeeper.model import EXIT_USAGE
 
 F = TypeVar("F", bound=Callable[..., Any])
-FORMATS = ("text", "json", "markdown")
+FORMATS = ("text", "json", "markdown", "sarif", "junit")
 
 
 def _fail(message: str) -> None:
-    click.echo(f"gatekeeper: error: {message}", err=True)
+    from gatekeeper.secrets import redact, secret_values
+
+    click.echo(f"gatekeeper: error: {redact(message, secret_values(os.environ))}", err=True)
     sys.exit(EXIT_USAGE)
 
 
@@ -84,7 +86,35 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, Path]]:
     return outputs
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Gatekeeper(click.Group):
+    """The command group, with usage errors on one line like every other error."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as e:
+            # Click prints usage, a hint and the error on three lines; the README promises one.
+            where = e.ctx.command_path if e.ctx else "gatekeeper"
+            _fail(f"{e.format_message()} (see `{where} --help`)")
+        except click.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@click.group(cls=_Gatekeeper, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gatekeeper")
 @click.option(
     "--debug", is_flag=True, help="Show tracebacks and debug logs (tokens are never shown)."
@@ -106,8 +136,9 @@ def cli(ctx: click.Context, debug: bool) -> None:
     "-p",
     "policy",
     type=click.Path(dir_okay=False, path_type=Path),
-    required=True,
-    help="The policy file.",
+    default=Path("gatekeeper.yml"),
+    show_default=True,
+    help="The policy file (the name `gatekeeper init` and the action use).",
 )
 @click.option(
     "--repo",
@@ -147,9 +178,20 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option(
     "--policy-source",
     type=click.Choice(["base", "worktree"]),
-    default="base",
-    show_default=True,
-    help="In a pull-request run, read the policy from the base commit, or opt out.",
+    default=None,
+    help="Apply the base commit's policy or the work tree's. Default: base in CI and in "
+    "pull-request runs (a change cannot weaken its own gate), the work tree on a laptop.",
+)
+@click.option(
+    "--record",
+    "record_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write a decision record (JSON: inputs' digests, results, decision) to PATH.",
+)
+@click.option(
+    "--record-note",
+    is_flag=True,
+    help="Store the decision record as a git note on the head (refs/notes/gatekeeper-decisions).",
 )
 @handle_errors
 def check(
@@ -168,7 +210,9 @@ def check(
     status: bool,
     pr: int | None,
     repository: str | None,
-    policy_source: str,
+    policy_source: str | None,
+    record_path: Path | None = None,
+    record_note: bool = False,
 ) -> None:
     """Evaluate a policy on the change merge-base(BASE, HEAD)..HEAD and decide."""
     from gatekeeper.publish.run import publish_report, run_options
@@ -192,7 +236,110 @@ def check(
         policy_source=policy_source,
     )
     targets = _parse_outputs(outputs)
-    report, evidence = run_check_with_evidence(request)
+    if record_path is not None or record_note:
+        report, evidence = _recorded_run(request, record_path, record_note)
+    else:
+        report, evidence = run_check_with_evidence(request)
+    click.echo(_for_stdout(report, fmt), nl=False)
+    for out_fmt, path in targets:
+        _write(path, render(report, out_fmt))
+    json_out = next((p for f, p in targets if f == "json"), None)
+    publish_report(
+        evidence,
+        report,
+        report_path=str(json_out.resolve()) if json_out else None,
+        comment=comment,
+        status=status,
+        err=lambda line: click.echo(_redacted(line, request.environ), err=True),
+    )
+    sys.exit(report.exit_code)
+
+
+@cli.command()
+@click.option(
+    "--policy",
+    "-p",
+    "policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The policy file.",
+)
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The checkout of what was deployed (for its commit and release tags).",
+)
+@click.option("--head", default="HEAD", show_default=True, help="The deployed commit.")
+@click.option("--env", "env", help="The environment deployed to, for `when.environments`.")
+@click.option("--branch", help="Branch, for `when.branches` (default: the checked-out one).")
+@click.option("--now", "now", help="Fix the clock (ISO 8601 with offset): queries run at it.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="What goes to standard output.",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    metavar="FORMAT=PATH",
+    help="Also write FORMAT to PATH (repeatable).",
+)
+@click.option("--strict", is_flag=True, help="Warnings fail the verification too.")
+@click.option("--comment", is_flag=True, help="Post or update the sticky pull-request comment.")
+@click.option("--status", is_flag=True, help="Set the gatekeeper commit status on the commit.")
+@click.option(
+    "--pr", type=click.IntRange(min=1), help="Pull request number (default: the event's)."
+)
+@click.option("--repository", metavar="OWNER/NAME", help="Default: $GITHUB_REPOSITORY.")
+@click.option(
+    "--release-tags",
+    metavar="GLOB",
+    help="Release tags, to name the previous release in a rollback remedy (default: the "
+    "rollback-plan rule's previous_release, else v*).",
+)
+@handle_errors
+def verify(
+    policy: Path,
+    repo: Path,
+    head: str,
+    env: str | None,
+    branch: str | None,
+    now: str | None,
+    fmt: str,
+    outputs: tuple[str, ...],
+    strict: bool,
+    comment: bool,
+    status: bool,
+    pr: int | None,
+    repository: str | None,
+    release_tags: str | None,
+) -> None:
+    """Verify a deploy against a policy (no base ref, no diff): exit 0 healthy, 1 failed."""
+    from gatekeeper.publish.run import publish_report, run_options
+    from gatekeeper.report import render
+    from gatekeeper.run import VerifyRequest, run_verify
+
+    if repository is not None and repository.count("/") != 1:
+        raise click.BadParameter(f"{repository!r}: expected OWNER/NAME", param_hint="--repository")
+    request = VerifyRequest(
+        policy=policy,
+        now=_parse_now(now),
+        repo=repo,
+        head=head,
+        env=env,
+        branch=branch,
+        strict=strict,
+        release_tags=release_tags,
+        options=run_options(pr, repository),
+    )
+    targets = _parse_outputs(outputs)
+    report, evidence = run_verify(request)
     click.echo(_for_stdout(report, fmt), nl=False)
     for out_fmt, path in targets:
         _write(path, render(report, out_fmt))
@@ -206,6 +353,29 @@ def check(
         err=lambda line: click.echo(line, err=True),
     )
     sys.exit(report.exit_code)
+
+
+def _redacted(line: str, environ: Any) -> str:
+    from gatekeeper.secrets import redact, secret_values
+
+    return redact(line, secret_values(environ))
+
+
+def _recorded_run(request: Any, path: Path | None, note: bool) -> tuple[Any, Any]:
+    """A check run whose inputs are captured into a decision record."""
+    import json
+
+    from gatekeeper import record
+    from gatekeeper.run import run_check_with_evidence
+
+    with record.capture() as sink:
+        report, evidence = run_check_with_evidence(request)
+    data = record.build(report, evidence, sink, request.now)
+    if path is not None:
+        _write(path, json.dumps(data, indent=2, default=str) + "\n")
+    if note and report.head:
+        record.write_note(evidence.repo_path, report.head, data)
+    return report, evidence
 
 
 def _for_stdout(report: Any, fmt: str) -> str:
@@ -292,18 +462,28 @@ def explain(name: str) -> None:
 
     checks = registry()
     if name not in checks:
-        raise GatekeeperError(f"unknown check {name!r} (known checks: {', '.join(sorted(checks))})")
+        from gatekeeper.suggest import did_you_mean
+
+        raise GatekeeperError(
+            f"unknown check {name!r}{did_you_mean(name, checks)} "
+            f"(known checks: {', '.join(sorted(checks))})"
+        )
     click.echo(explain_check(checks[name]))
 
 
 @cli.command()
 @click.option("--report", is_flag=True, help="Print the JSON report's schema instead.")
+@click.option("--record", "record_", is_flag=True, help="Print the decision record's schema.")
 @handle_errors
-def schema(report: bool) -> None:
+def schema(report: bool, record_: bool = False) -> None:
     """Print the policy JSON Schema (with every check's options) for editors."""
     import json
 
-    if report:
+    if record_:
+        from gatekeeper.record import record_schema
+
+        click.echo(json.dumps(record_schema(), indent=2))
+    elif report:
         from gatekeeper.report import report_schema
 
         click.echo(json.dumps(report_schema(), indent=2))
@@ -325,6 +505,135 @@ def demo(keep: Path | None) -> None:
     from gatekeeper.demo import run_demo
 
     run_demo(keep, click.echo)
+
+
+@cli.command()
+@click.argument("rule")
+@click.option(
+    "--policy",
+    "-p",
+    "policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("gatekeeper.yml"),
+    show_default=True,
+    help="The policy whose rule is waived (the waiver goes to the waivers file it names).",
+)
+@click.option("--reason", required=True, help="Why the rule may fail for this release.")
+@click.option("--approved-by", "approved_by", required=True, help="Who approved the waiver.")
+@click.option("--days", type=click.IntRange(min=1), required=True, help="Days until it expires.")
+@click.option("--path", "paths", multiple=True, metavar="GLOB", help="Scope: changed paths.")
+@click.option("--head", "head", metavar="SHA", help="Scope: only this head commit.")
+@click.option("--now", "now", help="The created time (ISO 8601 with offset; default now).")
+@handle_errors
+def waive(
+    rule: str,
+    policy: Path,
+    reason: str,
+    approved_by: str,
+    days: int,
+    paths: tuple[str, ...],
+    head: str | None,
+    now: str | None,
+) -> None:
+    """Append an expiring waiver for RULE (comments and layout of the file are kept)."""
+    from gatekeeper.policy.waive import WaiveRequest
+    from gatekeeper.policy.waive import waive as append
+
+    request = WaiveRequest(policy, rule, reason, approved_by, days, _parse_now(now), paths, head)
+    target, item = append(request)
+    click.echo(
+        f"added a waiver for rule {rule!r} to {target}, expires {item['expires']}; merge it into "
+        "the base branch: in a pull-request run, waivers are read from the base commit"
+    )
+
+
+@cli.command()
+@click.option(
+    "--policy",
+    "-p",
+    "policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("gatekeeper.yml"),
+    show_default=True,
+    help="The policy whose `notify: channels:` are used.",
+)
+@click.option("--channel", "channels", multiple=True, required=True, help="Channel name (repeatable).")
+@click.option("--message", help="The notice ($version, $head, $short_head, $repository filled in).")
+@click.option(
+    "--template",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A file with the notice (same placeholders).",
+)
+@click.option("--version", "version", help="The version being released.")
+@click.option(
+    "--repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="The git repository (the receipt is a git note on its head).",
+)
+@click.option("--head", default="HEAD", show_default=True, help="The commit being released.")
+@handle_errors
+def notify(
+    policy: Path,
+    channels: tuple[str, ...],
+    message: str | None,
+    template: Path | None,
+    version: str | None,
+    repo: Path,
+    head: str,
+) -> None:
+    """Post a release notice and record a receipt as a git note on the head commit.
+
+    Exit codes: 0 delivered and recorded, 1 not delivered (no receipt), 2 bad usage.
+    """
+    from gatekeeper.evidence.notes import NOTIFY_REF
+    from gatekeeper.publish.notify import NotifyError, NotifyRequest
+    from gatekeeper.publish.notify import notify as send
+
+    if (message is None) == (template is None):
+        raise click.UsageError("give exactly one of --message and --template")
+    text = message if message is not None else Path(str(template)).read_text(encoding="utf-8")
+    request = NotifyRequest(policy, channels, text, repo, head, version)
+    try:
+        receipts = send(request)
+    except NotifyError as e:
+        click.echo(f"gatekeeper: error: {e}", err=True)
+        sys.exit(1)
+    for r in receipts:
+        click.echo(
+            f"notified {r['channel']} ({r['channel_type']}): HTTP {r['http_status']}; receipt "
+            f"{r['digest']} in the git note on {r['head'][:12]} under {NOTIFY_REF} "
+            f"(publish it: git push origin {NOTIFY_REF})"
+        )
+
+
+@cli.group()
+def record() -> None:
+    """Decision records written by `gatekeeper check --record`."""
+
+
+@record.command(name="verify")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@handle_errors
+def record_verify(path: Path) -> None:
+    """Recompute a decision record's digests and decision offline; say what matches.
+
+    Exit codes: 0 every checkable part matches, 1 something changed or is missing, 2 not a record.
+    """
+    from gatekeeper.record import load, verify
+
+    parts = verify(load(path))
+    width = max(len(p.state) for p in parts)
+    for p in parts:
+        click.echo(f"{p.state:<{width}}  {p.what}" + (f" ({p.detail})" if p.detail else ""))
+    bad = [p for p in parts if p.state in ("changed", "missing")]
+    unchecked = sum(p.state == "unchecked" for p in parts)
+    extra = f"; {unchecked} GitHub response(s) not checkable offline" if unchecked else ""
+    if bad:
+        click.echo(f"{len(bad)} of {len(parts)} parts differ: " + ", ".join(p.what for p in bad))
+        sys.exit(1)
+    click.echo(f"every part matches ({len(parts) - unchecked} checked{extra})")
 
 
 def main() -> None:

@@ -66,7 +66,9 @@ def _coverage_json(executed: list[int], missing: list[int]) -> str:
             "meta": {
                 "format": 3,
                 "version": "7.6.1",
-                "timestamp": "2026-11-23T10:00:00",
+                # Made now, after the commits, as a CI run would (local time, as
+                # coverage.py writes it): an older report would be a stale one.
+                "timestamp": datetime.now().isoformat(),
                 "branch_coverage": False,
                 "show_contexts": False,
             },

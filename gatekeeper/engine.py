@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from gatekeeper.checks import Check, registry, with_defaults
 from gatekeeper.errors import EvidenceError
@@ -10,17 +11,21 @@ from gatekeeper.evidence import Evidence
 from gatekeeper.model import Outcome, RuleResult, Severity, Status
 from gatekeeper.policy import Policy, Rule
 from gatekeeper.policy.conditions import why_not
+from gatekeeper.secrets import redact, redact_data, secret_values
 
 log = logging.getLogger(__name__)
 
 
 def evaluate(policy: Policy, ev: Evidence) -> list[RuleResult]:
     """One result per rule, in policy order. Never raises for a rule's own failure."""
-    return [evaluate_rule(rule, ev) for rule in policy.rules]
+    from gatekeeper.policy.waivers import apply
+
+    results = [evaluate_rule(rule, ev) for rule in policy.rules]
+    return apply(results, policy.waivers, ev) if policy.waivers else results
 
 
 def evaluate_rule(rule: Rule, ev: Evidence) -> RuleResult:
-    outcome = _outcome(rule, ev)
+    outcome = _redacted(_outcome(rule, ev), secret_values(ev.environ))
     status = outcome.status
     if status is Status.FAIL and rule.severity is Severity.WARN:
         status = Status.WARN
@@ -31,9 +36,21 @@ def evaluate_rule(rule: Rule, ev: Evidence) -> RuleResult:
         status=status,
         summary=outcome.summary,
         details=outcome.details,
-        remedy=outcome.remedy,
+        remedy=_named_remedy(outcome.remedy, rule.id),
         annotations=outcome.annotations,
+        annotations_total=outcome.annotations_total,
     )
+
+
+_WAIVE_HINT = "gatekeeper waive RULE "
+
+
+def _named_remedy(remedy: str | None, rule_id: str) -> str | None:
+    """A check does not know the rule's id; a remedy that names `gatekeeper waive RULE`
+    gets the id filled in, so the command can be copied as it is."""
+    if remedy and _WAIVE_HINT in remedy:
+        return remedy.replace(_WAIVE_HINT, f"gatekeeper waive {rule_id} ")
+    return remedy
 
 
 def _outcome(rule: Rule, ev: Evidence) -> Outcome:
@@ -58,6 +75,20 @@ def _outcome(rule: Rule, ev: Evidence) -> Outcome:
             "this is a bug in the check; re-run with --debug and report it. "
             "The release stays blocked until the rule can be evaluated",
         )
+
+
+def _redacted(outcome: Outcome, secrets: tuple[str, ...]) -> Outcome:
+    """The outcome with the run's secrets masked wherever a message may have carried
+    them (a crash's text, an echoed response): every report is built from it."""
+    if not secrets:
+        return outcome
+    outcome.summary = redact(outcome.summary, secrets)
+    outcome.remedy = redact_data(outcome.remedy, secrets)
+    outcome.details = redact_data(outcome.details, secrets)
+    outcome.annotations = [
+        replace(a, message=redact(a.message, secrets)) for a in outcome.annotations
+    ]
+    return outcome
 
 
 def _checked(outcome: Outcome, check: Check) -> Outcome:

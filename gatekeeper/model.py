@@ -13,6 +13,8 @@ class Status(StrEnum):
     FAIL = "fail"
     ERROR = "error"
     SKIPPED = "skipped"
+    WAIVED = "waived"
+    """A failure covered by a valid waiver: shown with the waiver, never blocks."""
 
 
 class Severity(StrEnum):
@@ -56,6 +58,8 @@ class Outcome:
     details: dict[str, Any] = field(default_factory=dict)
     remedy: str | None = None
     annotations: list[Annotation] = field(default_factory=list)
+    annotations_total: int | None = None
+    """How many places there are when ``annotations`` holds only the first of them."""
 
     @classmethod
     def passed(cls, summary: str, **details: Any) -> Outcome:
@@ -82,6 +86,14 @@ class RuleResult:
     details: dict[str, Any] = field(default_factory=dict)
     remedy: str | None = None
     annotations: list[Annotation] = field(default_factory=list)
+    waiver: dict[str, Any] | None = None
+    """The waiver considered for this rule (``state``: applied, expired, out-of-scope)."""
+    annotations_total: int | None = None
+
+    @property
+    def place_count(self) -> int:
+        """Every place the rule points at, also those beyond the ``annotations`` kept."""
+        return max(self.annotations_total or 0, len(self.annotations))
 
     @property
     def blocks(self) -> bool:
@@ -92,8 +104,20 @@ class RuleResult:
         return self.severity is Severity.BLOCK and self.status is Status.FAIL
 
 
-def decide(results: list[RuleResult], strict: bool = False) -> Decision:
-    """Block if any blocking rule failed or errored; with ``strict``, warnings block too."""
+def nothing_judged(results: list[RuleResult]) -> bool:
+    """No rule was evaluated: every one was skipped (or the policy had none)."""
+    return all(r.status is Status.SKIPPED for r in results)
+
+
+def decide(
+    results: list[RuleResult], strict: bool = False, allow_all_skipped: bool = False
+) -> Decision:
+    """Block if any blocking rule failed or errored; with ``strict``, warnings block too.
+
+    A run in which nothing was judged blocks too (unless the policy allows it): skipping
+    every rule is not evidence that the release is fine."""
+    if nothing_judged(results) and not allow_all_skipped:
+        return Decision.BLOCK
     for result in results:
         if result.blocks or (strict and result.status in (Status.WARN, Status.FAIL)):
             return Decision.BLOCK

@@ -7,12 +7,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import UsageError
 from gatekeeper.evidence import Evidence, RunContext
 from gatekeeper.evidence.git import GitEvidence, base_from_environment
 from gatekeeper.report import Report
+
+if TYPE_CHECKING:
+    from gatekeeper.policy import Policy
 
 
 @dataclass
@@ -29,8 +32,8 @@ class CheckRequest:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     options: dict[str, Any] = field(default_factory=dict)
     """Run options for evidence providers (``pr``, ``repository`` for GitHub)."""
-    policy_source: str = "base"
-    """In a pull-request run, read the policy from the base commit (``worktree``: opt out)."""
+    policy_source: str | None = None
+    """``base`` or ``worktree``; ``None`` decides (base in CI or a PR run): see trust.py."""
 
 
 def resolve_base(req: CheckRequest) -> str:
@@ -69,19 +72,29 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
     """``run_check``, also returning the run's evidence (publishing reuses its GitHub
     client, so nothing is fetched twice)."""
     from gatekeeper.engine import evaluate
-    from gatekeeper.policy import load_policy
-    from gatekeeper.publish.run import is_pr_run, trusted_policy
+    from gatekeeper.policy.conditions import check_environment, waiting_note
+    from gatekeeper.policy.waivers import attach as attach_waivers
+    from gatekeeper.trust import choose_source, refuse_symlinks, relative_path, trusted_policy
 
-    # A pull request must not weaken its own gate: its policy comes from the base commit.
-    from_base = req.policy_source == "base" and is_pr_run(req.environ, req.options)
-    policy = None if from_base else load_policy(req.policy)
+    # A change must not weaken its own gate: in CI its policy comes from the base commit.
+    choice = choose_source(req.environ, req.options, req.policy_source)
+    # A work-tree policy is read first, so that a bad policy is reported before git runs.
+    early = trusted_policy(req.policy, None, choice) if choice.origin == "worktree" else None
     base = resolve_base(req)
     git = GitEvidence(req.repo, base, req.head, req.worktree)
     notes = ["work-tree changes included (--worktree)"] if req.worktree else []
-    if policy is None:
-        policy, text = trusted_policy(req.policy, git, req.environ, req.options, "base")
-        if text.note:
-            notes.append(text.note)
+    if early is not None:
+        policy, text = early
+        rel = relative_path(git, req.policy)
+        if rel is not None:
+            refuse_symlinks(git, rel)
+    else:
+        policy, text = trusted_policy(req.policy, git, choice)
+    notes.append(text.origin_note)
+    if text.note:
+        notes.append(text.note)
+    # Waivers come from where the policy came from: a change cannot waive its own failures.
+    policy = attach_waivers(policy, req.policy, git, text.origin == "base", req.now)
     ctx = RunContext(
         repo_path=git.path,
         now=req.now,
@@ -93,8 +106,10 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
         environ=req.environ,
         options=req.options,
     )
+    check_environment(policy, req.env)
     evidence = Evidence(ctx, git)
     results = evaluate(policy, evidence)
+    notes += filter(None, [waiting_note(policy, req.env)])
     report = Report(
         policy_name=policy.name,
         policy_path=str(req.policy),
@@ -109,5 +124,175 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
         env=req.env,
         strict=req.strict,
         notes=notes,
+        policy_origin=text.origin,
+        policy_reason=text.reason,
+        rule_lines={rule.id: rule.line for rule in policy.rules},
+        policy_repo_path=relative_path(git, req.policy),
+        allow_all_skipped=policy.allow_all_skipped,
     )
     return report, evidence
+
+
+# -- gatekeeper verify: after the deploy, without a base ref or a diff ------------------
+
+NO_DIFF = (
+    "this rule needs the git diff, and `gatekeeper verify` has none (it runs after the "
+    "deploy, without a base ref)"
+)
+
+
+@dataclass
+class VerifyRequest:
+    policy: Path
+    now: datetime
+    repo: Path = Path(".")
+    head: str = "HEAD"
+    env: str | None = None
+    branch: str | None = None
+    strict: bool = False
+    release_tags: str | None = None
+    """Glob of release tags, to name the previous release in a rollback remedy (default: a
+    ``rollback-plan`` rule's ``previous_release``, else ``v*``)."""
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class VerifyEvidence(Evidence):
+    """Evidence without a diff: a rule that asks for git's range is an ``error`` saying why."""
+
+    @property
+    def git(self) -> GitEvidence:
+        from gatekeeper.errors import EvidenceError
+
+        if "sha" not in self.ctx.options:
+            # Reached by a rule that needs the deployed commit (promotion, --status) too.
+            raise EvidenceError(
+                f"{NO_DIFF}; nor is the deployed commit known ({self.ctx.repo_path} is not a git "
+                "checkout and GITHUB_SHA is not set)",
+                "run verify in a checkout of the deployed commit (--repo DIR) or set GITHUB_SHA; "
+                "rules that need the diff belong in the `gatekeeper check` policy",
+            )
+        raise EvidenceError(
+            NO_DIFF, "move this rule to the `gatekeeper check` policy that gates the release"
+        )
+
+
+def run_verify(req: VerifyRequest) -> tuple[Report, Evidence]:
+    """Evaluate a policy after a deploy; a failed rule's remedy names the rollback target
+    when the policy asks for rollbacks (a ``rollback-plan`` rule or a runbook)."""
+    from gatekeeper.engine import evaluate
+    from gatekeeper.evidence import releases
+    from gatekeeper.policy import load_policy
+    from gatekeeper.policy.conditions import check_environment, waiting_note
+    from gatekeeper.policy.waivers import attach as attach_waivers
+
+    policy = load_policy(req.policy)
+    # As in `check`: an unknown --env is refused (it would skip rules by omission), and
+    # waivers come with the policy (here the deployed checkout's: there is no base).
+    check_environment(policy, req.env)
+    policy = attach_waivers(policy, req.policy, None, False, req.now)
+    head_sha = releases.resolve(req.repo, req.head)
+    if head_sha is None and req.head != "HEAD":
+        raise UsageError(f"head ref {req.head!r} is not a commit in {req.repo}")
+    options = dict(req.options)
+    if head_sha and "sha" not in options:
+        options["sha"] = head_sha  # the deployed commit: what `promotion` and `--status` use
+    ctx = RunContext(
+        repo_path=req.repo,
+        now=req.now,
+        base=None,
+        head=req.head,
+        env=req.env,
+        branch=req.branch or _verify_branch(req),
+        environ=req.environ,
+        options=options,
+    )
+    evidence = VerifyEvidence(ctx)
+    results = evaluate(policy, evidence)
+    notes = ["post-deploy verification (gatekeeper verify): no base ref and no diff"]
+    notes += filter(None, [waiting_note(policy, req.env)])
+    plan = rollback_plan(policy)
+    if plan is not None:
+        notes.extend(_rollback(results, req, plan))
+    report = Report(
+        policy_name=policy.name,
+        policy_path=str(req.policy),
+        policy_sha256=policy.sha256,
+        policy_source=policy.source,
+        results=results,
+        repo_path=str(req.repo.resolve()),
+        head=head_sha,
+        branch=ctx.branch,
+        env=req.env,
+        strict=req.strict,
+        notes=notes,
+        policy_origin="worktree",
+        policy_reason="gatekeeper verify applies the policy of the deployed checkout "
+        "(it gates no change, so there is no base to read it from)",
+        allow_all_skipped=policy.allow_all_skipped,
+    )
+    return report, evidence
+
+
+def _verify_branch(req: VerifyRequest) -> str | None:
+    env = req.environ
+    if env.get("GITHUB_REF_TYPE") == "branch" and env.get("GITHUB_REF_NAME"):
+        return env["GITHUB_REF_NAME"]
+    from gatekeeper.evidence import releases
+
+    return releases.symbolic_head(req.repo)
+
+
+@dataclass(frozen=True)
+class RollbackPlan:
+    """What the policy says about rolling back, for ``gatekeeper verify``'s remedies."""
+
+    runbook: str = ""
+    """Where the steps are (a path, or the pull request's Rollback section); "" if unnamed."""
+    tags: str | None = None
+    """Release-tag glob from a ``rollback-plan`` rule's ``previous_release``."""
+
+
+def rollback_plan(policy: Policy) -> RollbackPlan | None:
+    """The plan when the policy has one: a top-level ``runbook:``, a ``rollback-plan`` rule,
+    or a rule naming a runbook (``with: {runbook: ...}``); else None."""
+    planned = policy.runbook is not None
+    runbook, tags = policy.runbook or "", None
+    for rule in policy.rules:
+        options = rule.options if isinstance(rule.options, dict) else {}
+        if rule.check == "rollback-plan":
+            planned = True
+            glob = options.get("previous_release", "v*")
+            if tags is None and isinstance(glob, str) and glob:
+                tags = glob
+        path = options.get("runbook")
+        if isinstance(path, str) and path:
+            planned = True
+            if not runbook:  # `pr_body` is rollback-plan's name for the PR's section
+                runbook = "the pull request's Rollback section" if path == "pr_body" else path
+    return RollbackPlan(runbook, tags) if planned else None
+
+
+def _rollback(results: list[Any], req: VerifyRequest, plan: RollbackPlan) -> list[str]:
+    """Name the previous release in every failed rule's remedy; the note for the report."""
+    from gatekeeper.evidence import releases
+    from gatekeeper.model import Status
+
+    failed = [r for r in results if r.status is Status.FAIL and r.blocks]
+    if not failed:
+        return []
+    glob = req.release_tags or plan.tags or "v*"
+    previous = releases.previous_release(req.repo, req.head, glob)
+    how = f" following {plan.runbook}" if plan.runbook else ""
+    if previous:
+        advice = f"if it does not recover, roll back to {previous} (the previous release){how}"
+        note = f"Rollback target: {previous} (previous tag matching {glob})"
+    else:
+        advice = (
+            f"if it does not recover, roll back{how}; no earlier release tag matching "
+            f"{glob} is reachable from {req.head} (pass --release-tags GLOB)"
+        )
+        note = f"Rollback target unknown: no earlier tag matching {glob}"
+    for r in failed:
+        r.remedy = f"{r.remedy}; {advice}" if r.remedy else advice
+    return [note]

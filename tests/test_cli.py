@@ -49,7 +49,7 @@ def test_inside_the_freeze_blocks_outside_approves(release: RepoFactory, tmp_pat
     assert code == 1
     assert report["decision"] == "block"
     assert report["rules"][0]["status"] == "fail"
-    assert report["counts"] == {"pass": 0, "warn": 0, "fail": 1, "error": 0, "skipped": 0}
+    assert report["counts"] == {"pass": 0, "warn": 0, "fail": 1, "error": 0, "skipped": 0, "waived": 0}
     assert report["repo"]["head"] == release.repo.head.commit.hexsha
     assert report["repo"]["base"] == release.repo.commit("main").hexsha
 

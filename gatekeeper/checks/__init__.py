@@ -27,6 +27,16 @@ _MODULES = (
     "code_review",
     "ci_checks",
     "smoke_coverage",
+    "feature_toggles",
+    "stakeholder_notified",
+    "checklist",
+    "risk_register",
+    "version_bump",
+    "http_probe",
+    "slo",
+    "promotion",
+    "schema_change",
+    "rollback_plan",
 )
 
 

@@ -1,14 +1,19 @@
 """``ci-checks``: every check run and commit status on the head commit succeeded.
 
-The latest run per name wins (a re-run replaces the failed attempt). ``required`` names
-must be present and successful; pending or missing ones fail with their name. Check runs
-of this very workflow run that are still in progress (the job running Gatekeeper) are
-left out unless required, or the gate could never pass.
+The latest run per name *and app* wins (a re-run replaces the failed attempt): a check
+run of the same name from another app never hides a failure, since the pull request's
+own workflow can create check runs with any name. Such runs are judged separately and
+any failing one blocks; a ``required`` entry may pin the app
+(``{name: build, app: github-actions}``). ``required`` checks must be present and
+successful; pending or missing ones fail with their name. Check runs of this very
+workflow run that are still in progress (the job running Gatekeeper) are left out unless
+required, or the gate could never pass.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Hashable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -25,9 +30,29 @@ OPTIONS: dict[str, Any] = {
     "properties": {
         "required": {
             "type": "array",
-            "items": {"type": "string", "minLength": 1},
+            "items": {
+                "oneOf": [
+                    {"type": "string", "minLength": 1},
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["name", "app"],
+                        "properties": {
+                            "name": {"type": "string", "minLength": 1},
+                            "app": {
+                                "type": "string",
+                                "minLength": 1,
+                                "description": "The app's slug, e.g. github-actions.",
+                            },
+                        },
+                    },
+                ]
+            },
             "default": [],
-            "description": "Check or status names that must be present and successful.",
+            "description": (
+                "Check or status names that must be present and successful; "
+                "{name, app} pins a check run to the app (slug) that must report it."
+            ),
         },
         "allow": {
             "type": "array",
@@ -50,44 +75,73 @@ def _glob(pattern: str) -> re.Pattern[str]:
     return re.compile(re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".") + r"\Z")
 
 
-def _latest(items: list[dict[str, Any]], name_key: str, time_key: str) -> dict[str, dict]:
-    latest: dict[str, dict[str, Any]] = {}
-    for item in sorted(items, key=lambda i: (i.get(time_key) or "", i.get("id", 0))):
-        latest[item[name_key]] = item
-    return latest
+def _latest(
+    items: list[dict[str, Any]], key: Callable[[dict[str, Any]], Hashable], time_key: str
+) -> list[dict[str, Any]]:
+    latest: dict[Hashable, dict[str, Any]] = {}
+    for item in sorted(items, key=lambda i: (str(i.get(time_key) or ""), _int(i.get("id")))):
+        latest[key(item)] = item
+    return list(latest.values())
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _app(run: dict[str, Any]) -> str:
+    app = run.get("app")
+    slug = app.get("slug") if isinstance(app, dict) else None
+    return slug if isinstance(slug, str) and slug else "unknown-app"
 
 
 def _entries(ev: Evidence, sha: str, run_id: str | None) -> list[dict[str, Any]]:
     entries = []
-    for name, run in _latest(gh.check_runs(ev, sha), "name", "started_at").items():
+    for run in _latest(gh.check_runs(ev, sha), lambda r: (_app(r), r["name"]), "started_at"):
         state = run.get("conclusion") if run.get("status") == "completed" else "pending"
-        url = run.get("html_url") or run.get("details_url") or ""
+        url = str(run.get("html_url") or run.get("details_url") or "")
         own = bool(run_id) and f"/actions/runs/{run_id}/" in url and state == "pending"
         entries.append(
             {
-                "name": name,
+                "name": run["name"],
                 "kind": "check_run",
-                "state": state or "pending",
+                "app": _app(run),
+                "state": str(state or "pending"),
                 "url": url,
                 "own_run": own,
             }
         )
-    for name, status in _latest(gh.statuses(ev, sha), "context", "updated_at").items():
+    for status in _latest(gh.statuses(ev, sha), lambda s: s["context"], "updated_at"):
         entries.append(
             {
-                "name": name,
+                "name": status["context"],
                 "kind": "status",
-                "state": status.get("state") or "pending",
-                "url": status.get("target_url") or "",
+                "app": None,
+                "state": str(status.get("state") or "pending"),
+                "url": str(status.get("target_url") or ""),
                 "own_run": False,
             }
         )
     return entries
 
 
+def _pins(required: list[Any]) -> list[tuple[str, str | None]]:
+    """``required`` as (name, app or None)."""
+    return [(r, None) if isinstance(r, str) else (r["name"], r["app"]) for r in required]
+
+
+def _label(name: str, app: str | None) -> str:
+    return f"{name} (app {app})" if app else name
+
+
+def _state_label(check: dict[str, Any]) -> str:
+    app = f", app {check['app']}" if check.get("app") else ""
+    return f"{check['name']} ({check['state']}{app})"
+
+
 def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     sha = gh.head_sha(ev)
-    required: list[str] = options["required"]
+    pins = _pins(options["required"])
+    required = {name for name, _ in pins}
     ok = {"success", *options["allow"]}
     excluded: list[str] = []
     checks: list[dict[str, Any]] = []
@@ -100,10 +154,14 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
             continue
         entry.pop("own_run", None)
         checks.append({"name": name, **entry})
-    names = {c["name"] for c in checks}
     pending = sorted({c["name"] for c in checks if c["state"] == "pending"})
-    failing = sorted({c["name"] for c in checks if c["state"] not in ok | {"pending"}})
-    missing = [r for r in required if r not in names]
+    bad = [c for c in checks if c["state"] not in ok | {"pending"}]
+    failing = sorted({c["name"] for c in bad})
+    missing = [
+        _label(name, app)
+        for name, app in pins
+        if not any(c["name"] == name and (app is None or c["app"] == app) for c in checks)
+    ]
     details = {
         "sha": sha,
         "checks": checks,
@@ -121,8 +179,9 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
         )
     problems = []
     if failing:
-        states = {c["name"]: c["state"] for c in checks}
-        problems.append("failing: " + ", ".join(f"{n} ({states[n]})" for n in failing))
+        problems.append(
+            "failing: " + ", ".join(_state_label(c) for c in sorted(bad, key=_sort_key))
+        )
     if pending:
         problems.append("pending: " + ", ".join(pending))
     if missing:
@@ -143,16 +202,25 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     return Outcome.passed(f"all {len(checks)} checks on {short} succeeded", **details)
 
 
+def _sort_key(check: dict[str, Any]) -> tuple[str, str]:
+    return check["name"], check.get("app") or ""
+
+
 CHECK = Check(
     name="ci-checks",
     title="Every check run and commit status on the head commit succeeded",
     options=OPTIONS,
     evaluate=evaluate,
-    example={"required": ["build", "test (3.12)"], "allow": ["skipped"]},
+    example={
+        "required": ["build", "test (3.12)", {"name": "deploy-preview", "app": "vercel"}],
+        "allow": ["skipped"],
+    },
     description=(
         "Looks at every check run and commit status on the head commit (the PR head in a "
-        "pull-request run); the latest run per name wins. `required` names must be present and "
-        "successful; pending or missing ones fail with their name. `allow` accepts neutral or "
+        "pull-request run); the latest run per name and app wins, and same-name runs of "
+        "different apps are judged separately (any failing one blocks). `required` names "
+        "must be present and successful ({name, app} pins the app that must report it); "
+        "pending or missing ones fail with their name. `allow` accepts neutral or "
         "skipped conclusions; `ignore` leaves names out (by default this gate's own status). "
         "In-progress check runs of the current workflow run are left out unless required."
     ),

@@ -11,21 +11,23 @@ Without a pull request (a branch or tag run), each commit in the range must carr
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.checks import Check
 from gatekeeper.errors import EvidenceError
-from gatekeeper.evidence import codeowners
+from gatekeeper.evidence import codeowners, mailmap
 from gatekeeper.evidence import github as gh
+from gatekeeper.evidence.reviews import ReviewState, ignored, review_state
 from gatekeeper.model import Outcome
 
 if TYPE_CHECKING:
     from gatekeeper.evidence import Evidence
+    from gatekeeper.evidence.git import Commit
 
-_COUNTED = {"APPROVED", "CHANGES_REQUESTED", "DISMISSED"}
-_TRAILER = re.compile(r"^Reviewed-by:[ \t]*\S", re.IGNORECASE | re.MULTILINE)
+_TRAILER = re.compile(r"^Reviewed-by:[ \t]*(\S[^\n]*?)[ \t]*$", re.IGNORECASE | re.MULTILINE)
+_CONTACT = re.compile(r"^(.*?)\s*<([^<>]*)>$")
+_TRAILER_BOTS = ["*[bot]", "*-bot"]
+"""Never reviewers in a trailer, whatever ``ignore`` says: a bot cannot review."""
 
 OPTIONS: dict[str, Any] = {
     "type": "object",
@@ -77,75 +79,6 @@ OPTIONS: dict[str, Any] = {
         },
     },
 }
-
-
-@lru_cache(maxsize=256)
-def _login_glob(pattern: str) -> re.Pattern[str]:
-    # Only * and ? are wildcards: "[bot]" in "*[bot]" is literal, as in GitHub logins.
-    body = re.escape(pattern.lower()).replace(r"\*", ".*").replace(r"\?", ".")
-    return re.compile(body + r"\Z")
-
-
-def _ignored(login: str, patterns: list[str]) -> bool:
-    return any(_login_glob(p).match(login.lower()) for p in patterns)
-
-
-@dataclass
-class ReviewState:
-    """What the reviews of one pull request add up to."""
-
-    head_sha: str
-    author: str
-    approvals: list[dict[str, Any]] = field(default_factory=list)
-    counted: list[str] = field(default_factory=list)
-    changes_requested: list[str] = field(default_factory=list)
-
-
-def review_state(
-    ev: Evidence,
-    pr: dict[str, Any],
-    reviews: list[dict[str, Any]],
-    options: dict[str, Any],
-    head_sha: str | None = None,
-) -> ReviewState:
-    """``head_sha``: the commit judged (default: the PR's head as the API sees it)."""
-    author = ((pr.get("user") or {}).get("login") or "").lower()
-    state = ReviewState(head_sha=head_sha or pr["head"]["sha"], author=author)
-    latest: dict[str, dict[str, Any]] = {}
-    # GitHub lists reviews oldest first; sorting keeps that true if a server does not.
-    for review in sorted(reviews, key=lambda r: (r.get("submitted_at") or "", r.get("id", 0))):
-        login = ((review.get("user") or {}).get("login") or "").lower()
-        if not login or review.get("state") not in _COUNTED:
-            continue
-        if login == author or _ignored(login, options.get("ignore", [])):
-            continue
-        latest[login] = review
-    for login, review in latest.items():
-        if review["state"] == "CHANGES_REQUESTED":
-            state.changes_requested.append(login)
-        elif review["state"] == "APPROVED":
-            current = review.get("commit_id") == state.head_sha
-            valid = current or options.get("stale") == "keep"
-            counts = valid and _qualifies(ev, login, options.get("reviewers"))
-            state.approvals.append(
-                {
-                    "user": login,
-                    "commit_id": review.get("commit_id"),
-                    "current": current,
-                    "counts": counts,
-                }
-            )
-            if counts:
-                state.counted.append(login)
-    return state
-
-
-def _qualifies(ev: Evidence, login: str, reviewers: list[str] | None) -> bool:
-    if not reviewers:
-        return gh.can_write(ev, login)
-    if login in {r.lstrip("@").lower() for r in reviewers if "/" not in r}:
-        return True
-    return any(gh.team_member(ev, r.lstrip("@"), login) for r in reviewers if "/" in r)
 
 
 def _owner_approved(ev: Evidence, owners: tuple[str, ...], approvers: list[str]) -> bool:
@@ -244,21 +177,66 @@ def _merged_pr_approved(ev: Evidence, sha: str, options: dict[str, Any]) -> bool
     return False
 
 
+def _contact(text: str) -> mailmap.Contact:
+    """``Name <email>``, a bare address or a bare name, as (name, email)."""
+    m = _CONTACT.match(text)
+    if m:
+        return (m.group(1).strip().strip('"'), m.group(2).strip())
+    return ("", text) if "@" in text and " " not in text else (text, "")
+
+
+def _same_person(a: mailmap.Contact, b: mailmap.Contact) -> bool:
+    """The same name or the same email, ignoring case (either is enough)."""
+    return any(x and x.casefold() == y.casefold() for x, y in zip(a, b, strict=True))
+
+
+def _is_bot(contact: mailmap.Contact, patterns: list[str]) -> bool:
+    name, email = contact
+    # GitHub's noreply addresses: 49699333+dependabot[bot]@users.noreply.github.com
+    login = email.split("@", 1)[0].rsplit("+", 1)[-1] if "@" in email else ""
+    return any(ignored(who, patterns) for who in (name, login) if who)
+
+
+def _trailer_verdicts(
+    ev: Evidence, commits: list[Commit], options: dict[str, Any]
+) -> tuple[set[str], list[dict[str, str]]]:
+    """Commits with a ``Reviewed-by:`` from someone else, and the trailers that did not
+    count: the commit's own author (as written or through ``.mailmap``) or a bot."""
+    found = [(c, text, _contact(text)) for c in commits for text in _TRAILER.findall(c.message)]
+    authors = {c.sha: (c.author_name, c.author_email) for c in commits}
+    mapped = mailmap.canonical(ev, [*authors.values(), *(who for *_, who in found)])
+    bots = [*_TRAILER_BOTS, *options.get("ignore", [])]
+    reviewed: set[str] = set()
+    discounted: list[dict[str, str]] = []
+    for commit, text, who in found:
+        author = authors[commit.sha]
+        if _same_person(who, author) or _same_person(
+            mapped.get(who, who), mapped.get(author, author)
+        ):
+            discounted.append({"commit": commit.sha, "trailer": text, "reason": "own author"})
+        elif _is_bot(who, bots):
+            discounted.append({"commit": commit.sha, "trailer": text, "reason": "bot"})
+        else:
+            reviewed.add(commit.sha)
+    return reviewed, discounted
+
+
 def _evaluate_range(options: dict[str, Any], ev: Evidence) -> Outcome:
     commits = ev.git.commits
     cfg = gh.config(ev)
     use_api = bool(cfg.token and cfg.repository)
+    by_trailer, discounted = _trailer_verdicts(ev, commits, options)
     unreviewed = [
         c.sha
         for c in commits
-        if not _TRAILER.search(c.message)
-        and not (use_api and _merged_pr_approved(ev, c.sha, options))
+        if c.sha not in by_trailer and not (use_api and _merged_pr_approved(ev, c.sha, options))
     ]
     details = {
         "approvals": [],
         "changes_requested": [],
         "missing_owners": {},
         "unreviewed_commits": unreviewed,
+        "discounted_trailers": discounted,
     }
     if not commits:
         return Outcome.passed("no commits in the range to review", **details)
@@ -273,7 +251,15 @@ def _evaluate_range(options: dict[str, Any], ev: Evidence) -> Outcome:
     if not use_api:
         remedy += "; set GITHUB_TOKEN and GITHUB_REPOSITORY so merged PRs' approvals count"
     short = ", ".join(s[:12] for s in unreviewed[:5])
-    return Outcome.failed(f"{seen}, {need:.0%} required; unreviewed: {short}", remedy, **details)
+    ignored = (
+        f"; {len(discounted)} Reviewed-by: trailer(s) not counted (the commit's own author "
+        "or a bot)"
+        if discounted
+        else ""
+    )
+    return Outcome.failed(
+        f"{seen}, {need:.0%} required; unreviewed: {short}{ignored}", remedy, **details
+    )
 
 
 def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
@@ -294,6 +280,8 @@ CHECK = Check(
         "ignored logins (bots) never count. With `stale: dismiss` an approval counts only on "
         "the head commit. `codeowners: true` asks for an owner's approval on every owned "
         "changed path (CODEOWNERS read from the base). Without a pull request, each commit in "
-        "the range needs a `Reviewed-by:` trailer or an approved merged PR."
+        "the range needs a `Reviewed-by:` trailer or an approved merged PR; a trailer naming "
+        "the commit's own author (name or email, any case, also through `.mailmap`) or a bot "
+        "(`*[bot]`, `*-bot`, the `ignore` patterns) does not count."
     ),
 )

@@ -14,6 +14,8 @@ from gatekeeper.model import Outcome
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HORIZON_DAYS = 400  # how far ahead to look for the next allowed time
+# The engine puts the rule's id in place of RULE.
+WAIVE = "`gatekeeper waive RULE --reason WHY --approved-by WHO --days N`"
 _HHMM = "^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$"
 
 OPTIONS: dict[str, Any] = {
@@ -222,9 +224,9 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
         return Outcome.failed(
             f"{_fmt(now)} is inside the freeze '{active.label}' "
             f"({_fmt(active.start)} to {_fmt(active.end)}); {when_next}",
-            f"release at or after {_fmt(upcoming)}, or get an approved waiver"
+            f"release at or after {_fmt(upcoming)}, or get an approved waiver: {WAIVE}"
             if upcoming
-            else "change the policy's freeze and allow windows",
+            else f"change the policy's freeze and allow windows, or get an approved waiver: {WAIVE}",
             **details,
         )
     if any_window:

@@ -59,6 +59,14 @@ class Memo:
                 raise
         return self._values[key]
 
+    def peek(self, key: Hashable) -> Any | None:
+        """The value computed for ``key``, or ``None`` (never computes)."""
+        return self._values.get(key)
+
+    def items(self) -> list[tuple[Hashable, Any]]:
+        """Every value computed so far (decision records digest them)."""
+        return list(self._values.items())
+
 
 class Evidence:
     """The facts of one run; every provider result is cached for the run's lifetime."""
@@ -95,6 +103,10 @@ class Evidence:
                 self.ctx.repo_path, self.ctx.base, self.ctx.head, self.ctx.worktree
             )
         return self._git
+
+    def peek(self, key: Hashable) -> Any | None:
+        """A provider's cached result if this run computed it, else ``None``."""
+        return self._memo.peek(key)
 
     def cached(self, key: Hashable, factory: Callable[[], T]) -> T:
         """Compute ``factory()`` once per run for ``key`` (failures included)."""

@@ -12,18 +12,23 @@ share; and finally a report path that is the unique tail of a repository path (J
 
 from __future__ import annotations
 
-import glob as _glob
 import os
 import posixpath
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import EvidenceError
-from gatekeeper.evidence.coverage_formats import COVERED, MISSED, ParsedReport, read_report
+from gatekeeper.evidence.coverage_formats import (
+    COVERED,
+    MISSED,
+    Branches,
+    ParsedReport,
+    read_report,
+)
 from gatekeeper.globs import match_any
 
 if TYPE_CHECKING:
@@ -31,7 +36,6 @@ if TYPE_CHECKING:
     from gatekeeper.evidence.git import ChangedFile
 
 _DRIVE = re.compile(r"^[A-Za-z]:/")
-_GLOB_CHARS = re.compile(r"[*?\[]")
 
 
 @dataclass
@@ -42,6 +46,15 @@ class CoverageData:
     files: dict[str, bytearray]
     in_repo: set[str]
     reports: list[dict[str, Any]]
+    branches: dict[str, Branches] = field(default_factory=dict)
+    """Branch counts of the files whose reports give them (same keys as ``files``)."""
+    timestamps: dict[str, tuple[float | None, str]] = field(default_factory=dict)
+    """Per report (its displayed path): when it says it was made, and where that came
+    from (``timestamp``, ``meta.timestamp``; ``None`` when the report does not say)."""
+    paths: dict[str, Path] = field(default_factory=dict)
+    """Per report (its displayed path): the file on disk."""
+    measured_by: dict[str, list[str]] = field(default_factory=dict)
+    """Per report (its displayed path): the repository files it measures."""
 
     def state(self, path: str, line: int) -> int:
         lines = self.files.get(path)
@@ -54,12 +67,34 @@ class CoverageData:
 
 @dataclass
 class Totals:
+    """coverage.py's total: statements plus, when the reports have them, branches."""
+
     lines_valid: int
     lines_covered: int
+    branches_valid: int = 0
+    branches_covered: int = 0
+
+    @property
+    def valid(self) -> int:
+        return self.lines_valid + self.branches_valid
+
+    @property
+    def covered(self) -> int:
+        return self.lines_covered + self.branches_covered
 
     @property
     def percent(self) -> float | None:
+        """(covered lines + covered branches) / (lines + branches): ``coverage report``'s
+        Cover column, with or without branch coverage."""
+        return 100.0 * self.covered / self.valid if self.valid else None
+
+    @property
+    def line_percent(self) -> float | None:
         return 100.0 * self.lines_covered / self.lines_valid if self.lines_valid else None
+
+    @property
+    def branch_percent(self) -> float | None:
+        return 100.0 * self.branches_covered / self.branches_valid if self.branches_valid else None
 
 
 @dataclass
@@ -70,7 +105,14 @@ class DiffCoverage:
     covered: int = 0
     uncovered: dict[str, list[int]] = field(default_factory=dict)
     missing_files: list[str] = field(default_factory=list)
-    """Changed files with added lines that no report measures."""
+    """Changed files with added lines that no report measures (``measured_nothing``
+    included)."""
+    measured_nothing: list[str] = field(default_factory=list)
+    """Changed files a report lists without a single measured line, although they have
+    code: listed, yet nothing in them was measured."""
+    without_code: list[str] = field(default_factory=list)
+    """Changed files a report lists with no measured line that have no executable lines
+    (an empty or docstring-only module): rightly nothing to measure."""
 
     @property
     def missing(self) -> int:
@@ -82,21 +124,34 @@ class DiffCoverage:
 
 
 def load(
-    ev: Evidence, patterns: Sequence[str], path_map: Mapping[str, str] | None = None
+    ev: Evidence,
+    patterns: Sequence[str],
+    path_map: Mapping[str, str] | None = None,
+    *,
+    allow_committed: bool = False,
 ) -> CoverageData:
-    """The merged coverage of the reports ``patterns`` name (memoized per run)."""
+    """The merged coverage of the reports ``patterns`` name (memoized per run).
+    A report committed in the repository is refused unless ``allow_committed``."""
     mapping = tuple(sorted((path_map or {}).items()))
-    return ev.cached(("coverage", tuple(patterns), mapping), lambda: _load(ev, patterns, mapping))
+    key = ("coverage", tuple(patterns), mapping, allow_committed)
+    return ev.cached(key, lambda: _load(ev, patterns, mapping, allow_committed))
 
 
 def _load(
-    ev: Evidence, patterns: Sequence[str], mapping: tuple[tuple[str, str], ...]
+    ev: Evidence,
+    patterns: Sequence[str],
+    mapping: tuple[tuple[str, str], ...],
+    allow_committed: bool = False,
 ) -> CoverageData:
-    paths = resolve_reports(ev, patterns, "coverage report")
+    paths = resolve_reports(ev, patterns, "coverage report", allow_committed=allow_committed)
     mapper = PathMapper(ev.repo_path, ev.git.files, dict(mapping))
     merged: dict[str, bytearray] = {}
+    branches: dict[str, Branches] = {}
     in_repo: set[str] = set()
     reports = []
+    timestamps: dict[str, tuple[float | None, str]] = {}
+    measured_by: dict[str, list[str]] = {}
+    report_paths: dict[str, Path] = {}
     for path in paths:
         name = _display(ev.repo_path, path)
         report = read_report_named(path, name)
@@ -116,6 +171,12 @@ def _load(
             if names[raw] is not None:
                 in_repo.add(key)
             merged[key] = merge_lines(merged[key], lines) if key in merged else lines
+            found = report.branches.get(raw)
+            if found is not None:
+                branches[key] = branches[key].merged(found) if key in branches else found
+        timestamps[name] = (report.timestamp, report.timestamp_source)
+        report_paths[name] = path
+        measured_by[name] = sorted({v for v in names.values() if v is not None})
         reports.append(
             {
                 "path": name,
@@ -124,7 +185,15 @@ def _load(
                 "files_in_repo": mapped,
             }
         )
-    return CoverageData(merged, in_repo, reports)
+    return CoverageData(
+        merged,
+        in_repo,
+        reports,
+        branches,
+        timestamps,
+        report_paths,
+        measured_by,
+    )
 
 
 def read_report_named(path: Path, name: str) -> ParsedReport:
@@ -141,33 +210,13 @@ def rename(error: EvidenceError, path: Path, name: str) -> str:
     return name + message[len(str(path)) :] if message.startswith(str(path)) else message
 
 
-def _produce(what: str) -> str:
-    return (
-        f"produce the {what} before this step (run the tests that write it, or download it "
-        "from the job that did), or fix the path in the policy"
-    )
+def resolve_reports(
+    ev: Evidence, patterns: Iterable[str], what: str, *, allow_committed: bool = False
+) -> list[Path]:
+    """Report files named by paths or globs (see ``gatekeeper.evidence.reports``)."""
+    from gatekeeper.evidence import reports
 
-
-def resolve_reports(ev: Evidence, patterns: Iterable[str], what: str) -> list[Path]:
-    """Report files named by paths or globs (relative to the repository root)."""
-    out: list[Path] = []
-    for pattern in patterns:
-        if _GLOB_CHARS.search(pattern):
-            base = pattern if os.path.isabs(pattern) else str(ev.repo_path / pattern)
-            found = sorted(Path(p) for p in _glob.glob(base, recursive=True) if os.path.isfile(p))
-            if not found:
-                raise EvidenceError(
-                    f"no {what} matches {pattern!r} (in {ev.repo_path})", _produce(what)
-                )
-            out.extend(found)
-        else:
-            path = ev.resolve_path(pattern)
-            if not path.exists():
-                raise EvidenceError(
-                    f"{_display(ev.repo_path, path)}: {what} not found", _produce(what)
-                )
-            out.append(path)
-    return list(dict.fromkeys(out))
+    return reports.resolve(ev, patterns, what, allow_committed=allow_committed)
 
 
 def merge_lines(a: bytearray, b: bytearray) -> bytearray:
@@ -184,14 +233,19 @@ def totals(
 ) -> Totals:
     """Measured and covered lines over every file the reports measure (coverage.py's
     total) after the rule's include/exclude globs."""
-    valid = covered = 0
+    valid = covered = branches = branches_covered = 0
     for path, lines in data.files.items():
         if (include and not match_any(path, include)) or (exclude and match_any(path, exclude)):
             continue
         hit = lines.count(COVERED)
         valid += hit + lines.count(MISSED)
         covered += hit
-    return Totals(valid, covered)
+        found = data.branches.get(path)
+        if found is not None:
+            total, ran = found.counts()
+            branches += total
+            branches_covered += ran
+    return Totals(valid, covered, branches, branches_covered)
 
 
 NOT_CODE = frozenset(
@@ -231,6 +285,20 @@ NOT_CODE = frozenset(
         ".typed",
         ".map",
         ".snap",
+        ".webp",
+        ".bmp",
+        ".woff",
+        ".woff2",
+        ".ttf",
+        ".otf",
+        ".eot",
+        ".zip",
+        ".gz",
+        ".tgz",
+        ".jar",
+        ".mp3",
+        ".mp4",
+        ".wav",
     ]
 )
 """Kinds of file no coverage tool measures: a changed one is never "missing from the report",
@@ -242,15 +310,20 @@ def diff_coverage(
     changed: Iterable[ChangedFile],
     include: Sequence[str] | None = None,
     exclude: Sequence[str] = (),
+    has_code: Callable[[str], bool] | None = None,
 ) -> DiffCoverage:
     """Measured changed lines and which of them no test ran, as diff-cover counts them
     (the added lines of the new version that the reports measure). Unlike diff-cover,
     a changed file the reports do not measure is listed in ``missing_files`` rather than
-    silently left out."""
+    silently left out, and so is one a report lists without measuring any of its lines,
+    unless ``has_code(path)`` says it has no executable lines (without ``has_code``,
+    every such file is taken to have code)."""
     result = DiffCoverage()
     source_kinds = {posixpath.splitext(p)[1] for p in data.in_repo} - {""}
     for file in changed:
-        if file.status == "deleted" or file.binary or not file.added_lines:
+        # A file git calls binary is judged like any other: a NUL byte (or the change's
+        # own .gitattributes) must not take a source file out of diff coverage.
+        if file.status == "deleted" or not (file.added_lines or file.binary):
             continue
         if exclude and match_any(file.path, exclude):
             continue
@@ -265,6 +338,15 @@ def diff_coverage(
             if kind in source_kinds or (include and kind not in NOT_CODE):
                 result.missing_files.append(file.path)
             continue
+        if not lines.count(COVERED) and not lines.count(MISSED):
+            # Listed, yet not one line measured: from the report alone a module nobody
+            # imported looks the same as an empty one. Only the file itself can tell.
+            if has_code is None or has_code(file.path):
+                result.measured_nothing.append(file.path)
+                result.missing_files.append(file.path)
+            else:
+                result.without_code.append(file.path)
+            continue
         size = len(lines)
         missed = []
         for n in file.added_lines:
@@ -278,6 +360,38 @@ def diff_coverage(
         if missed:
             result.uncovered[file.path] = missed
     return result
+
+
+def code_detector(ev: Evidence) -> Callable[[str], bool]:
+    """``has_code(path)``: whether the head version of a file has executable lines.
+
+    Python files are parsed: a module of nothing but a docstring, comments, blank lines
+    (an ``__init__.py``) has none. Any other language: only blank lines have none. A
+    file that cannot be read or parsed counts as code (fail closed)."""
+
+    def has_code(path: str) -> bool:
+        content = ev.git.read(path)
+        if content is None:
+            return True
+        if not content.strip():
+            return False
+        if not path.endswith(".py"):
+            return True
+        return _python_has_code(content)
+
+    return has_code
+
+
+def _python_has_code(content: bytes) -> bool:
+    import ast
+
+    try:
+        body = ast.parse(content).body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        body = body[1:]  # the module docstring is not a statement coverage.py measures
+    return bool(body)
 
 
 def ranges(lines: Sequence[int]) -> list[tuple[int, int]]:

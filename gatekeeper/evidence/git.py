@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +25,8 @@ _STATUS = {
     "C": "copied",
     "T": "type-changed",
 }
+_SHORT_REF = re.compile(r"^[^~^:@\\\s]+$")
+"""A plain ref name (no revision syntax such as ``main~1`` or ``HEAD@{1}``)."""
 _ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
 
 
@@ -73,19 +76,30 @@ def unquote_path(raw: bytes) -> str:
 
 
 def parse_added_lines(patch: bytes) -> dict[str, list[int]]:
-    """Map each new-side path of a ``git diff -U0`` patch to the line numbers it adds.
+    """Map each new-side path of a ``git diff -U0`` patch to the line numbers it adds."""
+    return parse_patch(patch)[0]
+
+
+def parse_patch(patch: bytes) -> tuple[dict[str, list[int]], set[str]]:
+    """The added line numbers of each new-side path of a ``git diff -U0`` patch, and the
+    paths whose new content git's own heuristic would call binary (a NUL byte in an added
+    line, or a "Binary files differ" entry when the diff was not run with ``--text``).
 
     With no context, a hunk's new side is all added lines, so the header says which.
     The hunk's body is skipped by its counts, not by its look: an added line reading
     ``++ x`` appears as ``+++ x``, which is not a file header there.
     """
     added: dict[str, list[int]] = {}
+    binary: set[str] = set()
     current: list[int] | None = None
+    path = ""
     body = 0
     for line in io.BytesIO(patch):
         if body:
             if not line.startswith(b"\\"):  # "\ No newline at end of file" is not counted
                 body -= 1
+                if current is not None and b"\0" in line and line.startswith(b"+"):
+                    binary.add(path)
             continue
         if line.startswith(b"+++ "):
             target = line[4:].rstrip(b"\n").rstrip(b"\t")
@@ -93,7 +107,8 @@ def parse_added_lines(patch: bytes) -> dict[str, list[int]]:
                 current = None
                 continue
             path = unquote_path(target)
-            current = added.setdefault(path[2:] if path.startswith("b/") else path, [])
+            path = path[2:] if path.startswith("b/") else path
+            current = added.setdefault(path, [])
         elif line.startswith(b"@@"):
             m = _HUNK.match(line)
             if m:
@@ -101,7 +116,41 @@ def parse_added_lines(patch: bytes) -> dict[str, list[int]]:
                 body = int(m.group(1) or 1) + count
                 if current is not None:
                     current.extend(range(start, start + count))
-    return added
+        elif line.startswith(b"Binary files ") and line.rstrip().endswith(b" differ"):
+            new = _binary_new_path(line)
+            if new is not None:
+                binary.add(new)
+    return added, binary
+
+
+def _binary_new_path(line: bytes) -> str | None:
+    """The new path of ``Binary files a/x and b/y differ`` (``None`` for /dev/null)."""
+    body = line.rstrip()[len(b"Binary files ") : -len(b" differ")]
+    for sep in (b' and "b/', b" and b/"):
+        if sep in body:
+            target = body[body.rindex(sep) + len(b" and ") :]
+            name = unquote_path(target)
+            return name[2:] if name.startswith("b/") else name
+    return None
+
+
+def split_raw_patch(out: bytes) -> tuple[bytes, bytes]:
+    """Split the output of ``git diff --raw -z -p`` into its raw part and its patch.
+
+    The raw records come first (``:meta\\0path\\0`` or, for a rename or copy,
+    ``:meta\\0old\\0new\\0``), then one NUL, then the patch."""
+    pos = 0
+    while out.startswith(b":", pos):
+        meta_end = out.index(b"\0", pos)
+        status = out[pos:meta_end].rsplit(b" ", 1)[-1][:1]
+        paths = 2 if status in (b"R", b"C") else 1
+        pos = meta_end + 1
+        for _ in range(paths):
+            pos = out.index(b"\0", pos) + 1
+    raw = out[:pos]
+    if out.startswith(b"\0", pos):
+        pos += 1
+    return raw, out[pos:]
 
 
 def _parse_raw(raw: bytes) -> list[tuple[str, str, str | None]]:
@@ -123,27 +172,6 @@ def _parse_raw(raw: bytes) -> list[tuple[str, str, str | None]]:
     return out
 
 
-def _parse_numstat_binary(raw: bytes) -> set[str]:
-    """Paths that ``git diff --numstat -z`` reports as binary ('-' counts)."""
-    binary: set[str] = set()
-    fields = raw.split(b"\0")
-    i = 0
-    while i < len(fields):
-        head = fields[i]
-        if not head:
-            i += 1
-            continue
-        counts = head.split(b"\t")
-        if len(counts) == 3 and counts[2]:
-            path, step = counts[2], 1
-        else:  # a rename: "a\td\t" then old and new paths as separate fields
-            path, step = fields[i + 2] if i + 2 < len(fields) else b"", 3
-        if counts[0] == b"-":
-            binary.add(path.decode("utf-8", "surrogateescape"))
-        i += step
-    return binary
-
-
 class GitEvidence:
     """The repository and the range under review, resolved once per run."""
 
@@ -158,6 +186,8 @@ class GitEvidence:
         self.base_ref, self.head_ref, self.worktree = base, head, worktree
         self.base_sha = self._resolve(base, "base")
         self.head_sha = self._resolve(head, "head")
+        if worktree:
+            self._require_checked_out_head()
         self.merge_base = self._merge_base()
 
     def git(self, *args: str) -> bytes:
@@ -176,13 +206,14 @@ class GitEvidence:
             raise EvidenceError(f"git {args[0]} failed: {stderr or e}") from None
         return out if isinstance(out, bytes) else str(out).encode()
 
-    def git_many(self, *commands: list[str]) -> list[bytes]:
+    def git_many(self, *commands: list[str], env: Mapping[str, str] | None = None) -> list[bytes]:
         """Run several git commands at once and return their outputs.
 
         Each writes to a temporary file rather than a pipe: a large diff then never
         waits for this process to read it, so git works at full speed on another core
         even while this process is busy (parsing a coverage report, say).
         """
+        import os
         import subprocess
         import tempfile
         from contextlib import ExitStack
@@ -201,6 +232,7 @@ class GitEvidence:
                     stdin=subprocess.DEVNULL,
                     stdout=out,
                     stderr=err,
+                    env={**os.environ, **env} if env else None,
                 )
                 runs.append((args, out, err, proc))
             for *_, proc in runs:
@@ -217,6 +249,7 @@ class GitEvidence:
             return results
 
     def _resolve(self, ref: str, which: str) -> str:
+        self._refuse_ambiguous(ref, which)
         try:
             return (
                 self.git(
@@ -232,6 +265,39 @@ class GitEvidence:
                 else ""
             )
             raise UsageError(f"{which} ref {ref!r} is not a commit in {self.path}{hint}") from None
+
+    def _refuse_ambiguous(self, ref: str, which: str) -> None:
+        """A short ref name that several refs answer to, naming different commits, is an
+        error: git would pick the tag ``origin/main`` over the remote branch, so a tag
+        could silently move the base (or head) of the range."""
+        if ref.startswith("refs/") or not _SHORT_REF.match(ref):
+            return
+        names = [f"refs/{ref}", f"refs/tags/{ref}", f"refs/heads/{ref}", f"refs/remotes/{ref}"]
+        out = self.git(
+            "for-each-ref", "--format=%(refname)%00%(objectname)%00%(*objectname)", *names
+        )
+        commits: dict[str, str] = {}
+        for line in out.decode("utf-8", "surrogateescape").splitlines():
+            refname, obj, peeled = line.split("\0")
+            if refname in names:
+                commits[refname] = peeled or obj
+        if len(set(commits.values())) > 1:
+            raise UsageError(
+                f"{which} ref {ref!r} is ambiguous: {' and '.join(sorted(commits))} name "
+                f"different commits; pass the full name (e.g. --{which} refs/remotes/{ref})"
+            )
+
+    def _require_checked_out_head(self) -> None:
+        """``--worktree`` judges the work tree, which grows from the checked-out commit.
+        With another ``--head`` the diff would set that commit against an unrelated tree and
+        approve commits nobody looked at, so the two must agree."""
+        checked_out = self._resolve("HEAD", "head")
+        if checked_out != self.head_sha:
+            raise UsageError(
+                f"--worktree judges the work tree, which is checked out at {checked_out[:12]}, "
+                f"but --head {self.head_ref} is {self.head_sha[:12]}: check out {self.head_ref} "
+                "first, or drop --head (or --worktree)"
+            )
 
     def _merge_base(self) -> str:
         try:
@@ -253,15 +319,24 @@ class GitEvidence:
 
     @cached_property
     def changed_files(self) -> list[ChangedFile]:
-        """Every file changed in the range (and, with ``worktree``, in the work tree)."""
-        common = ["--no-color", "--no-ext-diff", "--no-textconv", "-M", *self._range(), "--"]
-        raw, numstat, patch = self.git_many(
-            ["diff", "--raw", "-z", *common],
-            ["diff", "--numstat", "-z", *common],
-            ["diff", "-U0", "--src-prefix=a/", "--dst-prefix=b/", *common],
-        )
-        binary = _parse_numstat_binary(numstat)
-        lines = parse_added_lines(patch)
+        """Every file changed in the range (and, with ``worktree``, in the work tree).
+
+        One git process gives the statuses and the patch. ``--text`` because a file git
+        would call binary (``*.py -diff`` in the change's ``.gitattributes``, or one NUL
+        byte) must still show its added lines: skipping it would switch off diff
+        coverage. No external diff drivers or textconv filters (``--no-ext-diff
+        --no-textconv``), and attributes come from the base commit where git allows it
+        (``GIT_ATTR_SOURCE``, git 2.40+; older git ignores it)."""
+        [out] = self.git_many(
+            [
+                "diff", "--raw", "-z", "-p", "-U0", "--text", "--no-color", "--no-ext-diff",
+                "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", "-M",
+                *self._range(), "--",
+            ],
+            env={"GIT_ATTR_SOURCE": self.base_sha},
+        )  # fmt: skip
+        raw, patch = split_raw_patch(out)
+        lines, binary = parse_patch(patch)
         files = [
             ChangedFile(path, status, old, path in binary, tuple(lines.get(path, ())))
             for status, path, old in _parse_raw(raw)
@@ -292,6 +367,17 @@ class GitEvidence:
         else:
             out = self.git("ls-tree", "-r", "-z", "--name-only", "--full-tree", self.head_sha)
         return frozenset(p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p)
+
+    @cached_property
+    def tracked_files(self) -> frozenset[str]:
+        """Files git tracks at the head (with ``worktree``: also those in the index):
+        what the change under review could have written, as opposed to the build."""
+        if not self.worktree:
+            return self.files
+        head = self.git("ls-tree", "-r", "-z", "--name-only", "--full-tree", self.head_sha)
+        index = self.git("ls-files", "-z", "--cached")
+        names = head.split(b"\0") + index.split(b"\0")
+        return frozenset(p.decode("utf-8", "surrogateescape") for p in names if p)
 
     @property
     def changed_paths(self) -> list[str]:
@@ -347,8 +433,11 @@ class GitEvidence:
 
 
 def base_from_environment(path: Path, environ: dict[str, str] | None) -> str | None:
-    """The base ref of a pull-request run: ``origin/<GITHUB_BASE_REF>`` when that ref exists,
-    else the local branch of that name; ``None`` outside a pull-request run."""
+    """The base ref of a pull-request run, as a full ref name: ``refs/remotes/origin/<branch>``
+    when it exists, else ``refs/heads/<branch>``; ``None`` outside a pull-request run.
+
+    Never a short name: ``origin/main`` is looked up among tags before remote branches,
+    so a tag of that name (which a change can bring along) would shadow the base."""
     import git
 
     name = (environ or {}).get("GITHUB_BASE_REF", "").strip()
@@ -358,13 +447,13 @@ def base_from_environment(path: Path, environ: dict[str, str] | None) -> str | N
         repo = git.Repo(path)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         raise UsageError(f"{path}: not a git repository (pass --repo DIR)") from None
-    for candidate in (f"origin/{name}", name):
+    for candidate in (f"refs/remotes/origin/{name}", f"refs/heads/{name}"):
         try:
-            repo.git.rev_parse("--verify", "--quiet", f"{candidate}^{{commit}}")
+            repo.git.execute(["git", "show-ref", "--verify", "--quiet", candidate])
             return candidate
         except git.GitCommandError:
             continue
     raise UsageError(
-        f"GITHUB_BASE_REF is {name!r} but neither origin/{name} nor {name} exists here; "
-        "check out with `fetch-depth: 0` or pass --base REF"
+        f"GITHUB_BASE_REF is {name!r} but neither refs/remotes/origin/{name} nor "
+        f"refs/heads/{name} exists here; check out with `fetch-depth: 0` or pass --base REF"
     )

@@ -5,7 +5,12 @@ are followed through ``Link`` headers with ``per_page=100``, transient faults (5
 connection errors, timeouts) are retried a bounded number of times within a bounded
 time, and rate limiting waits only when the wait fits a total budget. Anything else
 ends as an ``EvidenceError`` naming the endpoint and HTTP status, which blocks the
-release (fail closed). The token is scrubbed from every message this module makes.
+release (fail closed).
+
+The token goes only to ``GITHUB_API_URL``'s origin (scheme, host and port): a ``Link``
+or redirect elsewhere is an evidence error and its body is never read. The token is
+stripped of surrounding whitespace, refused with control characters in it, and scrubbed
+from every message that leaves the client, whatever raised it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from gatekeeper.errors import EvidenceError, UsageError
 from gatekeeper.evidence import Memo
@@ -31,6 +36,12 @@ DEFAULT_SERVER_URL = "https://github.com"
 PER_PAGE = 100
 _LINK_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 _TRANSIENT = {500, 502, 503, 504}
+_REDIRECTS = {301, 302, 303, 307, 308}
+MAX_REDIRECTS = 5
+_TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")
+"""What a token may contain: printable ASCII without spaces (GitHub's tokens are
+``[A-Za-z0-9_]``); anything else cannot go into an HTTP header unmangled."""
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 _WRITE_ROLES = {"admin", "maintain", "write"}
 
 
@@ -56,6 +67,9 @@ class Limits:
     """Total seconds one request may take with its retries: no retry starts past it."""
     rate_limit_wait: float = 30.0
     """Total seconds the whole run may sleep waiting for a rate limit to reset."""
+    max_pages: int = 100
+    """Pages one list may take (100 items each): a server that pages on for ever is an
+    error, not a hang."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Limits:
@@ -66,6 +80,7 @@ class Limits:
             backoff=_float(environ, "GATEKEEPER_GITHUB_BACKOFF", d.backoff),
             retry_budget=_float(environ, "GATEKEEPER_GITHUB_RETRY_BUDGET", d.retry_budget),
             rate_limit_wait=_float(environ, "GATEKEEPER_GITHUB_RATE_LIMIT_WAIT", d.rate_limit_wait),
+            max_pages=max(1, int(_float(environ, "GATEKEEPER_GITHUB_MAX_PAGES", d.max_pages))),
         )
 
 
@@ -83,6 +98,9 @@ class GitHubConfig:
     server_url: str = DEFAULT_SERVER_URL
     run_id: str | None = None
     limits: Limits = field(default_factory=Limits)
+    comment_author: str | None = None
+    """The login an app installation token writes as, when not ``github-actions[bot]``
+    (``GATEKEEPER_COMMENT_AUTHOR``, e.g. ``my-app[bot]``)."""
 
     @property
     def run_url(self) -> str | None:
@@ -131,7 +149,8 @@ def config_from(
     head = pull.get("head") or {}
     base = pull.get("base") or {}
     from_event = options.get("pr") in (None, pull.get("number"))
-    token = environ.get("GITHUB_TOKEN") or environ.get("GH_TOKEN") or None
+    # A secret pasted with its trailing newline is still the secret.
+    token = (environ.get("GITHUB_TOKEN") or environ.get("GH_TOKEN") or "").strip() or None
     return GitHubConfig(
         api_url=(environ.get("GITHUB_API_URL") or DEFAULT_API_URL).rstrip("/"),
         token=token,
@@ -143,6 +162,7 @@ def config_from(
         server_url=(environ.get("GITHUB_SERVER_URL") or DEFAULT_SERVER_URL).rstrip("/"),
         run_id=environ.get("GITHUB_RUN_ID") or None,
         limits=Limits.from_environ(environ),
+        comment_author=environ.get("GATEKEEPER_COMMENT_AUTHOR") or None,
     )
 
 
@@ -176,6 +196,34 @@ def _hint(status: int, method: str) -> str:
     return ""
 
 
+def origin(url: str) -> tuple[str, str, int | None]:
+    """``(scheme, host, port)`` of a URL, with the scheme's default port filled in."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme)
+    except ValueError:
+        port = -1  # a malformed port matches no origin
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def _show_origin(url: str) -> str:
+    scheme, host, port = origin(url)
+    return f"{scheme}://{host}:{port}"
+
+
+def check_token(token: str | None) -> None:
+    """Refuse a token that cannot be sent as is, naming the problem, never the token."""
+    if token is None or _TOKEN_CHARS.fullmatch(token):
+        return
+    bad = next(i for i, c in enumerate(token) if not _TOKEN_CHARS.fullmatch(c))
+    raise EvidenceError(
+        f"the GitHub token (GITHUB_TOKEN or GH_TOKEN) has a control, space or non-ASCII "
+        f"character at position {bad + 1} of {len(token)}; it was not used",
+        "set the secret to the token alone (no line breaks or spaces inside it)",
+    )
+
+
 def _bearer(token: str) -> Callable[[Any], Any]:
     def auth(request: Any) -> Any:
         request.headers["Authorization"] = f"Bearer {token}"
@@ -195,6 +243,7 @@ class GitHubClient:
     ) -> None:
         import requests  # lazily: `gatekeeper --help` must stay fast
 
+        check_token(config.token)
         self.config = config
         self.limits = config.limits
         self._session = session or requests.Session()
@@ -226,6 +275,11 @@ class GitHubClient:
             text = text.replace(token, "***")
         return text
 
+    def same_origin(self, url: str) -> bool:
+        """Whether ``url`` has GITHUB_API_URL's scheme, host and port: the only place
+        the token may go."""
+        return origin(url) == origin(self.config.api_url)
+
     def get(self, path: str) -> Any:
         """The JSON of one GET, memoized for the run."""
         return self._cached(path, lambda: self._json(self._request("GET", self._url(path))))
@@ -236,16 +290,20 @@ class GitHubClient:
 
         def fetch() -> list[Any]:
             items: list[Any] = []
+            totals: set[Any] = set()
             sep = "&" if "?" in path else "?"
-            url: str | None = self._url(f"{path}{sep}per_page={PER_PAGE}")
+            first = self._url(f"{path}{sep}per_page={PER_PAGE}")
+            url: str | None = first
+            seen: set[str] = set()
             while url:
+                self._check_page(first, url, seen)
                 response = self._request("GET", url)
-                page = self._json(response)
-                page_items = page.get(key, []) if key and isinstance(page, dict) else page
-                if not isinstance(page_items, list):
-                    raise self._error("GET", url, response.status_code, "unexpected response shape")
+                page_items, total = self._page_items(url, response, key)
                 items.extend(page_items)
-                url = self._next(response.headers.get("Link", ""))
+                totals.add(total)
+                url = self._next(response.headers.get("Link", ""), url)
+            if key is not None:
+                self._check_total(first, totals, len(items))
             return items
 
         return self._cached(f"list:{key}:{path}", fetch)
@@ -258,14 +316,15 @@ class GitHubClient:
     def patch(self, path: str, payload: dict[str, Any]) -> Any:
         return self._json(self._request("PATCH", self._url(path), payload))
 
-    def get_optional(self, path: str) -> Any | None:
-        """The JSON of a GET where 404 is an answer ("not a member"), else None; memoized."""
+    def get_optional(self, path: str, absent: tuple[int, ...] = (404,)) -> Any | None:
+        """The JSON of a GET where an ``absent`` status (404: "not a member") is an
+        answer, then None; memoized."""
 
         def fetch() -> Any | None:
-            response = self._request("GET", self._url(path), ok_statuses=(404,))
-            return None if response.status_code == 404 else self._json(response)
+            response = self._request("GET", self._url(path), ok_statuses=absent)
+            return None if response.status_code in absent else self._json(response)
 
-        return self._cached(f"optional:{path}", fetch)
+        return self._cached(f"optional:{absent}:{path}", fetch)
 
     # -- machinery ----------------------------------------------------------------
 
@@ -278,9 +337,62 @@ class GitHubClient:
         base = urlsplit(self.config.api_url).path.rstrip("/")
         return path[len(base) :] if base and path.startswith(base) else path
 
-    def _next(self, link: str) -> str | None:
+    def _next(self, link: str, url: str) -> str | None:
         m = _LINK_NEXT.search(link)
-        return m.group(1) if m else None
+        return urljoin(url, m.group(1)) if m else None
+
+    def _check_page(self, first: str, url: str, seen: set[str]) -> None:
+        """Pagination stays on the API, never loops and ends within the page budget."""
+        if not self.same_origin(url):
+            raise self._error(
+                "GET", first, None,
+                f"the next page's Link points at {_show_origin(url)}, not at GITHUB_API_URL "
+                f"({_show_origin(self.config.api_url)}); the token is sent nowhere else",
+            )
+        if url in seen:
+            raise self._error(
+                "GET", first, None,
+                f"the Link to the next page repeats a page already read (page {len(seen) + 1}); "
+                "the list would never end",
+            )
+        if len(seen) >= self.limits.max_pages:
+            raise self._error(
+                "GET", first, None,
+                f"more than {self.limits.max_pages} pages",
+                "raise GATEKEEPER_GITHUB_MAX_PAGES if the list really is that long",
+            )
+        seen.add(url)
+
+    def _page_items(
+        self, url: str, response: requests.Response, key: str | None
+    ) -> tuple[list[Any], Any]:
+        """A page's items (and its ``total_count`` when the list is wrapped in an object),
+        after checking the page has the documented shape."""
+        page = self._json(response)
+        if key is None:
+            if not isinstance(page, list):
+                raise self._error("GET", url, response.status_code, "expected a JSON list")
+            return page, None
+        if not isinstance(page, dict) or not isinstance(page.get(key), list):
+            raise self._error(
+                "GET", url, response.status_code, f"the response has no {key!r} list"
+            )
+        total = page.get("total_count")
+        if not isinstance(total, int) or isinstance(total, bool):
+            raise self._error(
+                "GET", url, response.status_code, "the response has no integer 'total_count'"
+            )
+        return page[key], total
+
+    def _check_total(self, url: str, totals: set[Any], count: int) -> None:
+        if totals != {count}:
+            said = " then ".join(str(t) for t in sorted(totals))
+            raise self._error(
+                "GET", url, None,
+                f"GitHub counted {said} items (total_count) but the pages listed {count}; "
+                "the list changed while it was read, or pages are missing",
+                "re-run the job",
+            )
 
     def _cached(self, key: str, factory: Callable[[], Any]) -> Any:
         return self._memo.get(key, factory)
@@ -298,7 +410,7 @@ class GitHubClient:
     def _json(self, response: requests.Response) -> Any:
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             request = response.request
             raise self._error(
                 request.method or "GET",
@@ -312,7 +424,7 @@ class GitHubClient:
     def _message(response: requests.Response) -> str:
         try:
             body = response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             return response.reason or "error"
         if isinstance(body, dict) and body.get("message"):
             return str(body["message"])[:200]
@@ -335,6 +447,50 @@ class GitHubClient:
                 return 60.0
         return None
 
+    def _send(self, method: str, url: str, payload: dict[str, Any] | None) -> requests.Response:
+        """One request, following redirects only within the API's origin. Whatever the
+        HTTP stack raises leaves as a scrubbed ``GitHubHTTPError`` (``requests``' own
+        connection errors and timeouts excepted: the caller retries those)."""
+        import requests
+
+        for _ in range(MAX_REDIRECTS + 1):
+            if not self.same_origin(url):
+                raise self._error(
+                    method, url, None,
+                    f"refusing to send the token to {_show_origin(url)}: not GITHUB_API_URL's "
+                    f"origin ({_show_origin(self.config.api_url)})",
+                )
+            try:
+                response = self._session.request(
+                    method, url, json=payload, timeout=self.limits.timeout, allow_redirects=False
+                )
+            except requests.RequestException:
+                raise
+            except Exception as e:  # e.g. http.client's ValueError quoting a bad header
+                raise self._error(
+                    method, url, None, f"request failed: {type(e).__name__}: {str(e)[:200]}"
+                ) from None
+            if response.status_code not in _REDIRECTS:
+                return response
+            url = self._redirect(method, url, response)
+        raise self._error(method, url, None, f"more than {MAX_REDIRECTS} redirects")
+
+    def _redirect(self, method: str, url: str, response: requests.Response) -> str:
+        """Where a redirect within the API leads; anywhere else is an error, and the
+        redirect's body is never read as evidence."""
+        target = urljoin(url, response.headers.get("Location", ""))
+        status = response.status_code
+        response.close()
+        if not self.same_origin(target):
+            raise self._error(
+                method, url, status,
+                f"redirected to {_show_origin(target)}, not GITHUB_API_URL's origin "
+                f"({_show_origin(self.config.api_url)}); the response was not used",
+            )
+        if method != "GET" and status not in (307, 308):
+            raise self._error(method, url, status, "a write was redirected; it was not repeated")
+        return target
+
     def _request(
         self,
         method: str,
@@ -351,9 +507,7 @@ class GitHubClient:
             attempt += 1
             self.requests_made += 1
             try:
-                response = self._session.request(
-                    method, url, json=payload, timeout=limits.timeout, allow_redirects=True
-                )
+                response = self._send(method, url, payload)
             except requests.Timeout:
                 failure: tuple[int | None, str] = (None, f"timed out after {limits.timeout:g} s")
             except requests.RequestException as e:
@@ -437,13 +591,28 @@ def pr_files(ev: Evidence) -> list[dict[str, Any]]:
     return client(ev).get_list(f"{_repo_path(ev)}/pulls/{config(ev).require_pr()}/files")
 
 
+def _named(items: list[Any], name_key: str, endpoint: str) -> list[dict[str, Any]]:
+    """``items`` after checking each is an object with a text ``name_key``: a malformed
+    entry must not be skipped (it could be the failing one)."""
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get(name_key), str):
+            raise EvidenceError(
+                f"GitHub GET {endpoint}: item {i + 1} has no {name_key!r} text; "
+                "unexpected response shape",
+                "check GITHUB_API_URL points at GitHub's REST API, and re-run",
+            )
+    return items
+
+
 def check_runs(ev: Evidence, sha: str) -> list[dict[str, Any]]:
-    return client(ev).get_list(f"{_repo_path(ev)}/commits/{sha}/check-runs", key="check_runs")
+    path = f"{_repo_path(ev)}/commits/{sha}/check-runs"
+    return _named(client(ev).get_list(path, key="check_runs"), "name", path)
 
 
 def statuses(ev: Evidence, sha: str) -> list[dict[str, Any]]:
     """The latest status per context on ``sha`` (GitHub's combined status)."""
-    return client(ev).get_list(f"{_repo_path(ev)}/commits/{sha}/status", key="statuses")
+    path = f"{_repo_path(ev)}/commits/{sha}/status"
+    return _named(client(ev).get_list(path, key="statuses"), "context", path)
 
 
 def pulls_for_commit(ev: Evidence, sha: str) -> list[dict[str, Any]]:

@@ -6,10 +6,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from gatekeeper import globs
-from gatekeeper.errors import EvidenceError
+from gatekeeper.errors import EvidenceError, UsageError
 
 if TYPE_CHECKING:
     from gatekeeper.evidence import Evidence
+    from gatekeeper.policy import Policy
 
 
 def _environments(wanted: list[str], ev: Evidence) -> str | None:
@@ -54,3 +55,36 @@ def why_not(when: dict[str, list[str]], ev: Evidence) -> str | None:
         if reason is not None:
             return reason
     return None
+
+
+def check_environment(policy: Policy, env: str | None) -> None:
+    """Refuse an ``--env`` the policy does not know: a typo (``prod`` for ``production``)
+    would skip every rule limited to environments and approve by omission."""
+    from gatekeeper.suggest import did_you_mean
+
+    if env is None or not policy.environments or env in policy.environments:
+        return
+    raise UsageError(
+        f"--env {env!r} is not an environment of the policy {policy.source} "
+        f"({', '.join(policy.environments)}){did_you_mean(env, policy.environments)}; "
+        "declare it under `environments:` if it is new"
+    )
+
+
+def waiting_note(policy: Policy, env: str | None) -> str | None:
+    """With no ``--env`` (a pull-request run), rules limited to environments are skipped;
+    one line names them so that a deploy job that forgot ``--env`` shows at a glance."""
+    if env is not None:
+        return None
+    waiting = [
+        f"{r.id} ({', '.join(r.when['environments'])})"
+        for r in policy.rules
+        if r.when.get("environments")
+    ]
+    if not waiting:
+        return None
+    noun = "rule waits" if len(waiting) == 1 else "rules wait"
+    return (
+        f"no --env given: {len(waiting)} {noun} for an environment and "
+        f"{'is' if len(waiting) == 1 else 'are'} skipped: {'; '.join(waiting)}"
+    )

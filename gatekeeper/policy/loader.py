@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -13,6 +14,7 @@ import jsonschema
 
 from gatekeeper.errors import PolicyError, UsageError
 from gatekeeper.model import Severity
+from gatekeeper.policy import waivers as waiver_rules
 from gatekeeper.policy import yamlpos
 from gatekeeper.policy.schema import base_schema
 from gatekeeper.policy.yamlpos import Path, Positions
@@ -37,6 +39,21 @@ class Policy:
     """Where the text came from: a file path, or ``REF:PATH`` for a policy read from git."""
     sha256: str
     description: str = ""
+    waivers: tuple[waiver_rules.Waiver, ...] = ()
+    """Waivers written in the policy (``run`` adds those of ``waivers_file``)."""
+    waivers_file: str | None = None
+    """A waivers file named by the policy, relative to it."""
+    waiver_settings: waiver_rules.Settings = field(
+        default_factory=lambda: waiver_rules.Settings(frozenset())
+    )
+    notify: dict[str, Any] = field(default_factory=dict)
+    """The ``notify:`` block: channels for ``gatekeeper notify``."""
+    environments: tuple[str, ...] = ()
+    """The environments ``--env`` may name: declared, or every ``when.environments`` name."""
+    allow_all_skipped: bool = False
+    """Approve a run in which every rule is skipped (by default it blocks)."""
+    runbook: str | None = None
+    """The rollback runbook (path or URL), for `gatekeeper verify`'s rollback remedy."""
 
 
 @dataclass
@@ -56,6 +73,11 @@ def load_policy(path: str | FsPath) -> Policy:
     """Read a policy file; raise ``PolicyError`` listing every problem, ``UsageError`` if unreadable."""
     try:
         raw = FsPath(path).read_bytes()
+    except FileNotFoundError:
+        raise UsageError(
+            f"{path}: no such policy file; write a starter policy with `gatekeeper init {path}` "
+            "or pass --policy FILE"
+        ) from None
     except OSError as e:
         raise UsageError(f"{path}: cannot read policy: {e.strerror or e}") from None
     return loads_policy(raw, str(path))
@@ -87,6 +109,65 @@ def _validate(doc: Any, problems: _Problems) -> None:
     for i, rule in enumerate(doc["rules"]):
         if isinstance(rule, dict):
             _check_rule(rule, ("rules", i), problems, seen)
+    _check_channels(doc, problems)
+    _check_waivers(doc, problems)
+    _check_environments(doc, problems)
+
+
+def _check_channels(doc: dict[str, Any], problems: _Problems) -> None:
+    """A `stakeholder-notified` rule names channels `notify:` defines (when the policy has a
+    `notify:` block: another policy may define the channels that post the notices)."""
+    notify = doc.get("notify")
+    if not isinstance(notify, dict):
+        return
+    channels = notify.get("channels")
+    defined = set(channels) if isinstance(channels, dict) else set()
+    for i, rule in enumerate(doc["rules"]):
+        if not isinstance(rule, dict) or rule.get("check") != "stakeholder-notified":
+            continue
+        wanted = (rule.get("with") or {}).get("channels")
+        for j, name in enumerate(wanted if isinstance(wanted, list) else []):
+            if isinstance(name, str) and name not in defined:
+                path = ("rules", i, "with", "channels", j)
+                problems.add(
+                    problems.positions.of_value(path),
+                    f"{_where(path)}: channel {name!r} is not defined under notify.channels",
+                )
+
+
+def _check_waivers(doc: dict[str, Any], problems: _Problems) -> None:
+    items = doc.get("waivers")
+    if not isinstance(items, list) or problems.items:
+        return  # schema problems first: waivers are judged on a well-formed policy
+    settings = waiver_rules.settings_of(doc)
+    now = datetime.now(UTC)
+    _, found = waiver_rules.parse(
+        items, ("waivers",), problems.positions, problems.source, settings, now
+    )
+    for where, message in found:
+        problems.add(where, message)
+
+
+def _check_environments(doc: dict[str, Any], problems: _Problems) -> None:
+    """A rule may only wait for an environment the policy declares (when it declares them):
+    a typo there would skip the rule in every run."""
+    from gatekeeper.suggest import did_you_mean
+
+    declared = doc.get("environments")
+    if not isinstance(declared, list):
+        return
+    for i, rule in enumerate(doc["rules"]):
+        when = rule.get("when") if isinstance(rule, dict) else None
+        wanted = when.get("environments") if isinstance(when, dict) else None
+        for j, name in enumerate(wanted if isinstance(wanted, list) else []):
+            if isinstance(name, str) and name not in declared:
+                path = ("rules", i, "when", "environments", j)
+                problems.add(
+                    problems.positions.of_value(path),
+                    f"{_where(path)}: environment {name!r} is not one of the policy's "
+                    f"environments ({', '.join(map(str, declared))})"
+                    + did_you_mean(name, map(str, declared)),
+                )
 
 
 def _check_rule(
@@ -106,10 +187,12 @@ def _check_rule(
         return
     checks = registry()
     if name not in checks:
+        from gatekeeper.suggest import did_you_mean
+
         known = ", ".join(sorted(checks))
         problems.add(
             problems.positions.of_value((*path, "check")),
-            f"unknown check {name!r} (known checks: {known})",
+            f"unknown check {name!r}{did_you_mean(name, checks)} (known checks: {known})",
         )
         return
     options = rule.get("with", {})
@@ -151,9 +234,20 @@ def _explain(
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         schema = _schema_of(error)
         allowed = sorted(schema.get("properties", {}))
+        from gatekeeper.suggest import did_you_mean
+
         for key in _extra_keys(schema, error.instance):
             hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
-            yield positions.of_key((*path, key)), f"{_where(path)}: unknown key {key!r}{hint}"
+            yield (
+                positions.of_key((*path, key)),
+                f"{_where(path)}: unknown key {key!r}{did_you_mean(key, allowed)}{hint}",
+            )
+        return
+    if error.validator == "minItems" and path == ("rules",):
+        yield (
+            positions.of_value(path),
+            "rules: a policy needs at least one rule (an empty policy would approve every release)",
+        )
         return
     if error.validator == "required":
         yield positions.of_value(path), f"{_where(path)}: {error.message}"
@@ -166,6 +260,7 @@ def _explain(
             (
                 f"{subject}: expected {expected}, got {_json_type(error.instance)}"
                 + ("" if error.instance is None else f" {error.instance!r}")
+                + _quote_hint(path, positions, "string" in str(expected))
             ),
         )
         return
@@ -179,6 +274,15 @@ def _explain(
         )
         return
     yield positions.of_value(path), f"{subject}: {error.message}"
+
+
+def _quote_hint(path: Path, positions: Positions, wants_text: bool) -> str:
+    """YAML 1.1 reads some unquoted text as numbers: say so, and how to keep the text."""
+    raw = positions.unquoted.get(path)
+    if raw is None or not wants_text:
+        return ""
+    why = "a base-60 number" if ":" in raw else "a number" if raw[:1].isdigit() else "a boolean"
+    return f" (YAML reads the unquoted {raw} as {why}); quote it: \"{raw}\""
 
 
 def _schema_of(error: jsonschema.ValidationError) -> Mapping[str, Any]:
@@ -217,4 +321,30 @@ def _build(doc: dict[str, Any], source: str, sha256: str, positions: Positions) 
         for i, r in enumerate(doc["rules"])
     )
     name = doc.get("name") or FsPath(source.split(":")[-1]).stem
-    return Policy(name, rules, source, sha256, doc.get("description", ""))
+    settings = waiver_rules.settings_of(doc)
+    items = doc.get("waivers")
+    waivers: list[waiver_rules.Waiver] = []
+    if isinstance(items, list):
+        now = datetime.now(UTC)
+        waivers, _ = waiver_rules.parse(items, ("waivers",), positions, source, settings, now)
+    return Policy(
+        name,
+        rules,
+        source,
+        sha256,
+        doc.get("description", ""),
+        waivers=tuple(waivers),
+        waivers_file=items if isinstance(items, str) else None,
+        waiver_settings=settings,
+        notify=doc.get("notify") or {},
+        environments=_environments(doc, rules),
+        allow_all_skipped=doc.get("allow_all_skipped", False),
+        runbook=doc.get("runbook"),
+    )
+
+
+def _environments(doc: dict[str, Any], rules: tuple[Rule, ...]) -> tuple[str, ...]:
+    if "environments" in doc:
+        return tuple(doc["environments"])
+    named = (name for rule in rules for name in rule.when.get("environments", ()))
+    return tuple(dict.fromkeys(named))

@@ -23,6 +23,9 @@ class Positions:
 
     values: dict[Path, tuple[int, int]] = field(default_factory=dict)
     keys: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    unquoted: dict[Path, str] = field(default_factory=dict)
+    """The source text of unquoted values YAML turned into numbers or booleans
+    (``10:00`` is 600 in YAML 1.1, ``23.2`` a float), for a hint to quote them."""
 
     def of_value(self, path: Path) -> tuple[int, int]:
         """The position of the value at ``path``, or of its nearest parent that has one."""
@@ -59,7 +62,11 @@ class _Builder:
         if node.tag == _TIMESTAMP:
             # Times stay text: the schema and the checks parse them with their time zone.
             return node.value
-        return self.constructor.construct_object(node, deep=True)
+        value = self.constructor.construct_object(node, deep=True)
+        plain = isinstance(node, yaml.ScalarNode) and node.style is None
+        if plain and isinstance(value, int | float):  # bool is an int too
+            self.positions.unquoted[path] = node.value
+        return value
 
     def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -62,8 +62,8 @@ def annotation_lines(results: Iterable[RuleResult], limit: int = MAX_ANNOTATIONS
         if result.status not in (Status.FAIL, Status.ERROR, Status.WARN):
             continue
         level = "error" if result.blocks else "warning"
+        total += result.place_count
         for a in result.annotations:
-            total += 1
             if len(lines) >= limit:
                 continue
             props = [f"file={_property(a.path)}", f"line={a.line}"]

@@ -4,7 +4,7 @@ in place on every run so re-runs never pile up comments."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from gatekeeper.evidence.github import GitHubClient
@@ -37,6 +37,26 @@ def fit(body: str, limit: int = MAX_BODY) -> str:
     return cut + note
 
 
+WORKFLOW_BOT = "github-actions[bot]"
+"""Who the workflow's GITHUB_TOKEN writes as."""
+
+
+def own_login(client: GitHubClient) -> str:
+    """The login this token's comments carry: ``GET /user`` for a user's token; an app
+    installation token (the workflow's GITHUB_TOKEN) has no user (403), and writes as
+    ``github-actions[bot]``, or as ``GATEKEEPER_COMMENT_AUTHOR`` (another app's
+    ``slug[bot]``) when that is set."""
+    user = client.get_optional("/user", absent=(403,))
+    if isinstance(user, dict) and isinstance(user.get("login"), str):
+        return str(user["login"])
+    return client.config.comment_author or WORKFLOW_BOT
+
+
+def _author(comment: dict[str, Any]) -> str | None:
+    user = comment.get("user")
+    return user.get("login") if isinstance(user, dict) else None
+
+
 def upsert(
     client: GitHubClient, repository: str, pr: int, policy_name: str | None, markdown: str
 ) -> str:
@@ -45,7 +65,14 @@ def upsert(
     mark = marker(policy_name)
     body = fit(f"{mark}\n{markdown}")
     comments = client.get_list(f"/repos/{repository}/issues/{pr}/comments")
-    ours = [c for c in comments if (c.get("body") or "").split("\n", 1)[0].strip() == mark]
+    # Anyone can write the marker: only a comment this token wrote is ours. A forged one
+    # is left alone (a new comment follows it, so the latest verdict is the gate's).
+    me = own_login(client)
+    ours = [
+        c
+        for c in comments
+        if (c.get("body") or "").split("\n", 1)[0].strip() == mark and _author(c) == me
+    ]
     if not ours:
         # Not retried: a create that timed out may have happened, and a duplicate comment
         # is worse than one missing until the next run finds and updates it.

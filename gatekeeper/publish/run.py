@@ -1,19 +1,15 @@
-"""The GitHub parts of ``gatekeeper check``, kept out of the CLI: run options, the
-trusted policy, and publishing the verdict."""
+"""The GitHub parts of ``gatekeeper check``, kept out of the CLI: run options and
+publishing the verdict. (Which policy applies is decided in ``gatekeeper.trust``.)"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from gatekeeper.errors import GatekeeperError
-from gatekeeper.trust import PolicyText, read_policy
 
 if TYPE_CHECKING:
     from gatekeeper.evidence import Evidence
-    from gatekeeper.evidence.git import GitEvidence
-    from gatekeeper.policy import Policy
     from gatekeeper.report import Report
 
 
@@ -27,26 +23,6 @@ def run_options(pr: int | None, repository: str | None) -> dict[str, Any]:
     return options
 
 
-def is_pr_run(environ: Mapping[str, str], options: Mapping[str, Any]) -> bool:
-    from gatekeeper.evidence.github import config_from
-
-    return config_from(environ, options).pr is not None
-
-
-def trusted_policy(
-    policy_path: Path,
-    git: GitEvidence | None,
-    environ: Mapping[str, str],
-    options: Mapping[str, Any],
-    source: str = "base",
-) -> tuple[Policy, PolicyText]:
-    """The policy this run applies: from the base commit in a pull-request run."""
-    from gatekeeper.policy import loads_policy
-
-    text = read_policy(policy_path, git, pr_run=is_pr_run(environ, options), source=source)
-    return loads_policy(text.text, text.source), text
-
-
 def status_description(report: Report) -> str:
     """One line for the commit status (GitHub cuts at 140 characters; so do we)."""
     from gatekeeper.model import Decision
@@ -54,8 +30,11 @@ def status_description(report: Report) -> str:
     total = len(report.results)
     if report.decision is Decision.APPROVE:
         return f"Release approved: {total} rule{'s' if total != 1 else ''} checked"
+    if report.nothing_judged:
+        return "Release blocked: nothing was judged (every rule was skipped)"
     blocking = [r.id for r in report.blocking()]
-    return f"Release blocked by {len(blocking)} of {total} rules: {', '.join(blocking)}"
+    noun = "rule" if total == 1 else "rules"
+    return f"Release blocked by {len(blocking)} of {total} {noun}: {', '.join(blocking)}"
 
 
 def publish_report(

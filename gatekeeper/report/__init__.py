@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gatekeeper.report import json_, markdown, text
+from gatekeeper.report import json_, junit, markdown, sarif, text
 from gatekeeper.report.model import Report, report_schema
 
 RENDERERS: dict[str, Callable[[Report], str]] = {
     "text": text.render,
     "json": json_.render,
     "markdown": markdown.render,
+    "sarif": sarif.render,
+    "junit": junit.render,
 }
 
 

@@ -10,7 +10,7 @@ from importlib import resources
 from typing import Any
 
 from gatekeeper import __version__
-from gatekeeper.model import EXIT_CODES, Decision, RuleResult, Status, decide
+from gatekeeper.model import EXIT_CODES, Decision, RuleResult, Status, decide, nothing_judged
 
 
 @dataclass
@@ -28,11 +28,35 @@ class Report:
     strict: bool = False
     notes: list[str] = field(default_factory=list)
     policy_source: str | None = None
+    allow_all_skipped: bool = False
+    """The policy's ``allow_all_skipped``: a run that judged no rule may approve."""
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    policy_origin: str | None = None
+    """``base`` or ``worktree``: which copy of the policy was applied (trust.py)."""
+    policy_reason: str | None = None
+    """Why that copy was applied."""
+    rule_lines: dict[str, int] = field(default_factory=dict)
+    """Each rule's line in the policy file (SARIF points rules without positions there)."""
+    policy_repo_path: str | None = None
+    """The policy file as a repository path, when it is inside the repository."""
 
     @property
     def decision(self) -> Decision:
-        return decide(self.results, self.strict)
+        return decide(self.results, self.strict, self.allow_all_skipped)
+
+    @property
+    def nothing_judged(self) -> bool:
+        """Blocked because every rule was skipped (see ``allow_all_skipped``)."""
+        return nothing_judged(self.results) and not self.allow_all_skipped
+
+    @property
+    def nothing_judged_summary(self) -> str:
+        total = len(self.results)
+        rules = f"all {total} rules were" if total != 1 else "the only rule was"
+        return (
+            f"nothing was judged: {rules} skipped; a release nobody checked is not approved "
+            "(the policy may set `allow_all_skipped: true`)"
+        )
 
     @property
     def exit_code(self) -> int:
@@ -44,6 +68,9 @@ class Report:
         for r in self.results:
             counts[r.status.value] += 1
         return counts
+
+    def waived(self) -> list[RuleResult]:
+        return [r for r in self.results if r.status is Status.WAIVED]
 
     def blocking(self) -> list[RuleResult]:
         """Rules that block the release (with ``strict``, warnings too)."""
@@ -59,11 +86,14 @@ class Report:
             "generated_at": self.generated_at.isoformat(timespec="seconds"),
             "decision": self.decision.value,
             "strict": self.strict,
+            "nothing_judged": self.nothing_judged,
             "policy": {
                 "path": self.policy_path,
                 "name": self.policy_name,
                 "sha256": self.policy_sha256,
                 "source": self.policy_source or self.policy_path,
+                **({"origin": self.policy_origin} if self.policy_origin else {}),
+                **({"reason": self.policy_reason} if self.policy_reason else {}),
             },
             "repo": {
                 "path": self.repo_path,
@@ -90,6 +120,8 @@ def _rule_dict(r: RuleResult) -> dict[str, Any]:
         "details": r.details,
         "remedy": r.remedy,
         "annotations": [asdict(a) for a in r.annotations],
+        "waiver": r.waiver,
+        "annotations_total": r.place_count,
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -16,6 +17,7 @@ MARKS = {
     Status.FAIL: ("✗ FAIL", "red"),
     Status.ERROR: ("✗ ERROR", "red"),
     Status.SKIPPED: ("- SKIP", "bright_black"),
+    Status.WAIVED: ("~WAIVED", "cyan"),
 }
 
 
@@ -23,7 +25,11 @@ def _headline(report: Report, style: Callable[..., str]) -> str:
     blocking = report.blocking()
     if report.decision is Decision.APPROVE:
         text = style("APPROVE", fg="green", bold=True)
-        return f"Decision: {text}: every blocking rule passed"
+        waived = len(report.waived())
+        extra = f" or is waived ({waived} waived)" if waived else ""
+        return f"Decision: {text}: every blocking rule passed{extra}"
+    if report.nothing_judged:
+        return f"Decision: {style('BLOCK', fg='red', bold=True)}: {report.nothing_judged_summary}"
     noun = "rule blocks" if len(blocking) == 1 else "rules block"
     ids = ", ".join(r.id for r in blocking)
     return f"Decision: {style('BLOCK', fg='red', bold=True)}: {len(blocking)} {noun} the release ({ids})"
@@ -35,8 +41,19 @@ MAX_PLACES = 5
 
 def _places(r: RuleResult) -> str:
     shown = ", ".join(a.where for a in r.annotations[:MAX_PLACES])
-    more = len(r.annotations) - MAX_PLACES
+    more = r.place_count - min(MAX_PLACES, len(r.annotations))
     return shown + (f" and {more} more" if more > 0 else "")
+
+
+def waiver_line(waiver: dict[str, Any]) -> str:
+    """A waiver in one line: reason, approver, expiry and scope."""
+    scope = waiver.get("scope") or {}
+    parts = [f"approved by {waiver['approved_by']}", f"expires {waiver['expires']}"]
+    if scope.get("paths"):
+        parts.append(f"paths {', '.join(scope['paths'])}")
+    if scope.get("head"):
+        parts.append(f"head {scope['head']}")
+    return f"{waiver['reason']} ({'; '.join(parts)})"
 
 
 def _plain(text: str, **_: object) -> str:
@@ -78,10 +95,13 @@ def render(report: Report, color: bool = False, width: int | None = None) -> str
         head = f"  {style(f'{mark:<7}', fg=colour)}  {label:<{column}}  "
         pad = " " * (13 + column)
         lines += _wrap(head, r.summary, len(pad), width)
-        if r.remedy and r.status is not Status.PASS:
+        if r.status is Status.WAIVED and r.waiver:
+            lines += _wrap(pad, f"waived: {waiver_line(r.waiver)}", len(pad) + 8, width)
+        elif r.remedy and r.status is not Status.PASS:
             lines += _wrap(pad, f"→ {r.remedy}", len(pad) + 2, width)
         if r.annotations and r.status not in (Status.PASS, Status.SKIPPED):
             lines += _wrap(pad, f"at {_places(r)}", len(pad) + 3, width)
     counts = ", ".join(f"{n} {s}" for s, n in report.counts.items() if n)
-    lines += ["", f"{len(report.results)} rules: {counts or 'none'}"]
+    total = len(report.results)
+    lines += ["", f"{total} rule{'' if total == 1 else 's'}: {counts or 'none'}"]
     return "\n".join(lines) + "\n"

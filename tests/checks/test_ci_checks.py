@@ -46,7 +46,7 @@ def test_failing_and_pending_fail_with_names(gh, tmp_path) -> None:
     assert outcome.status is Status.FAIL
     assert outcome.details["failing"] == ["build", "ci/jenkins"]
     assert outcome.details["pending"] == ["lint"]
-    assert "failing: build (failure), ci/jenkins (error)" in outcome.summary
+    assert "failing: build (failure, app github-actions), ci/jenkins (error)" in outcome.summary
 
 
 def test_latest_run_per_name_wins(gh, tmp_path) -> None:

@@ -134,3 +134,49 @@ def test_worktree_run_judges_uncommitted_changes(tmp_path):
     assert result.exit_code == 0, rule
     assert (rule["details"]["diff_lines"], rule["details"]["diff_missing"]) == (3, 1)
     assert rule["details"]["uncovered"] == [{"path": "app/core.py", "lines": [3]}]
+
+
+def test_smoke_files_with_test_source_globs_is_an_invalid_policy_at_its_line(tmp_path):
+    policy = tmp_path / "policy.yml"
+    policy.write_text(
+        "version: 1\nrules:\n  - id: smoke\n    check: smoke-coverage\n    with:\n"
+        "      coverage: coverage.xml\n      junit: junit.xml\n"
+        "      smoke:\n        files: [tests/smoke/*.py]\n")
+    result = run_cli("validate", str(policy))
+    assert result.exit_code == 2
+    assert f"{policy}:9:" in result.output
+    assert "use `smoke.tests`" in result.output
+    policy.write_text(policy.read_text().replace("files: [tests/smoke/*.py]",
+                                                 "tests: [tests/smoke/*.py]"))
+    assert run_cli("validate", str(policy)).exit_code == 0
+
+
+def _readme_policy() -> str:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### smoke-coverage: tests, coverage and diff coverage", 1)[1]
+    return section.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_example_is_valid_and_selects_pytests_smoke_tests(tmp_path):
+    """The README's smoke selection, applied to what pytest writes by default."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from gatekeeper.evidence.junit import Selection, read_junit
+
+    policy = tmp_path / "policy.yml"
+    policy.write_text(_readme_policy())
+    assert run_cli("validate", str(policy)).exit_code == 0
+    smoke = yaml.safe_load(policy.read_text())["rules"][0]["with"]["smoke"]
+    for name in ("tests/smoke/test_api.py", "tests/unit/test_math.py"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("def test_one(): pass\ndef test_two(): pass\n")
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                    "--rootdir", str(tmp_path), "--junitxml=junit.xml", "tests"],
+                   cwd=tmp_path, capture_output=True, check=True)
+    selected = read_junit(tmp_path / "junit.xml", Selection.from_options(smoke))
+    assert selected.tests == 2
+    # The other selector the README names: pytest's default suite name.
+    assert read_junit(tmp_path / "junit.xml", Selection(suites=("pytest",))).tests == 4

@@ -44,7 +44,12 @@ def test_figures_equal_coveragepy_and_diff_cover(project, report: str) -> None:
     cov = reference["coverage.py"]
     assert totals.lines_valid == cov["num_statements"]
     assert totals.lines_covered == cov["covered_lines"]
-    assert totals.percent == pytest.approx(cov["percent_statements_covered"], abs=1e-9)
+    assert totals.line_percent == pytest.approx(cov["percent_statements_covered"], abs=1e-9)
+    # The run measured branches: the total is coverage.py's (statements + branches).
+    assert (totals.branches_valid, totals.branches_covered) == (
+        cov["num_branches"], cov["covered_branches"])
+    assert cov["num_branches"] > cov["covered_branches"] > 0
+    assert totals.percent == pytest.approx(cov["percent_covered"], abs=1e-9)
 
     diff = coverage.diff_coverage(data, ev.git.changed_files)
     theirs = reference[diff_cover_input]
@@ -121,8 +126,34 @@ def test_a_listed_file_without_executable_lines_is_not_missing(tmp_path):
     (tmp_path / "c.json").write_text(
         '{"files": {"pkg/__init__.py": {"executed_lines": [], "missing_lines": []}}}')
     ev = evidence(tmp_path, "main")
-    diff = coverage.diff_coverage(coverage.load(ev, ["c.json"]), ev.git.changed_files)
+    diff = coverage.diff_coverage(coverage.load(ev, ["c.json"]), ev.git.changed_files,
+                                  has_code=coverage.code_detector(ev))
     assert (diff.lines, diff.missing_files) == (0, ["pkg/unlisted.py"])
+    assert (diff.without_code, diff.measured_nothing) == (["pkg/__init__.py"], [])
+
+
+def test_a_listed_file_with_code_but_no_measured_line_is_measured_nothing(tmp_path):
+    """A report that lists a changed module with zero lines (a broken or partial run)
+    must not let the module pass as measured."""
+    repo = make_repo(tmp_path, {"README.md": "x\n"})
+    repo.branch("feature")
+    repo.commit({"pkg/__init__.py": "# only a comment\n\n",
+                 "pkg/app.py": '"""Doc."""\nimport os\n\ndef f():\n    return os.sep\n',
+                 "web/app.js": "export const x = 1;\n",
+                 "web/empty.js": "\n\n"})
+    files = {"pkg/__init__.py": [], "pkg/app.py": [], "web/app.js": [], "web/empty.js": []}
+    (tmp_path / "c.json").write_text(json.dumps(
+        {"files": {n: {"executed_lines": v, "missing_lines": v} for n, v in files.items()}}))
+    ev = evidence(tmp_path, "main")
+    data = coverage.load(ev, ["c.json"])
+    diff = coverage.diff_coverage(data, ev.git.changed_files,
+                                  has_code=coverage.code_detector(ev))
+    assert diff.measured_nothing == ["pkg/app.py", "web/app.js"]
+    assert diff.missing_files == ["pkg/app.py", "web/app.js"]
+    assert diff.without_code == ["pkg/__init__.py", "web/empty.js"]
+    # Without a way to read the files, every such file counts as missing (fail closed).
+    blind = coverage.diff_coverage(data, ev.git.changed_files)
+    assert blind.missing_files == sorted(files)
 
 
 def test_include_globs_do_not_make_data_files_missing(tmp_path):
@@ -262,7 +293,8 @@ def test_jacoco_fixture_hand_checked(tmp_path):
     data = coverage.load(ev, ["jacoco.xml"])
     assert data.reports[0]["format"] == "jacoco"
     assert data.in_repo == {cart, handler, "core/src/main/java/com/acme/shop/Price.java"}
-    assert coverage.totals(data) == coverage.Totals(lines_valid=11, lines_covered=6)
+    # Branches from the lines' mb/cb: the report's own BRANCH counter (missed 1, covered 1).
+    assert coverage.totals(data) == coverage.Totals(11, 6, branches_valid=2, branches_covered=1)
     diff = coverage.diff_coverage(data, ev.git.changed_files)
     assert (diff.lines, diff.covered, diff.missing) == (6, 2, 4)
     assert diff.uncovered == {cart: [9, 10], handler: [8, 9]}

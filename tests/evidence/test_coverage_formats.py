@@ -98,7 +98,7 @@ FNH:1
 DA:3,1,aGVsbG8
 DA:4,0
 DA:5,1.2e+03
-DA:7,-1
+DA:7,3
 BRDA:4,0,0,-
 BRDA:4,0,1,1
 BRF:2
@@ -119,6 +119,7 @@ end_of_record
     # Two records of one file merge: line 4 ran in the second.
     assert states(parsed.files["/src/lib.c"]) == {3: COVERED, 4: COVERED, 5: COVERED,
                                                    7: COVERED, 8: MISSED}
+    assert parsed.branches["/src/lib.c"].counts() == (2, 1)
 
 
 def test_coveragepy_json_format_3(tmp_path):
@@ -366,5 +367,218 @@ def test_diff_figures_match_diff_covers_set_formula(report, added):
     assert diff.lines == measured
     assert diff.missing == sum(map(len, missed.values()))
     assert diff.uncovered == {p: ls for p, ls in missed.items() if ls}
-    # Not in any report, and of a kind (.py) the reports measure (none when empty).
-    assert diff.missing_files == (sorted(p for p in added if p not in report) if report else [])
+    # Not in any report, and of a kind (.py) the reports measure (none when empty), or
+    # listed with no measured line (measured nothing).
+    assert diff.missing_files == (
+        sorted(p for p in added if not report.get(p)) if report else [])
+    assert diff.measured_nothing == sorted(p for p in added if p in report and not report[p])
+
+
+# --- issue 9: parsers that accepted and misread; branch data --------------------------
+
+
+def _class(body: str, methods: str = "<methods/>", name: str = "a.py") -> str:
+    return (f'<?xml version="1.0" ?><coverage><packages><package name="p"><classes>'
+            f'<class name="c" filename="{name}">{methods}<lines>{body}</lines></class>'
+            "</classes></package></packages></coverage>")
+
+
+@pytest.mark.parametrize("intruder", [
+    "<extra/>",
+    "<extra><line number='9' hits='1'/></extra>",
+    "<method/>",
+    "<class filename='b.py'/>",
+    "<lines/>",
+])
+def test_cobertura_unexpected_element_inside_lines_is_refused(tmp_path, intruder):
+    """It used to end the file's lines there: the later miss was dropped (50 % -> 100 %)."""
+    body = f'<line number="1" hits="1"/>{intruder}<line number="2" hits="0"/>'
+    with pytest.raises(EvidenceError, match=r"unexpected <\w+> inside a class's <lines>"):
+        read_report(write(tmp_path, "c.xml", _class(body)))
+
+
+def test_cobertura_unexpected_element_inside_a_line_is_refused(tmp_path):
+    body = '<line number="1" hits="1"><extra/></line><line number="2" hits="0"/>'
+    with pytest.raises(EvidenceError, match=r"c\.xml: line 1: unexpected <extra>"):
+        read_report(write(tmp_path, "c.xml", _class(body)))
+
+
+def test_cobertura_elements_after_lines_are_read_as_before(tmp_path):
+    """After </lines>, the class may end and others follow: nothing is lost or refused."""
+    xml = ('<coverage><packages><package name="p"><classes>'
+           '<class filename="a.py"><methods/><lines><line number="1" hits="1"/>'
+           '<line number="2" hits="0"><conditions><condition number="0"/></conditions>'
+           '</line></lines></class></classes></package><package name="q"><classes>'
+           '<class filename="b.py"><lines><line number="3" hits="0"/></lines><methods/>'
+           '</class></classes></package></packages></coverage>')
+    parsed = read_report(write(tmp_path, "c.xml", xml))
+    assert {f: states(b) for f, b in parsed.files.items()} == {
+        "a.py": {1: COVERED, 2: MISSED}, "b.py": {3: MISSED}}
+
+
+def test_cobertura_lines_only_under_methods_are_read(tmp_path):
+    methods = ('<methods><method name="f"><lines><line number="1" hits="1"/>'
+               '<line number="2" hits="0" branch="true" condition-coverage="50% (1/2)"/>'
+               '</lines></method><method name="g"><lines><line number="5" hits="0"/>'
+               "</lines></method></methods>")
+    parsed = read_report(write(tmp_path, "c.xml", _class("", methods)))
+    assert states(parsed.files["a.py"]) == {1: COVERED, 2: MISSED, 5: MISSED}
+    assert parsed.branches["a.py"].counts() == (2, 1)
+    # With lines of its own, the class's method lines are repeats and not counted twice.
+    both = _class('<line number="1" hits="1"/>', methods)
+    parsed = read_report(write(tmp_path, "d.xml", both))
+    assert states(parsed.files["a.py"]) == {1: COVERED}
+    assert "a.py" not in parsed.branches
+
+
+def test_cobertura_branches_declared_but_not_placed_is_an_error(tmp_path):
+    xml = _class('<line number="1" hits="1" branch="true"/>').replace(
+        "<coverage>", '<coverage branches-valid="4" branches-covered="2">')
+    with pytest.raises(EvidenceError, match=r"declares 4 branches .* no <line> says whose"):
+        read_report(write(tmp_path, "c.xml", xml))
+
+
+def test_cobertura_bad_condition_coverage_is_an_error(tmp_path):
+    for bad in ("50%", "50% (3/2)", "x (1/2)"):
+        body = f'<line number="1" hits="1" branch="true" condition-coverage="{bad}"/>'
+        with pytest.raises(EvidenceError, match=r"c\.xml: line 1: "):
+            read_report(write(tmp_path, "c.xml", _class(body)))
+
+
+@pytest.mark.parametrize("count", ["nan", "inf", "-inf", "-1", "NaN", "1e999", "-0.5"])
+def test_lcov_count_that_is_not_a_finite_non_negative_number_is_an_error(tmp_path, count):
+    """They used to count as covered."""
+    report = write(tmp_path, "r.lcov", f"SF:a.py\nDA:1,0\nDA:2,{count}\nend_of_record\n")
+    with pytest.raises(EvidenceError, match=r"r\.lcov: line 3: count .* finite number >= 0"):
+        read_report(report)
+    brda = write(tmp_path, "b.lcov", f"SF:a.py\nDA:1,1\nBRDA:1,0,0,{count}\nend_of_record\n")
+    with pytest.raises(EvidenceError, match=r"b\.lcov: line 3: count"):
+        read_report(brda)
+
+
+def test_lcov_malformed_brda_is_an_error(tmp_path):
+    for bad in ("BRDA:1,0", "BRDA:0,0,0,1", "BRDA:x,0,0,1", "BRDA:1,0,0,x"):
+        report = write(tmp_path, "r.lcov", f"SF:a.py\nDA:1,1\n{bad}\nend_of_record\n")
+        with pytest.raises(EvidenceError, match=r"r\.lcov: line 3: "):
+            read_report(report)
+
+
+def test_coveragepy_json_branch_arcs_and_summary_only(tmp_path):
+    arcs = {"files": {"a.py": {"executed_lines": [1, 2], "missing_lines": [3],
+                               "executed_branches": [[1, 2], [2, -1]],
+                               "missing_branches": [[1, 3], [2, 3]]}},
+            "meta": {"timestamp": "2026-01-02T03:04:05.000006"}}
+    parsed = read_report(write(tmp_path, "c.json", json.dumps(arcs)))
+    branches = parsed.branches["a.py"]
+    assert (branches.total[1], branches.covered[1], branches.counts()) == (2, 1, (4, 2))
+    assert parsed.timestamp_source == "meta.timestamp"
+    old = {"files": {"a.py": {"executed_lines": [1], "missing_lines": [],
+                              "summary": {"num_branches": 6, "covered_branches": 5}}}}
+    assert read_report(write(tmp_path, "o.json", json.dumps(old))).branches[
+        "a.py"].counts() == (6, 5)
+    for bad in ([[0, 1]], [[1]], [["1", 2]], "x"):
+        arcs["files"]["a.py"]["missing_branches"] = bad
+        with pytest.raises(EvidenceError, match=r"missing_branches must be a list"):
+            read_report(write(tmp_path, "c.json", json.dumps(arcs)))
+
+
+# A file's lines: line -> (hits, branches, covered branches); branches 0 = no branch line.
+branchy_files = st.dictionaries(
+    st.from_regex(r"[a-z]{1,8}(/[a-z_]{1,8}){0,2}\.py", fullmatch=True),
+    st.dictionaries(
+        st.integers(1, 3000),
+        st.tuples(st.integers(0, 3), st.integers(0, 4)).flatmap(
+            lambda hb: st.tuples(st.just(hb[0]), st.just(hb[1]), st.integers(0, hb[1]))),
+        min_size=1, max_size=30),
+    min_size=1, max_size=5,
+)
+
+
+def _as_cobertura(files, intruder: str = "") -> str:
+    classes = []
+    for name, lines in files.items():
+        body = ""
+        for n, (h, b, c) in sorted(lines.items()):
+            extra = f' branch="true" condition-coverage="{100 * c // b}% ({c}/{b})"' if b else ""
+            body += f'<line number="{n}" hits="{h}"{extra}/>' + intruder
+        classes.append(f'<class name="x" filename="{name}"><methods/><lines>{body}</lines>'
+                       "</class>")
+    return ('<?xml version="1.0" ?><coverage><packages><package name="p"><classes>'
+            + "".join(classes) + "</classes></package></packages></coverage>")
+
+
+def _as_lcov(files) -> str:
+    out = ""
+    for name, lines in files.items():
+        out += f"SF:{name}\n"
+        for n, (h, b, c) in sorted(lines.items()):
+            out += f"DA:{n},{h}\n"
+            for k in range(b):
+                taken = "-" if not h else ("1" if k < c else "0")
+                out += f"BRDA:{n},0,jump to line {k},{taken}\n"
+        out += "end_of_record\n"
+    return out
+
+
+def _as_json(files) -> str:
+    out = {}
+    for name, lines in files.items():
+        executed, missing = [], []
+        for n, (_, b, c) in lines.items():
+            executed += [[n, -k - 1] for k in range(c)]
+            missing += [[n, -k - 1] for k in range(c, b)]
+        out[name] = {"executed_lines": sorted(n for n, v in lines.items() if v[0]),
+                     "missing_lines": sorted(n for n, v in lines.items() if not v[0]),
+                     "executed_branches": executed, "missing_branches": missing}
+    return json.dumps({"files": out})
+
+
+@settings_
+@given(files=branchy_files)
+def test_branches_read_alike_from_cobertura_lcov_and_json(tmp_path, files):
+    """The same lines and branches written in three formats read back the same."""
+    # LCOV cannot say a line that never ran took a branch: keep the data consistent.
+    files = {f: {n: (h, b, c if h else 0) for n, (h, b, c) in ls.items()}
+             for f, ls in files.items()}
+    want_lines = expected({f: {n: v[0] for n, v in ls.items()} for f, ls in files.items()})
+    want_branches = {f: (sum(v[1] for v in ls.values()), sum(v[2] for v in ls.values()))
+                     for f, ls in files.items()}
+    want_branches = {f: v for f, v in want_branches.items() if v[0]}
+    for name, text in (("c.xml", _as_cobertura(files)), ("c.lcov", _as_lcov(files)),
+                       ("c.json", _as_json(files))):
+        parsed = read_report(write(tmp_path, name, text))
+        assert {f: states(b) for f, b in parsed.files.items()} == want_lines, name
+        got = {f: b.counts() for f, b in parsed.branches.items() if b.counts()[0]}
+        assert got == want_branches, name
+
+
+@settings_
+@given(files=branchy_files, intruder=st.sampled_from(["<x/>", "<extra a='1'></extra>",
+                                                      "<methods/>", "<lines/>"]))
+def test_cobertura_with_any_intruder_inside_lines_is_refused(tmp_path, files, intruder):
+    with pytest.raises(EvidenceError, match="unexpected"):
+        read_report(write(tmp_path, "c.xml", _as_cobertura(files, intruder)))
+
+
+@given(a=st.lists(st.tuples(st.integers(0, 50), st.integers(0, 9), st.integers(0, 9)),
+                  max_size=20),
+       b=st.lists(st.tuples(st.integers(0, 50), st.integers(0, 9), st.integers(0, 9)),
+                  max_size=20))
+def test_branch_merge_is_per_line_max_and_commutative(a, b):
+    from gatekeeper.evidence.coverage_formats import Branches
+
+    def build(items):
+        out = Branches()
+        for line, x, y in items:
+            out.add(line, max(x, y), min(x, y))
+        return out
+
+    left, right = build(a), build(b)
+    merged, other = left.merged(right), right.merged(left)
+    assert (merged.total, merged.covered) == (other.total, other.covered)
+    for n in range(len(merged.total)):
+        for side in (left, right):
+            if n < len(side.total):
+                assert merged.total[n] >= side.total[n]
+                assert merged.covered[n] >= side.covered[n]
+    assert all(c <= t for c, t in zip(merged.covered, merged.total, strict=True))

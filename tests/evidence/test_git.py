@@ -59,8 +59,10 @@ def test_quoted_paths(changed):
 
 
 def test_binary(changed):
+    """Binary content is flagged, and its lines are still counted (``--text``): whether a
+    binary file matters is the coverage rule's call, not the diff's."""
     assert changed["logo.png"].binary
-    assert changed["logo.png"].added_lines == ()
+    assert changed["logo.png"].added_lines == (1, 2, 3)
     assert not changed["keep.py"].binary
 
 

@@ -59,11 +59,13 @@ def test_head_tags_and_branch_names(diverged: RepoFactory) -> None:
 
 def test_base_from_the_pull_request_environment(diverged: RepoFactory) -> None:
     assert base_from_environment(diverged.path, {}) is None
-    assert base_from_environment(diverged.path, {"GITHUB_BASE_REF": "main"}) == "main"
+    assert base_from_environment(diverged.path, {"GITHUB_BASE_REF": "main"}) == "refs/heads/main"
     diverged.repo.git.update_ref("refs/remotes/origin/main", "main")
-    assert base_from_environment(diverged.path, {"GITHUB_BASE_REF": "main"}) == "origin/main"
+    got = base_from_environment(diverged.path, {"GITHUB_BASE_REF": "main"})
+    assert got == "refs/remotes/origin/main"
+    assert GitEvidence(diverged.path, got).branch_of(got) == "main"
     assert GitEvidence(diverged.path, "origin/main").branch_of("origin/main") == "main"
-    with pytest.raises(UsageError, match="neither origin/gone nor gone exists"):
+    with pytest.raises(UsageError, match="neither refs/remotes/origin/gone nor refs/heads/gone exists"):
         base_from_environment(diverged.path, {"GITHUB_BASE_REF": "gone"})
 
 

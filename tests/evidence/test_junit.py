@@ -163,3 +163,128 @@ def test_any_input_gives_counts_or_an_evidence_error(tmp_path, content):
         assert str(e).startswith(str(path))
     else:
         assert result.failures + result.errors + result.skipped <= result.tests
+
+
+# --- issue 9: nested test cases, failing tests by name, selection by test source -------
+
+
+def test_a_testcase_nested_in_a_failure_is_refused(tmp_path):
+    """It used to count as a passing case of its own and turn the failure into a pass."""
+    path = write(tmp_path, "junit.xml",
+                 '<testsuite><testcase classname="c" name="t"><failure message="boom">'
+                 '<testcase classname="c" name="t"/></failure></testcase></testsuite>')
+    with pytest.raises(EvidenceError, match=r"junit\.xml: line 1: a <testcase> inside another"):
+        read_junit(path)
+
+
+def test_failing_tests_by_name_with_the_first_line_of_their_message(tmp_path):
+    path = write(tmp_path, "junit.xml", """<testsuites><testsuite name="pytest">
+  <testcase classname="tests.test_a" name="test_ok"/>
+  <testcase classname="tests.test_a" name="test_fails">
+    <failure message="assert 1 == 2&#10;+  where 1 = f()">long traceback</failure>
+  </testcase>
+  <testcase classname="tests.test_a" name="test_errors">
+    <error message="">
+
+      RuntimeError: setup fails
+      more lines</error>
+  </testcase>
+  <testcase classname="" name="bare"><skipped/><failure/></testcase>
+  <testcase classname="k" name="both"><failure message="f"/><error message="e"/></testcase>
+</testsuite></testsuites>""")
+    result = read_junit(path, name="reports/junit.xml")
+    assert [f.as_dict() for f in result.failing] == [
+        {"test": "tests.test_a::test_fails", "outcome": "failure",
+         "message": "assert 1 == 2", "report": "reports/junit.xml"},
+        {"test": "tests.test_a::test_errors", "outcome": "error",
+         "message": "RuntimeError: setup fails", "report": "reports/junit.xml"},
+        {"test": "bare", "outcome": "failure", "message": "", "report": "reports/junit.xml"},
+        {"test": "k::both", "outcome": "error", "message": "e", "report": "reports/junit.xml"},
+    ]
+    assert counts(result) == (5, 2, 2, 0)
+
+
+def test_real_pytest_failing_tests_and_test_source_selection(tmp_path):
+    """pytest's default JUnit (xunit2: no file attribute, suite name "pytest"): the
+    classname read as a path selects by test source file."""
+    for name, body in {"tests/smoke/test_api.py": "def test_up(): assert 0, 'api is down'\n",
+                       "tests/unit/test_math.py": "def test_add(): assert 1\n"}.items():
+        write(tmp_path, name, body)
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                    "--rootdir", str(tmp_path), "--junitxml=junit.xml", "tests"],
+                   cwd=tmp_path, capture_output=True, check=False)
+    path = tmp_path / "junit.xml"
+    smoke = read_junit(path, Selection(tests=("tests/smoke/**",)))
+    assert counts(smoke) == (1, 1, 0, 0)
+    assert smoke.failing[0].test == "tests.smoke.test_api::test_up"
+    assert smoke.failing[0].message.startswith("AssertionError: api is down")
+    assert counts(read_junit(path, Selection(tests=("tests/unit/test_math.py",)))) == (1, 0, 0, 0)
+    assert counts(read_junit(path, Selection(suites=("pytest",)))) == (2, 1, 0, 0)
+
+
+def test_selection_by_file_attribute_of_case_or_suite(tmp_path):
+    path = write(tmp_path, "junit.xml", """<testsuites>
+  <testsuite name="a" file="web/smoke/cart.test.ts">
+    <testcase classname="cart" name="adds"/>
+    <testcase classname="cart" name="pays" file="./web/unit/pay.test.ts"/>
+  </testsuite>
+  <testcase classname="com.acme.SmokeTest" name="x"/>
+</testsuites>""")
+    assert counts(read_junit(path, Selection(tests=("web/smoke/**",)))) == (1, 0, 0, 0)
+    assert counts(read_junit(path, Selection(tests=("web/**/*.test.ts",)))) == (2, 0, 0, 0)
+    assert counts(read_junit(path, Selection(tests=("com/acme/Smoke*",)))) == (1, 0, 0, 0)
+
+
+def test_test_paths():
+    assert junit.test_paths("tests.smoke.test_api.TestX") == [
+        "tests.py", "tests/smoke.py", "tests/smoke/test_api.py", "tests/smoke/test_api/TestX.py",
+        "tests/smoke/test_api/TestX"]
+    assert junit.test_paths("anything", "./a/b.py") == ["a/b.py"]
+    assert junit.test_paths("") == []
+
+
+def test_selection_reports_is_files():
+    assert Selection.from_options({"reports": "r/*.xml", "tests": ["t/**"]}) == Selection(
+        files=("r/*.xml",), tests=("t/**",))
+    assert Selection.from_options({"files": "r/*.xml"}).files == ("r/*.xml",)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cases=st.lists(st.tuples(
+    st.sampled_from(["", "<failure/>", "<error/>", "<skipped/>", "<failure message='m'/>"]),
+    st.sampled_from(["", "<testcase name='in'/>"])), max_size=6))
+def test_nested_testcases_are_never_counted(tmp_path, cases):
+    """Whatever hides inside a case's children, the counts are the outer cases' or the
+    file is refused: never a failure read as a pass."""
+    body = "".join(
+        f"<testcase classname='c' name='t{i}'>"
+        + (child.replace("/>", f">{inner}</{child[1:].split()[0].rstrip('/>')}>")
+           if child and inner else child + inner)
+        + "</testcase>" for i, (child, inner) in enumerate(cases))
+    path = write(tmp_path, "j.xml", f"<testsuite>{body}</testsuite>")
+    nested = any(inner for _, inner in cases)
+    try:
+        result = read_junit(path)
+    except EvidenceError as e:
+        assert nested and "inside another" in str(e)
+    else:
+        assert not nested
+        assert result.tests == len(cases)
+        assert result.failures + result.errors == sum(
+            1 for child, _ in cases if "failure" in child or "error" in child)
+        assert len(result.failing) == result.failures + result.errors
+
+
+def test_failing_test_names_and_messages_cannot_inject_lines_or_escapes(tmp_path):
+    """Both end up in the summary, printed to CI logs: no newline (a workflow command
+    such as ::error:: on a line of its own), no C1 control (CSI), no bidi override."""
+    path = write(tmp_path, "junit.xml",
+                 '<testsuite><testcase classname="c&#10;::error::forged" name="t&#x9b;2J">'
+                 '<failure message="&#x202e;evil&#13;::set-output name=x::y"/>'
+                 "</testcase></testsuite>")
+    failing = read_junit(path).failing[0]
+    assert failing.test == "c ::error::forged::t 2J"
+    assert failing.message == "evil"
+    for text in (failing.test, failing.message):
+        assert all(c.isprintable() for c in text)

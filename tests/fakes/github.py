@@ -9,6 +9,7 @@ a number of times or for ever. Every request is logged with its headers.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import re
@@ -17,6 +18,7 @@ import time
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
@@ -25,6 +27,10 @@ import pytest
 
 DOCS = "https://docs.github.com/rest"
 _ids = itertools.count(1000)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _time(n: int) -> str:
@@ -71,6 +77,12 @@ class FakeGitHub:
         self.log: list[Request] = []
         self.read_only = False
         """A fork's token: every write answers 403."""
+        self.identity: str | None = None
+        """The token's user (a PAT: ``GET /user`` answers it); None is the workflow token
+        (an app installation: ``GET /user`` is 403, comments are ``github-actions[bot]``'s)."""
+        self.raw_routes: dict[str, tuple[int, Any, dict[str, str]]] = {}
+        """Exact paths answered as scripted, before authentication and routing: hostile
+        pages (Link loops, links and redirects to other hosts)."""
         self._clock = itertools.count()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -394,6 +406,66 @@ class FakeGitHub:
         self.comments[pr].append(comment)
         return comment
 
+    # Deployments (state created on first use, so the constructor stays as it was).
+    @functools.cached_property
+    def deployments(self) -> list[dict[str, Any]]:
+        return []
+
+    @functools.cached_property
+    def deployment_statuses(self) -> dict[int, list[dict[str, Any]]]:
+        return defaultdict(list)
+
+    def add_deployment(
+        self, sha: str, environment: str, created_at: datetime, ref: str = "main"
+    ) -> dict[str, Any]:
+        did = next(_ids)
+        when = _iso(created_at)
+        deployment = {
+            "url": f"{self.url}/repos/{self.repo}/deployments/{did}",
+            "id": did,
+            "node_id": f"DE_{did}",
+            "sha": sha,
+            "ref": ref,
+            "task": "deploy",
+            "payload": {},
+            "original_environment": environment,
+            "environment": environment,
+            "description": None,
+            "creator": self.user("github-actions[bot]"),
+            "created_at": when,
+            "updated_at": when,
+            "statuses_url": f"{self.url}/repos/{self.repo}/deployments/{did}/statuses",
+            "repository_url": f"{self.url}/repos/{self.repo}",
+            "transient_environment": False,
+            "production_environment": environment == "production",
+        }
+        self.deployments.append(deployment)
+        return deployment
+
+    def add_deployment_status(
+        self, deployment: dict[str, Any], state: str, created_at: datetime
+    ) -> dict[str, Any]:
+        sid = next(_ids)
+        did = deployment["id"]
+        status = {
+            "url": f"{self.url}/repos/{self.repo}/deployments/{did}/statuses/{sid}",
+            "id": sid,
+            "node_id": f"DES_{sid}",
+            "state": state,
+            "creator": self.user("github-actions[bot]"),
+            "description": f"Deployment {state}",
+            "environment": deployment["environment"],
+            "target_url": f"https://github.example/{self.repo}/actions/runs/1",
+            "created_at": _iso(created_at),
+            "updated_at": _iso(created_at),
+            "deployment_url": deployment["url"],
+            "repository_url": f"{self.url}/repos/{self.repo}",
+            "environment_url": "",
+            "log_url": f"https://github.example/{self.repo}/actions/runs/1",
+        }
+        self.deployment_statuses[did].append(status)
+        return status
+
     # -- routing ---------------------------------------------------------------------
 
     def handle(
@@ -414,6 +486,8 @@ class FakeGitHub:
             )
             if fault and fault.times is not None:
                 fault.times -= 1
+        if path in self.raw_routes:
+            return self.raw_routes[path]
         if fault:
             if fault.delay:
                 time.sleep(fault.delay)
@@ -483,6 +557,9 @@ class FakeGitHub:
         yield rf"{r}/collaborators/([^/]+)/permission", ("GET", self._get_permission)
         yield r"/orgs/([^/]+)/teams/([^/]+)", ("GET", self._get_team)
         yield r"/orgs/([^/]+)/teams/([^/]+)/memberships/([^/]+)", ("GET", self._get_membership)
+        yield rf"{r}/deployments", ("GET", self._get_deployments)
+        yield rf"{r}/deployments/(\d+)/statuses", ("GET", self._get_deployment_statuses)
+        yield r"/user", ("GET", self._get_user)
 
     def _get_pull(self, path: str, query: Any, body: Any, n: str) -> Any:
         if int(n) not in self.pulls:
@@ -541,7 +618,8 @@ class FakeGitHub:
             return 422, {"message": "Validation Failed", "documentation_url": DOCS,
                          "errors": [{"resource": "IssueComment", "code": "custom",
                                      "field": "body", "message": "body is too long"}]}, {}
-        return 201, self.add_comment(int(n), body["body"], user="github-actions[bot]"), {}
+        author = self.identity or "github-actions[bot]"
+        return 201, self.add_comment(int(n), body["body"], user=author), {}
 
     def _patch_comment(self, path: str, query: Any, body: Any, cid: str) -> Any:
         for comments in self.comments.values():
@@ -592,6 +670,29 @@ class FakeGitHub:
         return 200, {
             "url": f"{self.url}/teams/1/memberships/{login}", "role": "member", "state": "active"
         }, {}
+
+    def _get_deployments(self, path: str, query: Any, body: Any) -> Any:
+        # Filtered as GitHub filters them; newest first, as GitHub lists them.
+        keys = [k for k in ("sha", "ref", "task", "environment") if k in query]
+        items = [d for d in self.deployments if all(d[k] == query[k][0] for k in keys)]
+        items.sort(key=lambda d: (d["created_at"], d["id"]), reverse=True)
+        chunk, headers = self._page(path, query, items)
+        return 200, chunk, headers
+
+    def _get_deployment_statuses(self, path: str, query: Any, body: Any, did: str) -> Any:
+        if not any(d["id"] == int(did) for d in self.deployments):
+            return 404, self._error(404), {}
+        items = sorted(
+            self.deployment_statuses[int(did)],
+            key=lambda s: (s["created_at"], s["id"]),
+            reverse=True,
+        )
+        chunk, headers = self._page(path, query, items)
+        return 200, chunk, headers
+    def _get_user(self, path: str, query: Any, body: Any) -> Any:
+        if self.identity is None:  # an installation token has no user
+            return 403, self._error(403), {}
+        return 200, self.user(self.identity), {}
 
 
 @pytest.fixture(name="github")

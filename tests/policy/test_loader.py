@@ -66,7 +66,7 @@ def test_rules_carry_their_defaults_and_lines() -> None:
 
 def test_name_defaults_to_the_file_stem(tmp_path: Path) -> None:
     policy = tmp_path / "prod-release.yml"
-    policy.write_text("version: 1\nrules: []\n")
+    policy.write_text("version: 1\nrules: [{id: c, check: changelog}]\n")
     assert load_policy(policy).name == "prod-release"
 
 
@@ -81,10 +81,10 @@ def test_timestamps_stay_text_for_the_checks() -> None:
 
 
 def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="cannot read policy"):
+    with pytest.raises(UsageError, match="no such policy file"):
         load_policy(tmp_path / "absent.yml")
     result = run_cli("validate", str(tmp_path / "absent.yml"))
-    assert result.exit_code == 2 and "cannot read policy" in result.output
+    assert result.exit_code == 2 and "no such policy file" in result.output
 
 
 def test_non_utf8_is_reported(tmp_path: Path) -> None:
@@ -125,3 +125,20 @@ def test_positions_parser_builds_the_same_data_as_safe_load(doc: object) -> None
     data, positions = yamlpos.parse(text)
     assert data == yaml.safe_load(text)
     assert positions.values[()] == (1, 1)
+
+
+def test_yaml_11_numbers_get_a_hint_only_where_text_was_meant(tmp_path: Path) -> None:
+    # Issue 9, item 10: `version: 23.2` is a float; a quoted or textual value gets no hint.
+    policy = tmp_path / "p.yml"
+    policy.write_text(
+        "version: 1\nrules:\n  - id: c\n    check: changelog\n    with: {version: 23.2}\n"
+        "  - id: d\n    check: changelog\n    with: {version: '23.2', path: [x]}\n"
+    )
+    with pytest.raises(PolicyError) as info:
+        load_policy(policy)
+    assert info.value.problems == [
+        f"{policy}:5:21: rules[0].with.version (check 'changelog' option): expected string, "
+        'got number 23.2 (YAML reads the unquoted 23.2 as a number); quote it: "23.2"',
+        f"{policy}:8:35: rules[1].with.path (check 'changelog' option): expected string, "
+        "got array ['x']",
+    ]

@@ -60,6 +60,24 @@ def sample(strict: bool = False) -> Report:
             Status.SKIPPED,
             "not applicable: no changed path matches db/**",
         ),
+        RuleResult(
+            "cve-fix",
+            "release-window",
+            Severity.BLOCK,
+            Status.WAIVED,
+            "2026-12-24T10:00+01:00 is inside the freeze 'Year-end freeze'",
+            remedy="release at or after 2027-01-04T00:00+01:00",
+            waiver={
+                "state": "applied",
+                "rule": "cve-fix",
+                "reason": "CVE fix, paged @oncall",
+                "approved_by": "alice",
+                "expires": "2026-12-25T00:00:00+00:00",
+                "created": "2026-12-22T09:00:00+00:00",
+                "scope": {"paths": ["src/auth/**"]},
+                "source": "policies/prod.yml:30",
+            },
+        ),
     ]
     return Report(
         policy_name="Prod release",
@@ -90,11 +108,43 @@ def test_json_report_matches_the_schema_and_counts() -> None:
     data = json.loads(render(sample(), "json"))
     assert_valid_report(data)
     assert data["decision"] == "block"
-    assert data["counts"] == {"pass": 1, "warn": 1, "fail": 1, "error": 1, "skipped": 1}
+    assert data["counts"] == {
+        "pass": 1,
+        "warn": 1,
+        "fail": 1,
+        "error": 1,
+        "skipped": 1,
+        "waived": 1,
+    }
     assert data["rules"][3]["annotations"] == [
         {"path": "src/a.py", "line": 3, "end_line": 5, "message": "not covered"}
     ]
-    assert [r["blocks"] for r in data["rules"]] == [True, False, False, True, False]
+    assert [r["blocks"] for r in data["rules"]] == [True, False, False, True, False, False]
+    assert data["rules"][5]["waiver"]["approved_by"] == "alice"
+    assert data["rules"][0]["waiver"] is None
+
+
+def test_waived_rules_never_block_and_show_the_waiver() -> None:
+    report = sample()
+    report.results = [r for r in report.results if r.status in (Status.PASS, Status.WAIVED)]
+    assert report.decision.value == "approve"
+    text_out = render(report, "text")
+    assert "every blocking rule passed or is waived (1 waived)" in text_out
+    assert "~WAIVED" in text_out and "waived: CVE fix, paged @oncall (approved by alice" in text_out
+    md = render(report, "markdown")
+    assert md.startswith("### ✅ Release approved: Prod release (1 waived)")
+    assert "**Waived:** CVE fix, paged @\u200doncall" in md
+    assert "1 pass, 1 waived" in md
+    assert "waived" in json.loads(render(report, "json"))["counts"]
+
+
+def test_a_waived_status_without_its_waiver_breaks_the_schema() -> None:
+    import jsonschema
+
+    data = json.loads(render(sample(), "json"))
+    data["rules"][5]["waiver"] = None
+    with pytest.raises(jsonschema.ValidationError):
+        assert_valid_report(data)
 
 
 def test_decision_comes_first_in_people_formats() -> None:
@@ -155,3 +205,19 @@ def test_text_folds_to_the_terminal_width_without_losing_words() -> None:
     assert max(len(line) for line in flat.splitlines()) > 80
     assert folded.split() == flat.split()
     assert "                                        2027-01-04T00:00+01:00" in folded
+
+
+def test_markdown_folds_the_first_30_failing_tests_escaped() -> None:
+    failing = [{"test": f"tests.t::test_{i}", "outcome": "failure",
+                "message": f"@here <b>{i}</b>", "report": "junit.xml"} for i in range(33)]
+    result = RuleResult("smoke", "smoke-coverage", Severity.BLOCK, Status.FAIL,
+                        "33 tests, 33 failed", {"failing_tests": failing}, "fix them")
+    text = render(Report("P", "p.yml", "0" * 64, [result], "/repo"), "markdown")
+    assert "<details><summary>smoke: 33 failing tests</summary>" in text
+    assert "- `tests.t::test_0` (failure) @\u200dhere \\<b\\>0\\</b\\>" in text
+    assert "`tests.t::test_29`" in text and "`tests.t::test_30`" not in text
+    assert "- and 3 more (see the JSON report)" in text
+    passing = RuleResult("smoke", "smoke-coverage", Severity.BLOCK, Status.PASS, "ok",
+                         {"failing_tests": []})
+    assert "failing test" not in render(Report("P", "p.yml", "0" * 64, [passing], "/r"),
+                                        "markdown")

@@ -5,11 +5,16 @@ report names (as the report spells it), a ``bytearray`` indexed by line number w
 0 = not measured, 1 = measured and not covered, 2 = covered. Merging is then ``max``
 per line, and counting is ``bytearray.count`` (C speed, a byte per source line).
 The format is detected from the content, never from the file name.
+
+Branch data, where a report has it, sits beside the lines as ``Branches``: per line,
+how many branches start there and how many of them ran, in two arrays of 16-bit counts
+indexed like the line bytearray (only files with branches have one).
 """
 
 from __future__ import annotations
 
 import os
+from array import array
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +43,87 @@ class ParsedReport:
     files: dict[str, bytearray] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     """Directories the report says its file names are relative to (Cobertura ``<source>``)."""
+    branches: dict[str, Branches] = field(default_factory=dict)
+    """Branch counts per file (same keys as ``files``), for files the report gives them."""
+    timestamp: float | None = None
+    """When the report says it was made (seconds since the epoch), if it says so."""
+    timestamp_source: str = ""
+    """Where ``timestamp`` came from (``timestamp`` attribute, ``meta.timestamp``)."""
+
+    def branches_of(self, name: str) -> Branches:
+        found = self.branches.get(name)
+        if found is None:
+            found = self.branches[name] = Branches()
+        return found
+
+
+MAX_BRANCHES = 0xFFFF
+"""Branches starting on one line: a 16-bit count (a C ``switch`` with 300 cases is 300)."""
+
+
+class Branches:
+    """One file's branches: ``total[n]`` start on line ``n``, ``covered[n]`` of them ran.
+
+    Two ``array('H')`` indexed by line, like the line bytearray: 4 bytes per source line,
+    summed at C speed. Index 0 holds branches a report gives only per file (no line).
+    """
+
+    __slots__ = ("covered", "total")
+
+    def __init__(self) -> None:
+        self.total: array[int] = array("H")
+        self.covered: array[int] = array("H")
+
+    def add(self, line: int, total: int, covered: int) -> None:
+        """Record ``covered`` of ``total`` branches on ``line``; a line seen twice keeps
+        the larger counts (the same branches, from another class or run)."""
+        if line < 0:
+            raise ValueError(f"line number {line} is negative")
+        if not 0 <= covered <= total:
+            raise ReportFormatError(f"{covered} of {total} branches covered is impossible")
+        if total > MAX_BRANCHES:
+            raise ReportFormatError(f"{total} branches on one line is beyond any real code")
+        size = len(self.total)
+        if line >= size:
+            if line > MAX_LINE:
+                raise ReportFormatError(f"line number {line} is beyond any real source file")
+            grow = max(line + 1 - size, size, 16)
+            _charge(4 * grow)
+            zeros = array("H", bytes(2 * grow))
+            self.total.extend(zeros)
+            self.covered.extend(zeros)
+        if total > self.total[line]:
+            self.total[line] = total
+        if covered > self.covered[line]:
+            self.covered[line] = covered
+
+    def counts(self) -> tuple[int, int]:
+        """(branches, covered branches) over the whole file."""
+        return sum(self.total), sum(self.covered)
+
+    def merged(self, other: Branches) -> Branches:
+        """Per line the larger counts: never more covered branches than one report saw."""
+        out = Branches()
+        a, b = (self, other) if len(self.total) >= len(other.total) else (other, self)
+        out.total, out.covered = array("H", a.total), array("H", a.covered)
+        for n in range(len(b.total)):
+            if b.total[n] > out.total[n]:
+                out.total[n] = b.total[n]
+            if b.covered[n] > out.covered[n]:
+                out.covered[n] = b.covered[n]
+        return out
+
+
+def _charge(grow: int) -> None:
+    """Take ``grow`` bytes from the run's line-table budget (see ``_budget``)."""
+    budget = _budget.get(None)
+    if budget is not None:
+        budget[0] -= grow
+        if budget[0] < 0:
+            raise ReportFormatError(
+                "its line numbers would need more memory than a report of its size "
+                "can plausibly describe"
+            )
 
 
 def mark(lines: bytearray, number: int, state: int) -> None:
@@ -50,14 +136,7 @@ def mark(lines: bytearray, number: int, state: int) -> None:
             raise ReportFormatError(f"line number {number} is beyond any real source file")
         # Grow geometrically: reports list lines in ascending order, one at a time.
         grow = max(number + 1 - size, size)
-        budget = _budget.get(None)
-        if budget is not None:
-            budget[0] -= grow
-            if budget[0] < 0:
-                raise ReportFormatError(
-                    "its line numbers would need more memory than a report of its size "
-                    "can plausibly describe"
-                )
+        _charge(grow)
         lines.extend(bytes(grow))
     if state > lines[number]:
         lines[number] = state

@@ -1,21 +1,27 @@
 """LCOV tracefiles (``geninfo``, c8/nyc/Jest, coverage.py ``coverage lcov``, grcov, ...).
 
 Line coverage is the ``DA:<line>,<hits>[,<checksum>]`` records of each
-``SF:`` ... ``end_of_record`` block; a line is covered when its count is positive.
-Other directives (functions, branches, summaries, MC/DC, producer extensions) are
-accepted and ignored; a line that is not a directive at all is an error, because a
-report that cannot be read exactly must not be half-read.
+``SF:`` ... ``end_of_record`` block; a line is covered when its count is positive. A
+count must be a finite number >= 0 (``nan``, ``inf`` or ``-1`` is a broken producer, not
+a line that ran). Branches are the ``BRDA:<line>,<block>,<branch>,<taken>`` records: one
+branch each, covered when ``taken`` is a positive count (``-``: its line never ran).
+Other directives (functions, summaries, MC/DC, producer extensions) are accepted and
+ignored; a line that is not a directive at all is an error, because a report that
+cannot be read exactly must not be half-read.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import defaultdict
 from pathlib import Path
 
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence.coverage_formats import (
     COVERED,
     MISSED,
+    Branches,
     ParsedReport,
     ReportFormatError,
     mark,
@@ -27,6 +33,7 @@ _DIRECTIVE = re.compile(r"[A-Z][A-Z0-9_]*:")
 def read_lcov(path: Path) -> ParsedReport:
     report = ParsedReport(path, "lcov")
     lines: bytearray | None = None
+    branches: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
     number = 0
     try:
         with path.open(encoding="utf-8", errors="strict") as f:
@@ -38,11 +45,20 @@ def read_lcov(path: Path) -> ParsedReport:
                     fields = text[3:].split(",")
                     if len(fields) not in (2, 3):
                         raise _Bad(f"malformed DA record {text!r}")
-                    hits = fields[1]
-                    # geninfo may write counts like "1.5e+06"; negative counts (gcov
-                    # overflow) mean "ran". Only an exact zero is a miss.
-                    count = int(hits) if hits.lstrip("-").isdigit() else float(hits)
+                    count = _count(fields[1], text)
                     mark(lines, int(fields[0]), MISSED if count == 0 else COVERED)
+                elif text.startswith("BRDA:"):
+                    if lines is None:
+                        raise _Bad("BRDA record outside an SF: ... end_of_record block")
+                    # The branch's name may hold commas (coverage.py: "jump to line 3").
+                    head, _, taken = text[5:].rpartition(",")
+                    line = int(head.split(",", 1)[0]) if head.count(",") >= 2 else -1
+                    if line < 1:
+                        raise _Bad(f"malformed BRDA record {text!r}")
+                    counts = branches[line]
+                    counts[0] += 1
+                    if taken != "-" and _count(taken, text) > 0:
+                        counts[1] += 1
                 elif text.startswith("SF:"):
                     name = text[3:].strip()
                     if not name:
@@ -51,6 +67,9 @@ def read_lcov(path: Path) -> ParsedReport:
                 elif text == "end_of_record":
                     if lines is None:
                         raise _Bad("end_of_record without an SF record")
+                    if branches:
+                        _add_branches(report.branches_of(name), branches)
+                        branches.clear()
                     lines = None
                 elif not text or text.startswith("#") or _DIRECTIVE.match(text):
                     continue
@@ -71,6 +90,22 @@ def read_lcov(path: Path) -> ParsedReport:
     if not report.files:
         raise EvidenceError(f"{path}: LCOV report has no SF (source file) records")
     return report
+
+
+def _count(text: str, record: str) -> float:
+    """An execution count: digits, or a finite non-negative number (some producers write
+    large counts as ``1.5e+06``)."""
+    if text.isdigit():
+        return int(text)
+    value = float(text)  # ValueError for anything that is not a number at all
+    if not math.isfinite(value) or value < 0:
+        raise _Bad(f"count {text!r} in {record!r} is not a finite number >= 0")
+    return value
+
+
+def _add_branches(target: Branches, counts: dict[int, list[int]]) -> None:
+    for line, (total, covered) in counts.items():
+        target.add(line, total, covered)
 
 
 class _Bad(Exception):

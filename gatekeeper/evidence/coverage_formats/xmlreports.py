@@ -8,6 +8,9 @@ figures need is kept: per file, one byte per line.
 from __future__ import annotations
 
 import functools
+import re
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,42 +18,72 @@ from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence.coverage_formats import (
     COVERED,
     MISSED,
+    Branches,
     ParsedReport,
     ReportFormatError,
     mark,
 )
 from gatekeeper.evidence.coverage_formats._xml import make_parser, stream
 
+_IN_LINES = frozenset(("line", "conditions", "condition"))
+"""What a class's ``<lines>`` may hold (the Cobertura DTD: ``line (conditions?)``)."""
+_CONDITION = re.compile(r"\s*\d+(?:\.\d+)?\s*%\s*\(\s*(\d+)\s*/\s*(\d+)\s*\)\s*")
+
 
 class _Cobertura:
     """``<coverage><sources><source>`` and ``<packages><package><classes><class
-    filename><methods>...</methods><lines><line number hits>``. Lines under ``<methods>``
-    repeat the class's lines (gcovr, Istanbul) and are skipped, as diff-cover does.
+    filename><methods>...</methods><lines><line number hits [branch condition-coverage]>``.
+
+    Lines under ``<methods>`` repeat the class's lines (gcovr, Istanbul) and are counted
+    only for a class whose own ``<lines>`` has none (some producers write them only
+    there). A branch line's ``condition-coverage="50% (1/2)"`` gives its branches.
 
     A class's own ``<lines>`` is where nearly all the elements are, so it gets a
-    dedicated start handler and no end handler (an end callback per ``<line>`` would
-    double the Python calls). The first element that is not a ``<line>`` or part of
-    one ends that mode; by the DTD (``class (methods, lines)``) that is the next class,
-    package or the end of the document, and the mode's state needs no cleanup.
+    dedicated start handler, and its end events go to a C-level recorder (a short
+    ``deque``) instead of a Python method. The first start of anything but a ``<line>``
+    or its ``<conditions>`` leaves that mode: if ``</lines>`` was among the recorded
+    ends, they are replayed through ``end``; if not, the element is inside ``<lines>``,
+    where Cobertura allows nothing else, and the report is refused rather than read
+    as if that file's lines had ended there.
     """
 
     def __init__(self, report: ParsedReport, parser: Any) -> None:
         self.report = report
         self.parser = parser
+        self.depth = 0
+        self.filename: str | None = None
         self.lines: bytearray | None = None
+        self.has_lines = False
+        """Whether the current class's own ``<lines>`` had a ``<line>``."""
+        self.method_lines: bytearray | None = None
+        self.method_branches: Branches | None = None
         self.in_method = 0
+        self.method_lines_depth = 0
+        self.ends: deque[str] | None = None
         self.text: list[str] = []
 
     def start(self, name: str, attrs: list[str]) -> None:
+        self.depth += 1
+        if self.method_lines_depth:
+            if name == "line":
+                self._method_line(attrs)
+            elif name not in _IN_LINES:
+                raise _unexpected(name)
+            return
         if name == "lines":
-            if self.lines is not None and not self.in_method:
-                self._enter_lines(self.lines)
+            if self.lines is not None:
+                if self.in_method:
+                    self.method_lines_depth = self.depth
+                else:
+                    self._enter_lines(self.lines)
             return
         if name == "line":
-            return  # a <method>'s line (counted under its class) or a nameless class's
+            return  # a nameless class's line: nothing to attribute it to
         if name == "class":
-            filename = _attrs(attrs).get("filename")
-            self.lines = self.report.files.setdefault(filename, bytearray()) if filename else None
+            self._end_class()
+            self.filename = _attrs(attrs).get("filename") or None
+            if self.filename is not None:
+                self.lines = self.report.files.setdefault(self.filename, bytearray())
         elif name == "method":
             self.in_method += 1
         elif name == "source":
@@ -58,8 +91,11 @@ class _Cobertura:
             self.parser.CharacterDataHandler = self.text.append
 
     def end(self, name: str) -> None:
+        if name == "lines" and self.method_lines_depth == self.depth:
+            self.method_lines_depth = 0
+        self.depth -= 1
         if name == "class":
-            self.lines = None
+            self._end_class()
         elif name == "method":
             self.in_method -= 1
         elif name == "source":
@@ -68,22 +104,55 @@ class _Cobertura:
             if source:
                 self.report.sources.append(source)
 
+    def finish(self) -> None:
+        """After the document: replay the ends the fast mode recorded."""
+        if self.ends is not None:
+            self._leave_lines()
+        self._end_class()
+
+    def _end_class(self) -> None:
+        """A class whose lines appear only under its methods gets those lines."""
+        lines, method_lines = self.lines, self.method_lines
+        if lines is not None and method_lines is not None and not self.has_lines:
+            for number, state in enumerate(method_lines):
+                if state:
+                    mark(lines, number, state)
+            if self.method_branches is not None and self.filename is not None:
+                branches = self.report.branches_of(self.filename)
+                pairs = zip(self.method_branches.total, self.method_branches.covered, strict=True)
+                for number, (total, covered) in enumerate(pairs):
+                    if total:
+                        branches.add(number, total, covered)
+        self.lines = self.method_lines = self.method_branches = None
+        self.filename, self.has_lines = None, False
+
+    def _method_line(self, attrs: list[str]) -> None:
+        if self.method_lines is None:
+            self.method_lines = bytearray()
+        _line(self.method_lines, self._method_branches, attrs)
+
+    def _method_branches(self) -> Branches:
+        if self.method_branches is None:
+            self.method_branches = Branches()
+        return self.method_branches
+
     def _enter_lines(self, lines: bytearray) -> None:
         parser = self.parser
         numbers = _numbers()
+        report, filename = self.report, self.filename
+        assert filename is not None
 
-        def slow(attrs: list[str]) -> None:
-            named = _attrs(attrs)
-            hits = int(named.get("hits", "0"))
-            mark(lines, int(named["number"]), COVERED if hits > 0 else MISSED)
+        def branches() -> Branches:
+            return report.branches_of(filename)
 
         def line(name: str, attrs: list[str]) -> None:
             if name == "line":
-                # The common shape (coverage.py: number then hits, hits 0 or 1, a known
-                # line, a short file) in as few operations as possible; anything else,
-                # including every error, falls through to the careful path.
+                # The common shape (coverage.py: number then hits and nothing else, hits
+                # 0 or 1, a known line, a short file) in as few operations as possible;
+                # anything else, branch lines and every error included, takes the
+                # careful path.
                 try:
-                    if attrs[0] == "number" and attrs[2] == "hits":
+                    if attrs[0] == "number" and attrs[2] == "hits" and len(attrs) == 4:
                         n = numbers[attrs[1]]
                         hits = attrs[3]
                         if hits == "0":
@@ -97,15 +166,56 @@ class _Cobertura:
                         return
                 except LookupError:
                     pass
-                slow(attrs)
+                _line(lines, branches, attrs)
             elif name != "conditions" and name != "condition":
-                parser.StartElementHandler = self.start
-                parser.EndElementHandler = self.end
-                self.lines = None
+                self._leave_lines(name)
                 self.start(name, attrs)
 
+        # Ends inside <lines> plus every ancestor's (at most depth of them) and one more.
+        self.ends = deque(maxlen=self.depth + 2)
         parser.StartElementHandler = line
-        parser.EndElementHandler = None
+        parser.EndElementHandler = self.ends.append
+
+    def _leave_lines(self, starting: str | None = None) -> None:
+        assert self.ends is not None
+        ended = list(self.ends)
+        self.ends = None
+        self.parser.StartElementHandler = self.start
+        self.parser.EndElementHandler = self.end
+        inside = len(ended)
+        while inside and ended[inside - 1] not in _IN_LINES:
+            inside -= 1
+        if inside == len(ended) and starting is not None:
+            raise _unexpected(starting)
+        self.has_lines = self.has_lines or "line" in ended[:inside]
+        for name in ended[inside:]:
+            self.end(name)
+
+
+def _unexpected(name: str) -> ReportFormatError:
+    return ReportFormatError(
+        f"unexpected <{name}> inside a class's <lines> (Cobertura allows only <line> "
+        "and its <conditions> there); refusing to guess which lines it measures"
+    )
+
+
+def _line(lines: bytearray, branches: Callable[[], Branches], attrs: list[str]) -> None:
+    named = _attrs(attrs)
+    number = int(named["number"])
+    hits = int(named.get("hits", "0"))
+    if hits < 0:
+        raise ValueError(f"hits={hits} is negative")
+    mark(lines, number, COVERED if hits > 0 else MISSED)
+    condition = named.get("condition-coverage")
+    if condition is not None:
+        match = _CONDITION.fullmatch(condition)
+        if match is None:
+            raise ReportFormatError(
+                f"condition-coverage={condition!r} on line {number} is not "
+                "'PERCENT% (COVERED/TOTAL)'"
+            )
+        covered, total = int(match[1]), int(match[2])
+        branches().add(number, total, covered)
 
 
 @functools.cache
@@ -122,10 +232,12 @@ def _attrs(attrs: list[str]) -> dict[str, str]:
 class _JaCoCo:
     """``<report><package name="a/b"><sourcefile name="X.java"><line nr mi ci>``
     (possibly inside ``<group>``s). A line is covered when any of its instructions ran
-    (``ci > 0``), JaCoCo's own definition."""
+    (``ci > 0``), JaCoCo's own definition; its branches are ``mb + cb``, ``cb`` of them
+    covered (the per-line form of the ``BRANCH`` counters)."""
 
     def __init__(self, report: ParsedReport) -> None:
         self.report = report
+        self.key = ""
         self.package = ""
         self.lines: bytearray | None = None
 
@@ -133,12 +245,21 @@ class _JaCoCo:
         if name == "line":
             if self.lines is not None:
                 named = _attrs(attrs)
+                number = int(named["nr"])
                 covered = int(named.get("ci", "0")) > 0
-                mark(self.lines, int(named["nr"]), COVERED if covered else MISSED)
+                mark(self.lines, number, COVERED if covered else MISSED)
+                missed_branches = int(named.get("mb", "0"))
+                covered_branches = int(named.get("cb", "0"))
+                if missed_branches < 0:
+                    raise ValueError(f"mb={missed_branches} is negative")
+                if missed_branches or covered_branches:
+                    self.report.branches_of(self.key).add(
+                        number, missed_branches + covered_branches, covered_branches
+                    )
         elif name == "sourcefile":
             source = _attrs(attrs)["name"]
-            key = f"{self.package}/{source}" if self.package else source
-            self.lines = self.report.files.setdefault(key, bytearray())
+            self.key = f"{self.package}/{source}" if self.package else source
+            self.lines = self.report.files.setdefault(self.key, bytearray())
         elif name == "package":
             self.package = _attrs(attrs).get("name", "").strip("/")
 
@@ -170,9 +291,13 @@ def read_xml(path: Path) -> ParsedReport:
     )
     parser.ordered_attributes = True  # a list per element is cheaper than a dict
 
+    declared: dict[str, str] = {}
+    handlers: list[Any] = []
+
     def root(name: str, attrs: list[str]) -> None:
         if name == "coverage" and "clover" not in _attrs(attrs):
             report.format = "cobertura"
+            declared.update(_attrs(attrs))
             handler: Any = _Cobertura(report, parser)
         elif name == "report":
             report.format = "jacoco"
@@ -186,6 +311,7 @@ def read_xml(path: Path) -> ParsedReport:
                 f"XML root element <{name}> is not a coverage report (expected Cobertura "
                 "<coverage> or JaCoCo <report>)"
             )
+        handlers.append(handler)
         parser.StartElementHandler = handler.start
         parser.EndElementHandler = handler.end
         handler.start(name, attrs)
@@ -193,4 +319,28 @@ def read_xml(path: Path) -> ParsedReport:
     stream(path, root, parser=parser)
     if report.format == "xml":
         raise EvidenceError(f"{path}: no XML root element")
+    finish = getattr(handlers[0], "finish", None)
+    if finish is not None:
+        try:
+            finish()
+        except ReportFormatError as e:
+            raise EvidenceError(f"{path}: {e}") from None
+    if report.format == "cobertura":
+        _cobertura_root(path, report, declared)
     return report
+
+
+def _cobertura_root(path: Path, report: ParsedReport, root: dict[str, str]) -> None:
+    """The root's ``timestamp`` (coverage.py: milliseconds; gcovr: seconds), and a check
+    that a report declaring branches said on which lines they are."""
+    stamp = root.get("timestamp", "")
+    if stamp.isdigit() and int(stamp) > 0:
+        value = int(stamp)
+        report.timestamp = value / 1000 if value > 100_000_000_000 else float(value)
+        report.timestamp_source = "timestamp"
+    declared = root.get("branches-valid", "0")
+    if declared.isdigit() and int(declared) > 0 and not report.branches:
+        raise EvidenceError(
+            f"{path}: the report declares {declared} branches (branches-valid) but no "
+            "<line> says whose (condition-coverage); its total cannot be computed"
+        )
