@@ -1,15 +1,25 @@
-"""Benchmark: Gatekeeper's smoke-coverage against diff-cover on a large change.
+"""Benchmark: Gatekeeper's smoke-coverage against diff-cover, case by case.
 
-    python benchmarks/diff_coverage.py [--files 3400] [--changed 1600] [--runs 3] [--keep DIR]
+    python benchmarks/diff_coverage.py [--case NAME ...] [--runs 5] [--keep DIR]
+    python benchmarks/diff_coverage.py --files 3400 --changed 1600 --hunks 1 --pretty
 
-Generates a git repository of ``--files`` Python modules (~500 lines each) with a base
-branch and a change touching ``--changed`` of them (edits that shift line numbers, plus
-new files), and a coverage.py-style Cobertura report of the head (>= 50 MB at the
-defaults). Then times, each in its own process, ``diff-cover`` and ``gatekeeper check``
-with a smoke-coverage rule on the same diff and report, checks that both give the same
-figures, and prints the time ratio and each one's peak memory (max RSS of the process
-tree). Each tool runs ``--runs`` times, alternating; the best time of each is compared
-(shared machines are noisy; the minimum is the least disturbed run).
+Each case generates a git repository of Python modules (~500 lines each) with a base
+branch and a change touching some of them (edits that shift line numbers, plus new
+files), and a coverage.py-style Cobertura report of the head. Then it times, each in its
+own process, ``diff-cover`` and ``gatekeeper check`` with a smoke-coverage rule on the same
+diff and report, asserts that both give the same figures, and prints the ratio and each
+one's peak memory (max RSS of the process tree). The tools run ``--runs`` times,
+alternating; medians are compared.
+
+It also measures the *floor*: ``git diff -U0`` of the range plus one bytes-level pass over
+the report in a fresh interpreter, the least any tool doing this job must spend.
+
+Cases (``--case``, default all but ``large``):
+- ``compact``: 1,300 modules, 666 changed with three hunks each, a compact (not
+  pretty-printed) report of ~16 MB — an ordinary large change.
+- ``small``: 1,250 modules, 100 changed, a compact report of ~15 MB — fixed costs dominate.
+- ``few-hundred``: 1,300 modules, 300 changed, compact.
+- ``large``: 3,400 modules, 1,600 changed, pretty-printed, 57 MB (the first benchmark).
 """
 
 from __future__ import annotations
@@ -25,6 +35,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 LINES_PER_FILE = 500
@@ -62,7 +74,26 @@ def module_lines(rng: random.Random, tag: str, n: int) -> list[str]:
             for i in range(1, n + 1)]
 
 
-def generate(work: Path, files: int, changed: int, seed: int = 7) -> dict[str, float]:
+CASES: dict[str, dict[str, Any]] = {
+    "compact": {"files": 1300, "changed": 666, "hunks": 3, "pretty": False},
+    "small": {"files": 1250, "changed": 100, "hunks": 3, "pretty": False},
+    "few-hundred": {"files": 1300, "changed": 300, "hunks": 3, "pretty": False},
+    "large": {"files": 3400, "changed": 1600, "hunks": 1, "pretty": True},
+}
+DEFAULT_CASES = ["compact", "few-hundred", "small"]
+
+
+def edit(rng: random.Random, lines: list[str], k: int, hunks: int) -> None:
+    """Replace 20 lines by 30 (shifting everything below) per hunk; append 5 at the end."""
+    span = (LINES_PER_FILE - 80) // hunks
+    for h in range(hunks):
+        at = 20 + h * span + rng.randint(0, max(0, span - 40))
+        lines[at:at + 20] = module_lines(rng, f"c{k}h{h}", 30)
+    lines.extend(module_lines(rng, f"e{k}", 5))
+
+
+def generate(work: Path, files: int, changed: int, hunks: int = 1, pretty: bool = True,
+             seed: int = 7) -> dict[str, float]:
     rng = random.Random(seed)
     repo = work / "repo"
     repo.mkdir()
@@ -80,12 +111,8 @@ def generate(work: Path, files: int, changed: int, seed: int = 7) -> dict[str, f
 
     new_files = changed // 10
     for k, name in enumerate(rng.sample(names, changed - new_files)):
-        lines = content[name]
-        at = rng.randint(20, LINES_PER_FILE - 60)
-        # Replace 20 lines by 30 (shifting everything below) and append 5 at the end.
-        lines[at:at + 20] = module_lines(rng, f"c{k}", 30)
-        lines.extend(module_lines(rng, f"e{k}", 5))
-        (repo / name).write_text("\n".join(lines) + "\n")
+        edit(rng, content[name], k, hunks)
+        (repo / name).write_text("\n".join(content[name]) + "\n")
     for k in range(new_files):
         name = f"newpkg/new{k:04d}.py"
         content[name] = module_lines(rng, f"n{k}", 200)
@@ -94,31 +121,39 @@ def generate(work: Path, files: int, changed: int, seed: int = 7) -> dict[str, f
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-q", "-m", "feature"], check=True)
 
-    # A coverage.py-shaped Cobertura report of the head, ~70 % of lines covered.
+    write_cobertura(repo, content, rng, pretty)
+    return {"report_mb": (repo / "coverage.xml").stat().st_size / 1e6}
+
+
+def write_cobertura(repo: Path, content: dict[str, list[str]], rng: random.Random,
+                    pretty: bool) -> None:
+    """A coverage.py-shaped Cobertura report of the head, ~70 % of lines covered; with
+    ``pretty`` indented as coverage.py writes it, otherwise one element after another."""
+    nl, t = ("\n", "\t") if pretty else ("", "")
     with (repo / "coverage.xml").open("w") as out:
         out.write('<?xml version="1.0" ?>\n<coverage version="7.6.1" timestamp="1" '
                   'lines-valid="0" lines-covered="0" line-rate="0" branches-covered="0" '
-                  'branches-valid="0" branch-rate="0" complexity="0">\n'
-                  f"\t<sources>\n\t\t<source>{repo}</source>\n\t</sources>\n\t<packages>\n")
+                  f'branches-valid="0" branch-rate="0" complexity="0">{nl}'
+                  f"{t}<sources>{nl}{t*2}<source>{repo}</source>{nl}{t}</sources>{nl}"
+                  f"{t}<packages>{nl}")
         packages: dict[str, list[str]] = {}
         for name in content:
             packages.setdefault(name.split("/")[0], []).append(name)
         for package, members in sorted(packages.items()):
-            out.write(f'\t\t<package name="{package}" line-rate="0.7" branch-rate="0" '
-                      'complexity="0">\n\t\t\t<classes>\n')
+            out.write(f'{t*2}<package name="{package}" line-rate="0.7" branch-rate="0" '
+                      f'complexity="0">{nl}{t*3}<classes>{nl}')
             for name in members:
                 base = name.rsplit("/", 1)[1]
-                out.write(f'\t\t\t\t<class name="{base}" filename="{name}" complexity="0" '
-                          'line-rate="0.7" branch-rate="0">\n\t\t\t\t\t<methods/>\n'
-                          "\t\t\t\t\t<lines>\n")
+                out.write(f'{t*4}<class name="{base}" filename="{name}" complexity="0" '
+                          f'line-rate="0.7" branch-rate="0">{nl}{t*5}<methods/>{nl}'
+                          f"{t*5}<lines>{nl}")
                 for i, text in enumerate(content[name], 1):
                     if not text.startswith("#"):
                         hits = 1 if rng.random() < 0.7 else 0
-                        out.write(f'\t\t\t\t\t\t<line number="{i}" hits="{hits}"/>\n')
-                out.write("\t\t\t\t\t</lines>\n\t\t\t\t</class>\n")
-            out.write("\t\t\t</classes>\n\t\t</package>\n")
-        out.write("\t</packages>\n</coverage>\n")
-    return {"report_mb": (repo / "coverage.xml").stat().st_size / 1e6}
+                        out.write(f'{t*6}<line number="{i}" hits="{hits}"/>{nl}')
+                out.write(f"{t*5}</lines>{nl}{t*4}</class>{nl}")
+            out.write(f"{t*3}</classes>{nl}{t*2}</package>{nl}")
+        out.write(f"{t}</packages>{nl}</coverage>\n")
 
 
 def measure(cmd: list[str], cwd: Path) -> tuple[float, float, int]:
@@ -129,76 +164,127 @@ def measure(cmd: list[str], cwd: Path) -> tuple[float, float, int]:
     return float(out[0]), int(out[1]) / 1024, int(out[2])
 
 
+FLOOR_READ = """
+import re, sys, time
+t = time.perf_counter()
+with open(sys.argv[1], "rb") as f:
+    data = f.read()
+n = sum(1 for _ in re.finditer(rb'<line number="(\\d+)" hits="(\\d+)"', data))
+print(n)
+"""
+
+
+def floor(repo: Path) -> float:
+    """git diff -U0 of the range, then one bytes-level pass over the report in a fresh
+    interpreter: what any tool doing this job must at least spend (seconds)."""
+    started = time.perf_counter()
+    subprocess.run(["git", "-C", str(repo), "diff", "-U0", "--no-color", "base...feature"],
+                   stdout=subprocess.DEVNULL, check=True)
+    subprocess.run([sys.executable, "-c", FLOOR_READ, str(repo / "coverage.xml")],
+                   stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - started
+
+
+def run_case(name: str, spec: dict[str, Any], work: Path, runs: int) -> dict[str, Any]:
+    """Generate (or reuse) one case, time both tools and the floor, compare the figures."""
+    repo = work / "repo"
+    started = time.perf_counter()
+    if not repo.exists():
+        generate(work, spec["files"], spec["changed"], spec["hunks"], spec["pretty"])
+    report_mb = (repo / "coverage.xml").stat().st_size / 1e6
+    print(f"[{name}] {spec['files']} files, {spec['changed']} changed, Cobertura report "
+          f"{report_mb:.1f} MB ({'pretty' if spec['pretty'] else 'compact'}), ready in "
+          f"{time.perf_counter() - started:.1f} s", flush=True)
+
+    dc_json, gk_json = work / "diff-cover.json", work / "gatekeeper.json"
+    diff_cover = [sys.executable, "-m", "diff_cover.diff_cover_tool", "coverage.xml",
+                  "--compare-branch=base", "--total-percent-float", f"--format=json:{dc_json}"]
+    policy = work / "policy.yml"
+    policy.write_text(POLICY)
+    gatekeeper = [sys.executable, "-m", "gatekeeper", "check", "-p", str(policy),
+                  "--repo", str(repo), "--base", "base", "--format", "json",
+                  "--output", f"json={gk_json}"]
+    times: dict[str, list[float]] = {"diff-cover": [], "gatekeeper": [], "floor": []}
+    mem = {"diff-cover": 0.0, "gatekeeper": 0.0}
+    for _ in range(runs):
+        for tool, cmd in (("diff-cover", diff_cover), ("gatekeeper", gatekeeper)):
+            wall, rss, rc = measure(cmd, repo)
+            if rc not in (0, 1):  # gatekeeper exits 1 when it blocks
+                sys.exit(f"{tool} exited {rc}")
+            times[tool].append(wall)
+            mem[tool] = max(mem[tool], rss)
+        times["floor"].append(floor(repo))
+
+    theirs = json.loads(dc_json.read_text())
+    ours = json.loads(gk_json.read_text())["rules"][0]["details"]
+    pairs = [("diff_lines", ours["diff_lines"], theirs["total_num_lines"]),
+             ("diff_missing", ours["diff_missing"], theirs["total_num_violations"]),
+             ("diff_percent", ours["diff_percent"], theirs["total_percent_covered"])]
+    for figure, a, b in pairs:
+        print(f"  {figure:13} gatekeeper {a!s:>10}   diff-cover {b!s:>10}")
+    for tool, values in times.items():
+        print(f"  {tool:11} median {median(values):6.3f} s   runs: "
+              + ", ".join(f"{v:.3f}" for v in values))
+    dc, gk, fl = (median(times[k]) for k in ("diff-cover", "gatekeeper", "floor"))
+    return {"case": name, "report_mb": report_mb, "diff_lines": ours["diff_lines"],
+            "diff_cover": dc, "gatekeeper": gk, "floor": fl, "ratio": dc / gk,
+            "of_floor": gk / fl, "dc_mem": mem["diff-cover"], "gk_mem": mem["gatekeeper"],
+            "agree": all(a == b for _, a, b in pairs)}
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    head = ("| case | report | changed lines | diff-cover | gatekeeper | floor | ratio | "
+            "gatekeeper / floor | peak RSS diff-cover / gatekeeper | figures |\n"
+            "|---|---|---|---|---|---|---|---|---|---|")
+    lines = [head]
+    for r in rows:
+        lines.append(
+            f"| {r['case']} | {r['report_mb']:.1f} MB | {r['diff_lines']:,} | "
+            f"{r['diff_cover'] * 1000:,.0f} ms | {r['gatekeeper'] * 1000:,.0f} ms | "
+            f"{r['floor'] * 1000:,.0f} ms | {r['ratio']:.1f}x | {r['of_floor']:.2f}x | "
+            f"{r['dc_mem']:.0f} / {r['gk_mem']:.0f} MB | "
+            f"{'equal' if r['agree'] else 'DIFFERENT'} |")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--files", type=int, default=3400)
-    parser.add_argument("--changed", type=int, default=1600)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--case", action="append", choices=sorted(CASES),
+                        help="a named case (repeatable; default: " + ", ".join(DEFAULT_CASES) + ")")
+    parser.add_argument("--files", type=int, help="a custom case: modules in the repository")
+    parser.add_argument("--changed", type=int, default=1600, help="custom case: changed modules")
+    parser.add_argument("--hunks", type=int, default=1, help="custom case: edits per module")
+    parser.add_argument("--pretty", action="store_true", help="custom case: indented report")
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", type=Path, help="generate into (and keep) this directory")
     args = parser.parse_args()
     if shutil.which("git") is None:
         sys.exit("git is required")
     if importlib.util.find_spec("diff_cover") is None:
         sys.exit("diff-cover is required: pip install -e '.[test]'")
-    work = args.keep or Path(tempfile.mkdtemp(prefix="gk-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    repo = work / "repo"
+    if args.files:
+        cases = {"custom": {"files": args.files, "changed": args.changed,
+                            "hunks": args.hunks, "pretty": args.pretty}}
+    else:
+        cases = {name: CASES[name] for name in (args.case or DEFAULT_CASES)}
+    top = args.keep or Path(tempfile.mkdtemp(prefix="gk-bench-"))
+    rows = []
     try:
-        started = time.perf_counter()
-        if not repo.exists():
-            info = generate(work, args.files, args.changed)
-        else:
-            info = {"report_mb": (repo / "coverage.xml").stat().st_size / 1e6}
-        print(f"generated {args.files} files, {args.changed} changed, Cobertura report "
-              f"{info['report_mb']:.1f} MB in {time.perf_counter() - started:.1f} s")
-
-        dc_json, gk_json = work / "diff-cover.json", work / "gatekeeper.json"
-        diff_cover = [sys.executable, "-m", "diff_cover.diff_cover_tool", "coverage.xml",
-                      "--compare-branch=base", "--total-percent-float",
-                      f"--format=json:{dc_json}"]
-        policy = work / "policy.yml"
-        policy.write_text(POLICY)
-        gatekeeper = [sys.executable, "-m", "gatekeeper", "check", "-p", str(policy),
-                      "--repo", str(repo), "--base", "base", "--format", "json",
-                      "--output", f"json={gk_json}"]
-        dc_times, gk_times, dc_mem, gk_mem = [], [], 0.0, 0.0
-        for _ in range(args.runs):
-            for name, cmd, times in (("diff-cover", diff_cover, dc_times),
-                                     ("gatekeeper", gatekeeper, gk_times)):
-                wall, mem, rc = measure(cmd, repo)
-                if rc not in (0, 1):  # gatekeeper exits 1 when it blocks
-                    sys.exit(f"{name} exited {rc}")
-                times.append(wall)
-                if name == "diff-cover":
-                    dc_mem = max(dc_mem, mem)
-                else:
-                    gk_mem = max(gk_mem, mem)
-        dc_time, gk_time = min(dc_times), min(gk_times)
-        _, base_mem, _ = measure([sys.executable, "-c", IMPORTS_ONLY], repo)
-
-        theirs = json.loads(dc_json.read_text())
-        ours = json.loads(gk_json.read_text())["rules"][0]["details"]
-        pairs = [("diff_lines", ours["diff_lines"], theirs["total_num_lines"]),
-                 ("diff_missing", ours["diff_missing"], theirs["total_num_violations"]),
-                 ("diff_percent", ours["diff_percent"], theirs["total_percent_covered"])]
-        agree = all(a == b for _, a, b in pairs)
-        for name, a, b in pairs:
-            print(f"  {name:13} gatekeeper {a!s:>10}   diff-cover {b!s:>10}")
-        print(f"  total_percent {ours['total_percent']} ({ours['lines_covered']}/"
-              f"{ours['lines_valid']} lines)")
-        for name, best, mem, times in (("diff-cover", dc_time, dc_mem, dc_times),
-                                       ("gatekeeper", gk_time, gk_mem, gk_times)):
-            runs = ", ".join(f"{t:.2f}" for t in times)
-            print(f"{name:11} {best:6.2f} s   peak RSS {mem:7.1f} MB   (runs: {runs})")
-        print(f"gatekeeper is {dc_time / gk_time:.1f}x faster; its peak memory is "
-              f"{gk_mem / info['report_mb']:.2f}x the report's size "
-              f"({info['report_mb']:.1f} MB), of which {base_mem:.1f} MB is the interpreter "
-              f"and its imports (so {gk_mem - base_mem:.1f} MB for the run)")
+        for name, spec in cases.items():
+            work = top / name
+            work.mkdir(parents=True, exist_ok=True)
+            rows.append(run_case(name, spec, work, args.runs))
+        _, base_mem, _ = measure([sys.executable, "-c", IMPORTS_ONLY], top)
+        print()
+        print(table(rows))
+        print(f"\nmedians of {args.runs} alternating runs; the interpreter and imports alone "
+              f"take {base_mem:.0f} MB")
+        agree = all(r["agree"] for r in rows)
         print("figures agree" if agree else "FIGURES DISAGREE")
         return 0 if agree else 1
     finally:
         if args.keep is None:
-            shutil.rmtree(work, ignore_errors=True)
+            shutil.rmtree(top, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -285,6 +285,14 @@ class _JaCoCo:
 
 
 def read_xml(path: Path) -> ParsedReport:
+    """A Cobertura or JaCoCo report: the common Cobertura layout through the fast reader,
+    everything else (and anything it cannot account for) through the streaming one."""
+    fast = _read_common_cobertura(path)
+    return fast if fast is not None else read_xml_streaming(path)
+
+
+def read_xml_streaming(path: Path) -> ParsedReport:
+    """Any Cobertura or JaCoCo report, through expat with defusedxml's guards."""
     report = ParsedReport(path, "xml")
     parser = make_parser(
         (
@@ -341,6 +349,24 @@ def read_xml(path: Path) -> ParsedReport:
             raise EvidenceError(f"{path}: {e}") from None
     if report.format == "cobertura":
         _cobertura_root(path, report, declared)
+    return report
+
+
+def _read_common_cobertura(path: Path) -> ParsedReport | None:
+    """The fast reader's result for the common Cobertura layout; ``None`` otherwise, with
+    the line-table budget it used given back to the full reader."""
+    from gatekeeper.evidence.coverage_formats import _budget
+    from gatekeeper.evidence.coverage_formats.cobertura_fast import read_fast
+
+    budget = _budget.get(None)
+    left = budget[0] if budget is not None else 0
+    fast = read_fast(path)
+    if fast is None:
+        if budget is not None:
+            budget[0] = left
+        return None
+    report, declared = fast
+    _cobertura_root(path, report, declared)
     return report
 
 
