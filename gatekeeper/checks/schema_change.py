@@ -15,7 +15,7 @@ from typing import Any
 from gatekeeper.checks import Check, Problem
 from gatekeeper.evidence import Evidence
 from gatekeeper.evidence import signoff as so
-from gatekeeper.evidence.schema import KINDS, SchemaChange, schema_changes
+from gatekeeper.evidence.schema import SELECTION_OPTIONS, SchemaChange, schema_changes
 from gatekeeper.model import Annotation, Outcome
 
 OPTIONS: dict[str, Any] = {
@@ -48,35 +48,7 @@ OPTIONS: dict[str, Any] = {
             "description": "Where sign-offs may come from (trailers are unauthenticated "
             "git text: use [review] where contributors are not trusted).",
         },
-        "kinds": {
-            "type": "array",
-            "items": {"enum": list(KINDS)},
-            "uniqueItems": True,
-            "description": "Schema kinds to consider (default: all).",
-        },
-        "exclude": {
-            "oneOf": [
-                {"type": "array", "items": {"type": "string", "minLength": 1}},
-                {
-                    "type": "object",
-                    "propertyNames": {"enum": [*KINDS, "*"]},
-                    "additionalProperties": {
-                        "type": "array",
-                        "items": {"type": "string", "minLength": 1},
-                    },
-                },
-            ],
-            "default": [],
-            "description": "Globs of paths that are not schema changes (e.g. test apps); "
-            "or per kind: {django: [globs], '*': [globs]}.",
-        },
-        "paths": {
-            "type": "object",
-            "propertyNames": {"enum": list(KINDS)},
-            "additionalProperties": {"type": "array", "items": {"type": "string", "minLength": 1}},
-            "description": "Extra globs per kind: matching files are that kind even where "
-            "detection would not say so (e.g. {sql: ['changes/**']}).",
-        },
+        **SELECTION_OPTIONS,
         "allow_modified": {
             "type": "boolean",
             "default": False,

@@ -10,7 +10,7 @@ SQL, Flyway and Liquibase formatted SQL, ``liquibase``, ``prisma``, ``openapi``)
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gatekeeper.evidence.schema.model import KINDS, SchemaChange
 from gatekeeper.globs import match_any
@@ -18,7 +18,41 @@ from gatekeeper.globs import match_any
 if TYPE_CHECKING:
     from gatekeeper.evidence import Evidence
 
-__all__ = ["KINDS", "SchemaChange", "schema_changes"]
+__all__ = ["KINDS", "SELECTION_OPTIONS", "SchemaChange", "schema_changes"]
+
+SELECTION_OPTIONS: dict[str, Any] = {
+    "kinds": {
+        "type": "array",
+        "items": {"enum": list(KINDS)},
+        "uniqueItems": True,
+        "description": "Schema kinds to consider (default: all).",
+    },
+    "exclude": {
+        "oneOf": [
+            {"type": "array", "items": {"type": "string", "minLength": 1}},
+            {
+                "type": "object",
+                "propertyNames": {"enum": [*KINDS, "*"]},
+                "additionalProperties": {
+                    "type": "array",
+                    "items": {"type": "string", "minLength": 1},
+                },
+            },
+        ],
+        "default": [],
+        "description": "Globs of paths that are not schema changes (e.g. test apps); "
+        "or per kind: {django: [globs], '*': [globs]}.",
+    },
+    "paths": {
+        "type": "object",
+        "propertyNames": {"enum": list(KINDS)},
+        "additionalProperties": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "description": "Extra globs per kind: matching files are that kind even where "
+        "detection would not say so (e.g. {sql: ['changes/**']}).",
+    },
+}
+"""The options that choose which schema changes a rule looks at (``kinds``, ``exclude``,
+``paths``), shared by every rule that reads this evidence."""
 
 
 def schema_changes(
