@@ -119,6 +119,35 @@ class _Gatekeeper(click.Group):
         sys.exit(rv if isinstance(rv, int) else 0)
 
 
+def _output_options(func: F) -> F:
+    """``--format`` and ``--output``, the same for every command that makes a report."""
+    func = click.option(
+        "--output",
+        "outputs",
+        multiple=True,
+        metavar="FORMAT=PATH",
+        help="Also write FORMAT to PATH (repeatable).",
+    )(func)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="text",
+        show_default=True,
+        help="What goes to standard output.",
+    )(func)
+
+
+def _github_options(func: F) -> F:
+    """``--pr`` and ``--repository``, for GitHub publishing."""
+    func = click.option(
+        "--repository", metavar="OWNER/NAME", help="Default: $GITHUB_REPOSITORY."
+    )(func)
+    return click.option(
+        "--pr", type=click.IntRange(min=1), help="Pull request number (default: the event's)."
+    )(func)
+
+
 @click.group(cls=_Gatekeeper, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gatekeeper")
 @click.option(
@@ -158,28 +187,11 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--branch", help="Target branch, for `when.branches` (default: from the base).")
 @click.option("--now", "now", help="Fix the clock (ISO 8601 with offset) for time-based rules.")
 @click.option("--worktree", is_flag=True, help="Include staged, unstaged and untracked changes.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="What goes to standard output.",
-)
-@click.option(
-    "--output",
-    "outputs",
-    multiple=True,
-    metavar="FORMAT=PATH",
-    help="Also write FORMAT to PATH (repeatable).",
-)
+@_output_options
 @click.option("--strict", is_flag=True, help="Warnings block too.")
 @click.option("--comment", is_flag=True, help="Post or update the sticky pull-request comment.")
 @click.option("--status", is_flag=True, help="Set the gatekeeper commit status on the head.")
-@click.option(
-    "--pr", type=click.IntRange(min=1), help="Pull request number (default: the event's)."
-)
-@click.option("--repository", metavar="OWNER/NAME", help="Default: $GITHUB_REPOSITORY.")
+@_github_options
 @click.option(
     "--policy-source",
     type=click.Choice(["base", "worktree"]),
@@ -220,8 +232,7 @@ def check(
     record_note: bool = False,
 ) -> None:
     """Evaluate a policy on the change merge-base(BASE, HEAD)..HEAD and decide."""
-    from gatekeeper.publish.run import publish_report, run_options
-    from gatekeeper.report import render
+    from gatekeeper.publish.run import run_options
     from gatekeeper.run import CheckRequest, run_check_with_evidence
 
     if repository is not None and repository.count("/") != 1:
@@ -245,19 +256,7 @@ def check(
         report, evidence = _recorded_run(request, record_path, record_note)
     else:
         report, evidence = run_check_with_evidence(request)
-    click.echo(_for_stdout(report, fmt), nl=False)
-    for out_fmt, path in targets:
-        _write(path, render(report, out_fmt))
-    json_out = next((p for f, p in targets if f == "json"), None)
-    publish_report(
-        evidence,
-        report,
-        report_path=str(json_out.resolve()) if json_out else None,
-        comment=comment,
-        status=status,
-        err=lambda line: click.echo(_redacted(line, request.environ), err=True),
-    )
-    sys.exit(report.exit_code)
+    _emit(report, evidence, fmt, targets, comment=comment, status=status, environ=request.environ)
 
 
 @cli.command()
@@ -280,28 +279,11 @@ def check(
 @click.option("--env", "env", help="The environment deployed to, for `when.environments`.")
 @click.option("--branch", help="Branch, for `when.branches` (default: the checked-out one).")
 @click.option("--now", "now", help="Fix the clock (ISO 8601 with offset): queries run at it.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(FORMATS),
-    default="text",
-    show_default=True,
-    help="What goes to standard output.",
-)
-@click.option(
-    "--output",
-    "outputs",
-    multiple=True,
-    metavar="FORMAT=PATH",
-    help="Also write FORMAT to PATH (repeatable).",
-)
+@_output_options
 @click.option("--strict", is_flag=True, help="Warnings fail the verification too.")
 @click.option("--comment", is_flag=True, help="Post or update the sticky pull-request comment.")
 @click.option("--status", is_flag=True, help="Set the gatekeeper commit status on the commit.")
-@click.option(
-    "--pr", type=click.IntRange(min=1), help="Pull request number (default: the event's)."
-)
-@click.option("--repository", metavar="OWNER/NAME", help="Default: $GITHUB_REPOSITORY.")
+@_github_options
 @click.option(
     "--release-tags",
     metavar="GLOB",
@@ -326,8 +308,7 @@ def verify(
     release_tags: str | None,
 ) -> None:
     """Verify a deploy against a policy (no base ref, no diff): exit 0 healthy, 1 failed."""
-    from gatekeeper.publish.run import publish_report, run_options
-    from gatekeeper.report import render
+    from gatekeeper.publish.run import run_options
     from gatekeeper.run import VerifyRequest, run_verify
 
     if repository is not None and repository.count("/") != 1:
@@ -345,6 +326,23 @@ def verify(
     )
     targets = _parse_outputs(outputs)
     report, evidence = run_verify(request)
+    _emit(report, evidence, fmt, targets, comment=comment, status=status, environ=request.environ)
+
+
+def _emit(
+    report: Any,
+    evidence: Any,
+    fmt: str,
+    targets: list[tuple[str, Path]],
+    *,
+    comment: bool,
+    status: bool,
+    environ: Any,
+) -> None:
+    """Print the report, write the other formats, publish, and exit with the decision."""
+    from gatekeeper.publish.run import publish_report
+    from gatekeeper.report import render
+
     click.echo(_for_stdout(report, fmt), nl=False)
     for out_fmt, path in targets:
         _write(path, render(report, out_fmt))
@@ -355,7 +353,7 @@ def verify(
         report_path=str(json_out.resolve()) if json_out else None,
         comment=comment,
         status=status,
-        err=lambda line: click.echo(_redacted(line, request.environ), err=True),
+        err=lambda line: click.echo(_redacted(line, environ), err=True),
     )
     sys.exit(report.exit_code)
 
