@@ -128,6 +128,29 @@ def test_deeply_nested_xml_is_refused(tmp_path: Path, name: str, text: str) -> N
         reader(path)
 
 
+def test_conditions_nested_inside_lines_are_refused_early(tmp_path: Path) -> None:
+    """Inside <lines> no end events are seen, so expat's open elements grew with a
+    <condition> bomb (about 12x the file in memory); now they are counted per line."""
+    bomb = COBERTURA.format("").replace(
+        '<line number="1" hits="1"/></lines>', "<condition>" * 70_000
+    ).split("<condition>", 1)
+    path = write(tmp_path, "bomb.xml", bomb[0] + "<condition>" * 70_000)
+    with pytest.raises(EvidenceError, match="beyond any real report"):
+        read_report(path)
+
+
+def test_real_conditions_after_branch_lines_are_still_read(tmp_path: Path) -> None:
+    """gcovr's shape: each branch line followed by its <conditions>; the count restarts."""
+    one = (
+        '<line number="{n}" hits="1" branch="true" condition-coverage="50% (1/2)">'
+        '<conditions><condition number="0" type="jump" coverage="50%"/></conditions></line>'
+    )
+    body = "".join(one.format(n=n) for n in range(1, 70_001))
+    path = write(tmp_path, "gcovr.xml", COBERTURA.format("").replace('<line number="1" hits="1"/>', body))
+    report = read_report(path)
+    assert report.branches["a.py"].counts() == (140_000, 70_000)
+
+
 def test_the_nesting_count_survives_many_classes_and_packages(tmp_path: Path) -> None:
     """Inside <lines> the reader sees no ends; leaving it must not leak depth."""
     classes = "".join(

@@ -22,6 +22,7 @@ from typing import Any
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence.coverage_formats import (
     COVERED,
+    MAX_BRANCHES,
     MISSED,
     Branches,
     ParsedReport,
@@ -152,7 +153,10 @@ class _Cobertura:
         def branches() -> Branches:
             return report.branches_of(filename)
 
+        conditions = 0
+
         def line(name: str, attrs: list[str]) -> None:
+            nonlocal conditions
             if name == "line":
                 # The common shape (coverage.py: number then hits and nothing else, hits
                 # 0 or 1, a known line, a short file) in as few operations as possible;
@@ -175,8 +179,19 @@ class _Cobertura:
                         return
                 except (LookupError, ValueError):
                     pass
+                conditions = 0  # a branch line's <conditions> follow it
                 _line(lines, branches, attrs)
-            elif name != "conditions" and name != "condition":
+            elif name == "conditions" or name == "condition":
+                # No end events are seen here, so nesting is bounded by counting: a line has
+                # at most one <conditions> and MAX_BRANCHES <condition>s, and expat keeps
+                # every open element (a <condition> bomb took ~12x the file in memory).
+                conditions += 1
+                if conditions > MAX_BRANCHES + 1:
+                    raise ReportFormatError(
+                        f"more than {MAX_BRANCHES + 1} <conditions>/<condition> elements for "
+                        "one line (nested or repeated): beyond any real report"
+                    )
+            else:
                 self._leave_lines(name)
                 self.start(name, attrs)
 
