@@ -232,11 +232,7 @@ def check(
     record_note: bool = False,
 ) -> None:
     """Evaluate a policy on the change merge-base(BASE, HEAD)..HEAD and decide."""
-    from gatekeeper.publish.run import run_options
     from gatekeeper.run import CheckRequest, run_check_with_evidence
-
-    if repository is not None and repository.count("/") != 1:
-        raise click.BadParameter(f"{repository!r}: expected OWNER/NAME", param_hint="--repository")
 
     request = CheckRequest(
         policy=policy,
@@ -248,7 +244,7 @@ def check(
         branch=branch,
         strict=strict,
         worktree=worktree,
-        options=run_options(pr, repository),
+        options=_run_options(pr, repository),
         policy_source=policy_source,
     )
     targets = _parse_outputs(outputs)
@@ -308,11 +304,8 @@ def verify(
     release_tags: str | None,
 ) -> None:
     """Verify a deploy against a policy (no base ref, no diff): exit 0 healthy, 1 failed."""
-    from gatekeeper.publish.run import run_options
     from gatekeeper.run import VerifyRequest, run_verify
 
-    if repository is not None and repository.count("/") != 1:
-        raise click.BadParameter(f"{repository!r}: expected OWNER/NAME", param_hint="--repository")
     request = VerifyRequest(
         policy=policy,
         now=_parse_now(now),
@@ -322,11 +315,20 @@ def verify(
         branch=branch,
         strict=strict,
         release_tags=release_tags,
-        options=run_options(pr, repository),
+        options=_run_options(pr, repository),
     )
     targets = _parse_outputs(outputs)
     report, evidence = run_verify(request)
     _emit(report, evidence, fmt, targets, comment=comment, status=status, environ=request.environ)
+
+
+def _run_options(pr: int | None, repository: str | None) -> dict[str, Any]:
+    """The GitHub run options of ``--pr`` and ``--repository`` (checked: ``OWNER/NAME``)."""
+    from gatekeeper.publish.run import run_options
+
+    if repository is not None and repository.count("/") != 1:
+        raise click.BadParameter(f"{repository!r}: expected OWNER/NAME", param_hint="--repository")
+    return run_options(pr, repository)
 
 
 def _emit(
