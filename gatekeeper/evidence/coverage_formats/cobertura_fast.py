@@ -20,6 +20,8 @@ figures or the precise error. It never turns a malformed report into numbers.
 from __future__ import annotations
 
 import re
+from collections import deque
+from itertools import repeat
 from pathlib import Path
 
 from gatekeeper.evidence.coverage_formats import (
@@ -50,13 +52,15 @@ _CLASS_HEAD = re.compile(
     rb"<class" + _ATTRS + rb">" + _WS + rb"*(?:<methods" + _WS + rb"*/>|<methods>" + _WS
     + rb"*</methods>)?" + _WS + rb"*<lines(" + _WS + rb"*/)?>"
 )
-_LINE = re.compile(
-    rb'<line number="\d+" hits="\d+"'
+_BRANCH_ATTRS = (
     rb'(?: branch="true" condition-coverage="\d+% \(\d+/\d+\)"'
     rb'(?: missing-branches="[^"<&\x00-\x1f]*")?)?/>'
 )
-_MISSED = re.compile(rb'<line number="(\d+)" hits="0+"')
-_COVERED = re.compile(rb'<line number="(\d+)" hits="0*[1-9]\d*"')
+# Whole elements: a line is missed (hits all zeros) or covered, never both, so the two
+# patterns together match each well-formed <line> exactly once.
+_MISSED = re.compile(rb'<line number="(\d+)" hits="0+"' + _BRANCH_ATTRS)
+_COVERED = re.compile(rb'<line number="(\d+)" hits="0*[1-9]\d*"' + _BRANCH_ATTRS)
+_STRAY = re.compile(rb">[ \t\r\n]*+[^< \t\r\n]")
 _BRANCH = re.compile(
     rb'<line number="(\d+)" hits="\d+" branch="true" condition-coverage="\d+% \((\d+)/(\d+)\)"'
 )
@@ -235,27 +239,35 @@ class _Reader:
         return close + 8
 
     def _lines(self, filename: str, lines: bytearray, block: bytes) -> None:
-        # Every byte must be a <line> of the known shape or whitespace: what the
-        # substitution leaves is exactly what no pattern accounted for.
-        leftover, _ = _LINE.subn(b"", block)
-        if leftover.strip(b" \t\r\n"):
-            raise _Unusual
         missed = list(map(int, _MISSED.findall(block)))
         covered = list(map(int, _COVERED.findall(block)))
+        # Every '<' must start a whole <line> of the known shape (a match holds exactly
+        # one '<'), and between them, and before the first, only whitespace may stand.
+        if block.count(b"<") != len(missed) + len(covered) or _STRAY.search(block):
+            raise _Unusual
+        if block.lstrip(b" \t\r\n")[:1] not in (b"<", b""):
+            raise _Unusual
         if not missed and not covered:
             return
         top = max(max(missed, default=0), max(covered, default=0))
         if top > MAX_LINE or min(min(missed, default=1), min(covered, default=1)) < 1:
             raise _Unusual
+        fresh = not lines
         if top >= len(lines):
             grow = top + 1 - len(lines)
             _charge(grow)
             lines.extend(bytes(grow))
-        for n in missed:
-            if not lines[n]:
-                lines[n] = MISSED
-        for n in covered:
-            lines[n] = COVERED
+        if fresh:
+            # Missed first, then covered: a line listed both ways ends covered, the
+            # streaming reader's per-line max. The stores run in C (map into a deque).
+            deque(map(lines.__setitem__, missed, repeat(MISSED)), maxlen=0)
+            deque(map(lines.__setitem__, covered, repeat(COVERED)), maxlen=0)
+        else:  # a file named by an earlier class too: keep the stronger state
+            for n in missed:
+                if not lines[n]:
+                    lines[n] = MISSED
+            for n in covered:
+                lines[n] = COVERED
         if b'branch="true"' in block:
             branches = self.report.branches_of(filename)
             for number, covered_branches, total in _BRANCH.findall(block):
