@@ -55,6 +55,12 @@ def handle_errors(func: F) -> F:
             _fail(str(e))
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
+        except BrokenPipeError:
+            # The reader went away (`gatekeeper demo | head`): nothing more can be said there.
+            # Exit non-zero without a message, and keep Python from complaining at shutdown.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(1)
         except Exception as e:  # no decision was made: exit 2, never 0
             if debug:
                 raise

@@ -224,3 +224,18 @@ def test_help_does_not_import_heavy_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_closed_pipe_is_not_an_internal_error(tmp_path) -> None:
+    """`gatekeeper demo | head -1`: the reader leaves early; no traceback, no 'internal
+    error', and never exit 0 (the output was not all delivered)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gatekeeper", "demo"], cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1
+    assert "internal error" not in err and "Traceback" not in err, err
