@@ -16,7 +16,6 @@ import ast
 from gatekeeper.evidence.schema import pyast
 from gatekeeper.evidence.schema import sql as sqlmod
 from gatekeeper.evidence.schema.model import Analysis, Findings, Source, Unparsable, unparsable
-from gatekeeper.evidence.schema.sqltok import SqlSyntaxError
 
 _DESTRUCTIVE = {"drop_table", "drop_column", "drop_constraint", "rename_table", "drop_table_comment"}
 _WIDER = {
@@ -170,14 +169,7 @@ class _Reader:
             self.out.add("execute (computed SQL)", True,
                          "op.execute with SQL that is not a literal is treated as destructive")
             return
-        try:
-            found = sqlmod.classify(text)
-        except SqlSyntaxError as e:
-            self.out.add("execute (unreadable SQL)", True, f"op.execute: {e}")
-            return
-        if not found.operations:
-            self.out.add("execute")
-        self.out.merge(found, prefix="execute: ")
+        sqlmod.add_classified(self.out, text, "execute", "execute (unreadable SQL)", "op.execute")
 
     def bind_execute(self, node: ast.Call) -> None:
         """SQL run through a connection: a literal (or ``text()``) goes through the SQL

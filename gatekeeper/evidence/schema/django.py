@@ -191,14 +191,7 @@ class _Reader:
                          "cannot be read and is treated as destructive")
             return
         for text in texts:
-            try:
-                found = sqlmod.classify(text)
-            except SqlSyntaxError as e:
-                self.out.add("RunSQL (unreadable SQL)", True, f"RunSQL: {e}")
-                continue
-            if not found.operations:
-                self.out.add("RunSQL")
-            self.out.merge(found, prefix="RunSQL: ")
+            sqlmod.add_classified(self.out, text, "RunSQL", "RunSQL (unreadable SQL)", "RunSQL")
 
     # -- AlterField narrowing ------------------------------------------------------
 

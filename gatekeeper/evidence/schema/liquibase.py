@@ -14,7 +14,6 @@ from typing import Any
 
 from gatekeeper.evidence.schema import sql as sqlmod
 from gatekeeper.evidence.schema.model import Analysis, Findings, Source, decode, unparsable
-from gatekeeper.evidence.schema.sqltok import SqlSyntaxError
 
 _AUTO_ROLLBACK = {
     "createTable", "addColumn", "renameColumn", "renameTable", "renameView", "renameSequence",
@@ -167,11 +166,4 @@ def _sql(out: Findings, text: str | None) -> None:
     if text is None:
         out.add("sql (computed)", True, "sql change without literal SQL")
         return
-    try:
-        found = sqlmod.classify(text)
-    except SqlSyntaxError as e:
-        out.add("sql (unreadable)", True, f"sql change: {e}")
-        return
-    if not found.operations:
-        out.add("sql")
-    out.merge(found, prefix="sql: ")
+    sqlmod.add_classified(out, text, "sql", "sql (unreadable)", "sql change")

@@ -230,6 +230,20 @@ def _each(st: Statement, out: Findings, depth: int) -> None:
         _statement(st, out, depth)
 
 
+def add_classified(out: Findings, text: str, label: str, unreadable: str, context: str) -> None:
+    """Classify one SQL text into ``out`` as ``label: OPERATION`` (``label`` alone for SQL
+    that changes no schema); SQL that cannot be read is an operation of its own,
+    ``unreadable``, and destructive (fail closed)."""
+    try:
+        found = classify(text)
+    except SqlSyntaxError as e:
+        out.add(unreadable, True, f"{context}: {e}")
+        return
+    if not found.operations:
+        out.add(label)
+    out.merge(found, prefix=f"{label}: ")
+
+
 def classify(text: str, depth: int = 0) -> Findings:
     """Operations of a SQL text; raises ``SqlSyntaxError`` when it cannot be read.
 
