@@ -58,8 +58,10 @@ _BRANCH_ATTRS = (
 )
 # Whole elements: a line is missed (hits all zeros) or covered, never both, so the two
 # patterns together match each well-formed <line> exactly once.
-_MISSED = re.compile(rb'<line number="(\d+)" hits="0+"' + _BRANCH_ATTRS)
-_COVERED = re.compile(rb'<line number="(\d+)" hits="0*[1-9]\d*"' + _BRANCH_ATTRS)
+# Hit counts are bounded in length: Python's int() refuses over 4,300 digits, so the
+# streaming reader refuses such a report, and this reader must not read it either.
+_MISSED = re.compile(rb'<line number="(\d+)" hits="0{1,18}"' + _BRANCH_ATTRS)
+_COVERED = re.compile(rb'<line number="(\d+)" hits="(?!0{1,18}")\d{1,18}"' + _BRANCH_ATTRS)
 _STRAY = re.compile(rb">[ \t\r\n]*+[^< \t\r\n]")
 _BRANCH = re.compile(
     rb'<line number="(\d+)" hits="\d+" branch="true" condition-coverage="\d+% \((\d+)/(\d+)\)"'
