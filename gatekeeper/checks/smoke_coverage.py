@@ -206,23 +206,18 @@ def _coverage_and_diff(
     ev: Evidence, options: dict[str, Any]
 ) -> tuple[CoverageData, list[ChangedFile]]:
     """The merged reports and the changed files, computed side by side: git works in
-    its own processes while this thread parses the reports, so on a large change the
-    diff costs nothing (see benchmarks/diff_coverage.py)."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    its own processes (started by the run, or here) while this process parses the
+    reports, so on a large change the diff costs little (see benchmarks/diff_coverage.py)."""
     from gatekeeper.evidence import coverage
 
-    repo = ev.git
-    repo.files  # noqa: B018 - listed first, so the two threads share no git call
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        changed = pool.submit(lambda: repo.changed_files)
-        data = coverage.load(
-            ev,
-            _many(options["coverage"]),
-            options.get("path_map"),
-            allow_committed=options.get("allow_committed_reports", False),
-        )
-        return data, changed.result()
+    ev.git.prefetch()
+    data = coverage.load(
+        ev,
+        _many(options["coverage"]),
+        options.get("path_map"),
+        allow_committed=options.get("allow_committed_reports", False),
+    )
+    return data, ev.git.changed_files
 
 
 Verdict = tuple[str, "str | None", Status]
