@@ -102,8 +102,9 @@ class JsonStream:
         self.buf = self.buf + text if self.buf else text
         self.eof = final
 
-    def _more(self) -> None:
-        """Read one more chunk, first dropping what has been consumed."""
+    def _more(self, size: int = 0) -> None:
+        """Read one more chunk (at least ``size`` bytes), first dropping what has been
+        consumed."""
         if self.pos:
             buf, pos = self.buf, self.pos
             newlines = buf.count("\n", 0, pos)
@@ -113,7 +114,7 @@ class JsonStream:
             self._base += pos
             self.buf = buf[pos:]
             self.pos = 0
-        data = self._f.read(self._chunk)
+        data = self._f.read(max(size, self._chunk))
         self._feed(data, not data)
 
     def _grow(self) -> None:
@@ -121,7 +122,7 @@ class JsonStream:
         that crosses a chunk's end then costs no more than the text it adds."""
         target = 2 * (len(self.buf) - self.pos) + 1
         while not self.eof:
-            self._more()
+            self._more(target - (len(self.buf) - self.pos))
             if len(self.buf) - self.pos >= target:
                 break
 
