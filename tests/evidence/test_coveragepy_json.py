@@ -424,3 +424,18 @@ def test_a_corrupted_document_reads_as_the_whole_reader_reads_it(tmp_path, text,
     path = write(tmp_path, bytes(raw))
     with chunk(size):
         assert outcome(cj.read_json, path) == outcome(cj._read_whole, path)
+
+
+def test_a_replaced_entry_gives_its_line_table_budget_back(tmp_path):
+    # 70 entries of a 1 MB table each, but only the last counts: json.loads keeps one.
+    text = ", ".join(['"a.py": {"executed_lines": [999999], "missing_lines": []}'] * 70)
+    path = write(tmp_path, '{"files": {' + text + "}}")
+    assert read_report(path).files["a.py"][999999] == 2
+    assert_alike(path, chunks=[_jsonstream.CHUNK])
+
+
+def test_an_entry_of_a_million_empty_lists_is_refused_before_it_is_decoded(tmp_path):
+    # 3.3 MB, under the entry limit, but decoded it would take ~70 MB.
+    path = write(tmp_path, '{"files": {"a": {"executed_lines": [' + "[]," * 1_100_000 + "[]]}}}")
+    with pytest.raises(EvidenceError, match="over 1,000,000 arrays and objects"):
+        read_report(path)

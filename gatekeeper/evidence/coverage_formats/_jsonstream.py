@@ -27,8 +27,13 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-CHUNK = 1 << 21
+CHUNK = 1 << 20
 _MARGIN = 16
+MAX_CONTAINERS = 1_000_000
+"""Arrays and objects one value may hold: each takes ~64 bytes decoded, so JSON made of
+empty ones (``[[],[],...]``) would take 21 times its size (a real file's entry, with a
+list per branch arc, has a few hundred thousand at most)."""
+_COUNT_FROM = 1 << 20  # values shorter than this are decoded without counting
 _NON_WHITESPACE = re.compile(r"[^ \t\n\r]")  # JSON's whitespace, nothing else
 _scan_value: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(  # type: ignore[attr-defined]
     json.JSONDecoder()
@@ -65,7 +70,8 @@ class NumberTooLong(Exception):
 
 
 class ValueTooLarge(Exception):
-    """One value does not end within ``max_value`` characters."""
+    """One value does not end within ``max_value`` characters, or holds more than
+    ``MAX_CONTAINERS`` arrays and objects."""
 
 
 class JsonStream:
@@ -120,7 +126,8 @@ class JsonStream:
     def _grow(self) -> None:
         """Read until the unconsumed text has doubled (or the end): each retry of a value
         that crosses a chunk's end then costs no more than the text it adds."""
-        target = 2 * (len(self.buf) - self.pos) + 1
+        # Not past the largest value (+ a chunk): a failed scan builds what it read.
+        target = min(2 * (len(self.buf) - self.pos), self._max) + 1
         while not self.eof:
             self._more(target - (len(self.buf) - self.pos))
             if len(self.buf) - self.pos >= target:
@@ -188,8 +195,15 @@ class JsonStream:
     # --- decoding with the C scanner ---------------------------------------------------
 
     def _decode(self, scan: Callable[[str, int], tuple[Any, int]]) -> Any:
+        retry = False
         while True:
             buf, pos = self.buf, self.pos
+            # A value that did not fit: count what the next scan would build (the first
+            # scan reads at most a chunk; retries are about one per chunk).
+            if retry and len(buf) - pos > _COUNT_FROM and (
+                buf.count("[", pos) + buf.count("{", pos) > MAX_CONTAINERS
+            ):
+                raise ValueTooLarge()
             failure = _attempt(scan, buf, pos)
             if not isinstance(failure, _Failure):
                 obj, end = failure
@@ -203,6 +217,7 @@ class JsonStream:
             if len(buf) - pos > self._max:
                 raise ValueTooLarge()
             self._grow()
+            retry = True
 
     def _final(self, scan: Callable[[str, int], tuple[Any, int]], failure: _Failure) -> bool:
         """Whether more text cannot change this failure (see the module's docstring)."""

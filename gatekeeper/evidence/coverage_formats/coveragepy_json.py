@@ -16,12 +16,19 @@ errors with the same positions, and their precedence — bytes that are not UTF-
 anywhere, then the first syntax error, then a missing ``files``, then the first bad file
 in ``files``' order. Keys given twice keep the last value at the first one's place (a
 dict's rule), for ``files`` itself and for a file in it. One case is not decided
-streaming: a report with a file named twice and a bad entry (a bad entry a later
-duplicate may replace) is read again whole if it is small enough (``WHOLE_MAX_BYTES``);
-past that its first bad entry is the error.
+streaming: after a bad entry, a file that came before it (or itself) named again may
+replace it. Such a report is read again whole if it is small (``WHOLE_MAX_BYTES``); past
+that its first bad entry is the error, even where json.loads would keep a later good
+entry (coverage.py never names a file twice: fail closed). Also refused though
+``json.loads`` reads them: one entry over the limit below, or with over a million arrays
+and objects (``_jsonstream.MAX_CONTAINERS``); and, with a file named twice,
+line tables that are over the budget only until a later entry replaces them.
+Deliberately different: a number of more digits than ``int()`` reads is an
+``EvidenceError`` (it was a ``ValueError`` out of the reader).
 
-One entry larger than ``GATEKEEPER_MAX_JSON_ENTRY_MB`` (default 8 MiB: a 250,000-line
-file's entry in format 3) is refused: decoded, an entry takes up to 20 times its size.
+One entry larger than ``GATEKEEPER_MAX_JSON_ENTRY_MB`` (default 4 MiB: a format-3 entry
+of a file of ~130,000 statements with branches) is refused: decoded, an entry takes 6 to
+8 times its size, and over 20 times for hostile JSON made of empty containers.
 ``GATEKEEPER_MAX_JSON_REPORT_MB``, if set, still refuses larger reports.
 """
 
@@ -52,6 +59,7 @@ from gatekeeper.evidence.coverage_formats import (
     mark,
 )
 from gatekeeper.evidence.coverage_formats._jsonstream import (
+    MAX_CONTAINERS,
     JsonStream,
     JsonSyntaxError,
     NotUtf8,
@@ -60,10 +68,11 @@ from gatekeeper.evidence.coverage_formats._jsonstream import (
     ValueTooLarge,
 )
 
-DEFAULT_MAX_ENTRY_MB = 8
+DEFAULT_MAX_ENTRY_MB = 4
 """The largest single value (one file's entry) read by default (MiB)."""
-WHOLE_MAX_BYTES = 32 << 20
-"""The largest report read whole (``json.loads``): ~300 MB of memory for a real one."""
+WHOLE_MAX_BYTES = 4 << 20
+"""The largest report read whole (``json.loads``): up to ~90 MB of memory (hostile JSON of
+empty containers takes over 20 times its size)."""
 
 
 def _mb_setting(name: str, default: float | None) -> int | None:
@@ -148,7 +157,8 @@ class _Reader:
         except ValueTooLarge:
             raise EvidenceError(
                 f"{path}: one value of this coverage.py JSON is over the "
-                f"{_size(max_entry_bytes())} limit for a single file's entry",
+                f"{_size(max_entry_bytes())} limit for a single file's entry (or holds "
+                f"over {MAX_CONTAINERS:,} arrays and objects)",
                 "raise GATEKEEPER_MAX_JSON_ENTRY_MB, or give the Cobertura XML of the same "
                 "run (`coverage xml`)",
             ) from None
