@@ -198,8 +198,8 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
         status, remedy = Status.PASS, None
     details = _details(data, total, diff, tests)
     details["stale_reports"] = [s.as_dict() for s in stale]
-    places = _annotations(diff, options["missing_files"] != "ignore")
-    return Outcome(status, summary, details, remedy, places[:MAX_ANNOTATIONS], len(places))
+    places, places_total = _annotations(diff, options["missing_files"] != "ignore")
+    return Outcome(status, summary, details, remedy, places, places_total)
 
 
 def _coverage_and_diff(
@@ -439,33 +439,39 @@ MAX_ANNOTATIONS = 100
 thousands would only slow the report down. ``details.uncovered`` keeps every line."""
 
 
-def _annotations(diff: DiffCoverage, with_missing: bool) -> list[Annotation]:
-    from gatekeeper.evidence.coverage import ranges
+def _annotations(diff: DiffCoverage, with_missing: bool) -> tuple[list[Annotation], int]:
+    """The first MAX_ANNOTATIONS annotations, and how many there are in all (only the
+    kept ones are built: a large change has tens of thousands of uncovered runs)."""
+    from itertools import islice
 
-    out: list[Annotation] = []
-    if with_missing:
-        out += [
-            Annotation(
-                path,
-                1,
-                None,
-                "changed file listed in a coverage report, but none of its lines measured"
-                if path in diff.measured_nothing
-                else "changed file not measured by any coverage report",
-            )
-            for path in diff.missing_files
-        ]
-    out += [
+    from gatekeeper.evidence.coverage import count_ranges, ranges
+
+    missing = diff.missing_files if with_missing else []
+    total = len(missing) + sum(map(count_ranges, diff.uncovered.values()))
+    files = (
+        Annotation(
+            path,
+            1,
+            None,
+            "changed file listed in a coverage report, but none of its lines measured"
+            if path in diff.measured_nothing
+            else "changed file not measured by any coverage report",
+        )
+        for path in missing
+    )
+    lines = (
         Annotation(
             path,
             a,
             b if b != a else None,
             f"changed line{'s' if b != a else ''} not covered by the smoke tests",
         )
-        for path, lines in sorted(diff.uncovered.items())
-        for a, b in ranges(lines)
-    ]
-    return out
+        for path, numbers in sorted(diff.uncovered.items())
+        for a, b in ranges(numbers)
+    )
+    kept = list(islice(files, MAX_ANNOTATIONS))
+    kept += islice(lines, MAX_ANNOTATIONS - len(kept))
+    return kept, total
 
 
 def _sentence(parts: list[str]) -> str:

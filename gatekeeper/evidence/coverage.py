@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
+from operator import sub
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -415,6 +416,12 @@ def ranges(lines: Sequence[int]) -> list[tuple[int, int]]:
         else:
             out.append((n, n))
     return out
+
+
+def count_ranges(lines: Sequence[int]) -> int:
+    """``len(ranges(lines))`` for distinct line numbers, at C speed."""
+    ordered = sorted(lines)
+    return len(ordered) - sum(map((1).__eq__, map(sub, ordered[1:], ordered)))
 
 
 class PathMapper:
