@@ -266,6 +266,9 @@ def test_a_bom_is_dropped_once_as_json_loads_does(tmp_path):
     assert one[0] == "report"
     two = assert_alike(write(tmp_path, bom + bom + json.dumps(REPORT).encode()))
     assert "line 1, column 1: Expecting value" in two[1]
+    # The error's line and column are counted again from the start, past the BOM.
+    three = assert_alike(write(tmp_path, bom + b'{"files": {}}\n\n x'))
+    assert "line 3, column 2: Extra data" in three[1]
 
 
 def test_utf8_surrogates_and_bad_bytes_split_at_every_chunk_boundary(tmp_path):

@@ -50,11 +50,12 @@ def _scan_key(text: str, pos: int) -> tuple[str, int]:
 
 
 class JsonSyntaxError(Exception):
-    """What ``json.loads`` would raise as ``JSONDecodeError`` for the whole document."""
+    """What ``json.loads`` would raise as ``JSONDecodeError`` for the whole document, at
+    character ``offset`` of the whole text (``JsonStream.locate`` gives line and column)."""
 
-    def __init__(self, msg: str, lineno: int, colno: int) -> None:
-        super().__init__(f"{msg}: line {lineno} column {colno}")
-        self.msg, self.lineno, self.colno = msg, lineno, colno
+    def __init__(self, msg: str, offset: int) -> None:
+        super().__init__(f"{msg}: character {offset}")
+        self.msg, self.offset = msg, offset
 
 
 class NotUtf8(Exception):
@@ -78,8 +79,7 @@ class JsonStream:
     """The document's text, read and decoded a chunk at a time.
 
     ``buf[pos:]`` is what has not been consumed; ``_base`` is ``buf[0]``'s offset in
-    the whole text, and ``_lines``/``_line_start`` count the newlines before it, so an
-    error's line and column are those of the whole document.
+    the whole text, so an error's position is that of the whole document.
     """
 
     def __init__(self, f: IO[bytes], max_value: int, chunk: int | None = None) -> None:
@@ -91,8 +91,6 @@ class JsonStream:
         self.buf = ""
         self.pos = 0
         self._base = 0
-        self._lines = 0
-        self._line_start = 0
         self.eof = False
         head = f.read(max(chunk, 3))
         # json.loads decodes bytes that start with a BOM as utf-8-sig: one BOM is dropped.
@@ -112,13 +110,8 @@ class JsonStream:
         """Read one more chunk (at least ``size`` bytes), first dropping what has been
         consumed."""
         if self.pos:
-            buf, pos = self.buf, self.pos
-            newlines = buf.count("\n", 0, pos)
-            if newlines:
-                self._lines += newlines
-                self._line_start = self._base + buf.rfind("\n", 0, pos) + 1
-            self._base += pos
-            self.buf = buf[pos:]
+            self._base += self.pos
+            self.buf = self.buf[self.pos :]
             self.pos = 0
         data = self._f.read(max(size, self._chunk))
         self._feed(data, not data)
@@ -230,11 +223,32 @@ class JsonStream:
         return isinstance(again, _Failure) and again.pos < limit
 
     def syntax(self, msg: str, pos: int) -> JsonSyntaxError:
-        """The error ``JSONDecodeError(msg, whole_text, offset)`` would describe."""
-        newline = self.buf.rfind("\n", 0, pos)
-        lineno = self._lines + self.buf.count("\n", 0, pos) + 1
-        start = newline + 1 if newline >= 0 else self._line_start - self._base
-        return JsonSyntaxError(msg, lineno, pos - start + 1)
+        """The error ``JSONDecodeError(msg, whole_text, base + pos)`` would describe."""
+        return JsonSyntaxError(msg, self._base + pos)
+
+    def locate(self, offset: int) -> tuple[int, int]:
+        """Line and column of character ``offset`` as ``JSONDecodeError`` counts them: the
+        text is read again from the start (only for an error: counting newlines as the
+        text streams by would cost every report ~5% more)."""
+        self._f.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")
+        data = self._f.read(max(self._chunk, 3))
+        end = not data
+        if data.startswith(codecs.BOM_UTF8):
+            data = data[3:]
+        seen = lines = line_start = 0
+        while seen < offset:
+            text = decoder.decode(data, end)[: offset - seen]
+            newlines = text.count("\n")
+            if newlines:
+                lines += newlines
+                line_start = seen + text.rfind("\n") + 1
+            seen += len(text)
+            if end:
+                break
+            data = self._f.read(self._chunk)
+            end = not data
+        return lines + 1, offset - line_start + 1
 
 
 class _Failure:

@@ -151,6 +151,11 @@ class _Reader:
                 stream.drain()  # json.loads refuses bytes that are not UTF-8 first, anywhere
             except NotUtf8:
                 raise _not_utf8(path) from None
+            if isinstance(e, JsonSyntaxError):
+                lineno, colno = stream.locate(e.offset)
+                raise EvidenceError(
+                    f"{path}: invalid JSON at line {lineno}, column {colno}: {e.msg}"
+                ) from None
             raise _syntax_error(path, e) from None
         except NotUtf8:
             raise _not_utf8(path) from None
@@ -238,10 +243,7 @@ class _Reader:
 def _syntax_error(path: Path, e: Exception) -> EvidenceError:
     if isinstance(e, TooDeep):
         return EvidenceError(f"{path}: JSON nested too deeply for a coverage report")
-    if isinstance(e, NumberTooLong):
-        return EvidenceError(f"{path}: invalid JSON: a number of more digits than Python reads")
-    assert isinstance(e, JsonSyntaxError)
-    return EvidenceError(f"{path}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}")
+    return EvidenceError(f"{path}: invalid JSON: a number of more digits than Python reads")
 
 
 def _not_utf8(path: Path) -> EvidenceError:
