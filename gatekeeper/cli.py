@@ -393,10 +393,12 @@ def _recorded_run(request: Any, path: Path | None, note: bool) -> tuple[Any, Any
 
 
 def _for_stdout(report: Any, fmt: str, rendered: Any = None) -> str:
-    from gatekeeper.report import Rendered, text
+    from gatekeeper.report import Rendered
 
     if fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ:
         import shutil
+
+        from gatekeeper.report import text
 
         return text.render(report, color=True, width=shutil.get_terminal_size().columns)
     return (rendered or Rendered(report))[fmt]

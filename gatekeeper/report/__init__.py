@@ -6,18 +6,31 @@ import json
 from collections.abc import Callable
 from dataclasses import fields, is_dataclass, replace
 from enum import Enum
+from importlib import import_module
 from typing import Any
 
-from gatekeeper.report import json_, junit, markdown, sarif, text
 from gatekeeper.report.escape import has_surrogate, printable
 from gatekeeper.report.model import Report, report_schema
 
+
+def _imported_on_use(module: str) -> Callable[[Report], str]:
+    """``gatekeeper.report.<module>.render``, imported when first called: a run loads the
+    formats it writes, not all five (JUnit alone brings in xml.etree)."""
+
+    def render(report: Report) -> str:
+        renderer: Callable[[Report], str] = import_module(f"{__name__}.{module}").render
+        return renderer(report)
+
+    render.__qualname__ = render.__name__ = f"{module}.render"
+    return render
+
+
 RENDERERS: dict[str, Callable[[Report], str]] = {
-    "text": text.render,
-    "json": json_.render,
-    "markdown": markdown.render,
-    "sarif": sarif.render,
-    "junit": junit.render,
+    "text": _imported_on_use("text"),
+    "json": _imported_on_use("json_"),
+    "markdown": _imported_on_use("markdown"),
+    "sarif": _imported_on_use("sarif"),
+    "junit": _imported_on_use("junit"),
 }
 """Each renderer gets a report whose strings are all writable as UTF-8 (``_printable``)."""
 

@@ -18,6 +18,7 @@ def render(report: Report) -> str:
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_CONTAINERS = frozenset({list, tuple, dict})
 # The C accelerator's encoder factory (what JSONEncoder.iterencode calls without indent);
 # None where there is no accelerator.
 _C_MAKE_ENCODER: Callable[..., Callable[[Any, int], Any]] | None = getattr(
@@ -56,13 +57,15 @@ class _Indented:
         kind = type(value)
         if kind is str:
             out.append(self.string(value))
-        elif (kind is list or kind is tuple) and value:
+        elif kind in _SCALARS or (kind in _CONTAINERS and not value):
+            out.append(self.encoder(newline)(value))  # no line breaks: any separator will do
+        elif kind is list or kind is tuple:
             self.sequence(value, newline, out)
-        elif kind is dict and value and set(map(type, value)) == {str}:
+        elif kind is dict and set(map(type, value)) == {str}:
             self.mapping(value, newline, out)
         else:
-            # Scalars, empty containers, subclasses, other keys, objects for ``default``:
-            # json itself, re-indented (its strings never hold a raw line break).
+            # Subclasses, keys that are not strings, objects for ``default``: json itself,
+            # re-indented (its strings never hold a raw line break).
             text = json.dumps(
                 value, indent=2, ensure_ascii=self.ensure_ascii, default=self.default
             )

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -197,3 +200,24 @@ def test_each_format_is_rendered_once_per_run(
     calls.clear()  # a local run: no job summary, no comment, so no Markdown at all
     assert run_cli(*args[:-2]).exit_code == 0
     assert calls == ["json"]
+
+
+def test_a_json_run_loads_only_the_json_renderer(repo: RepoFactory, tmp_path: Path) -> None:
+    repo.commit({"src/app.py": "print('hello')\n"}, "feature")
+    policy = write_policy(tmp_path / "p.yml", [{"id": "w", "check": "release-window"}])
+    probe = (
+        "import sys\n"
+        "from gatekeeper.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    args = ["check", "-p", str(policy), "--repo", str(repo.path), "--base", "HEAD~1",
+            "--format", "json"]
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True,
+                          cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, timeout=60)
+    assert json.loads(done.stdout)["decision"] == "approve"
+    modules = set(done.stderr.split())
+    assert "gatekeeper.report.json_" in modules
+    assert not modules & {"gatekeeper.report.junit", "gatekeeper.report.sarif",
+                          "gatekeeper.report.markdown", "xml.etree.ElementTree"}
