@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from hypothesis import strategies as st
 
 from gatekeeper.model import Annotation, RuleResult, Severity, Status
 from gatekeeper.report import RENDERERS, Rendered, Report, _printable, json_, render
+from gatekeeper.report.escape import printable
 from tests.factories import RepoFactory, assert_valid_report, run_cli, write_policy
 from tests.report.big_sample import big_report
 
@@ -146,6 +148,29 @@ json_like = st.recursive(
 def test_dumps_is_json_dumps_with_indent_byte_for_byte(value: Any, ascii_only: bool) -> None:
     expected = json.dumps(value, indent=2, ensure_ascii=ascii_only, default=str)
     assert json_.dumps(value, ensure_ascii=ascii_only, default=str) == expected
+
+
+def _escaped_everywhere(value: Any) -> Any:
+    """The walk ``_printable`` did before it learnt to skip clean values (the reference)."""
+    if isinstance(value, Enum):
+        return value
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, list):
+        return [_escaped_everywhere(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_escaped_everywhere(v) for v in value)
+    if isinstance(value, dict):
+        return {_escaped_everywhere(k): _escaped_everywhere(v) for k, v in value.items()}
+    return value
+
+
+@settings(max_examples=200)
+@given(json_like)
+def test_printable_escapes_what_the_full_walk_escapes(value: Any) -> None:
+    got, expected = _printable(value), _escaped_everywhere(value)
+    assert json.dumps(got, default=repr) == json.dumps(expected, default=repr)
+    assert type(got) is type(expected)
 
 
 @pytest.mark.parametrize("without_accelerator", [False, True])
