@@ -64,35 +64,43 @@ class Rendered:
 
 def _printable(value: Any) -> Any:
     """``value`` with ``printable`` applied to every string in it (dict keys and dataclass
-    fields included). A list, dict or dataclass none of whose strings needs it is returned
-    as it is, not copied: nothing changes a finished report."""
+    fields included). A value none of whose strings needs it (almost every report) is
+    returned as it is, not copied: nothing changes a finished report."""
+    return value if _all_printable(value) else _escaped(value)
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _escaped(value: Any) -> Any:
+    """The copy of a value that holds a string to escape somewhere. A list of plain values
+    (line numbers and ranges) is looked at as a whole: kept as it is when it is clean."""
     if isinstance(value, Enum):
         return value
     if isinstance(value, str):
         return printable(value)
-    if isinstance(value, list | tuple | dict) or (
-        is_dataclass(value) and not isinstance(value, type)
-    ):
-        return value if _all_printable(value) else _copy(value)
-    return value
-
-
-def _copy(value: Any) -> Any:
+    if isinstance(value, list | tuple) and set(map(type, value)) <= _SCALARS:
+        if not has_surrogate("".join([v for v in value if type(v) is str])):
+            return value
+        items = [printable(v) if type(v) is str else v for v in value]
+        return items if isinstance(value, list) else tuple(items)
     if isinstance(value, list):
-        return [_printable(v) for v in value]
+        return [_escaped(v) for v in value]
     if isinstance(value, tuple):
-        return tuple(_printable(v) for v in value)
+        return tuple(_escaped(v) for v in value)
     if isinstance(value, dict):
-        return {_printable(k): _printable(v) for k, v in value.items()}
-    changes = {f.name: _printable(getattr(value, f.name)) for f in fields(value) if f.init}
-    return replace(value, **changes)
+        return {_escaped(k): _escaped(v) for k, v in value.items()}
+    if is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: _escaped(getattr(value, f.name)) for f in fields(value) if f.init}
+        return replace(value, **changes)
+    return value
 
 
 def _all_printable(value: Any) -> bool:
     """Whether no string in ``value`` holds a lone surrogate, checked at C speed: the C
     JSON encoder (``ensure_ascii=False`` keeps every string as it is) writes the whole value
     out, one regex search reads it. Anything the encoder cannot write (a tuple as a key,
-    a cycle, ...) answers False: ``_copy`` walks it, as before."""
+    a cycle, ...) answers False: ``_escaped`` walks it, as before."""
     try:
         whole = json.dumps(value, ensure_ascii=False, default=_fields)
     except (TypeError, ValueError, RecursionError):
@@ -101,7 +109,7 @@ def _all_printable(value: Any) -> bool:
 
 
 def _fields(value: object) -> object:
-    """What ``_copy`` looks into besides JSON values: a dataclass's fields. Anything else
+    """What ``_escaped`` looks into besides JSON values: a dataclass's fields. Anything else
     (a date, an Enum that is not a string) it leaves as it is, so the check may too."""
     if isinstance(value, Enum) or not is_dataclass(value) or isinstance(value, type):
         return None

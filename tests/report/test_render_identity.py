@@ -105,9 +105,11 @@ def test_a_clean_report_is_not_copied_a_dirty_one_only_where_needed() -> None:
     assert copy is not dirty and copy.results[0] is not dirty.results[0]
     before, after = dirty.results[0].details, copy.results[0].details
     assert after["uncovered"][11]["path"] == "bad\\xff.py"
-    # A list none of whose strings needs escaping is shared, not walked item by item.
-    assert after["uncovered"][0] is before["uncovered"][0]
+    # A list of plain values none of whose strings needs escaping is shared, not copied.
+    assert after["uncovered"][0]["lines"] is before["uncovered"][0]["lines"]
     assert after["uncovered"][11]["lines"] is before["uncovered"][11]["lines"]
+    assert after["names"] is not before["names"] and after["names"][-1] == "bad\\xff.py"
+    assert after["names"][:-1] == before["names"][:-1]
 
 
 def test_printable_reaches_keys_tuples_and_what_json_cannot_write() -> None:
