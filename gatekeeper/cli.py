@@ -7,7 +7,6 @@ Heavy modules (GitPython, jsonschema, requests) are imported inside commands so 
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -167,6 +166,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.obj = {"debug": debug}
     if debug:
+        import logging
+
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
 
 
@@ -351,9 +352,12 @@ def _emit(
     from gatekeeper.publish.run import publish_report
     from gatekeeper.report import render
 
-    click.echo(_for_stdout(report, fmt), nl=False)
+    rendered: dict[str, str] = {}  # `--format json --output json=FILE` renders JSON once
+    click.echo(_for_stdout(report, fmt, rendered), nl=False)
     for out_fmt, path in targets:
-        _write(path, render(report, out_fmt))
+        if out_fmt not in rendered:
+            rendered[out_fmt] = render(report, out_fmt)
+        _write(path, rendered[out_fmt])
     json_out = next((p for f, p in targets if f == "json"), None)
     publish_report(
         evidence,
@@ -389,14 +393,21 @@ def _recorded_run(request: Any, path: Path | None, note: bool) -> tuple[Any, Any
     return report, evidence
 
 
-def _for_stdout(report: Any, fmt: str) -> str:
-    from gatekeeper.report import render, text
+def _for_stdout(report: Any, fmt: str, rendered: dict[str, str] | None = None) -> str:
+    """The report for standard output (colored text on a terminal); a plain rendering is
+    also kept in ``rendered``, for an ``--output`` of the same format."""
+    from gatekeeper.report import render
 
     if fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ:
         import shutil
 
+        from gatekeeper.report import text
+
         return text.render(report, color=True, width=shutil.get_terminal_size().columns)
-    return render(report, fmt)
+    shown = render(report, fmt)
+    if rendered is not None:
+        rendered[fmt] = shown
+    return shown
 
 
 def _write(path: Path, text: str) -> None:

@@ -52,13 +52,16 @@ def publish_report(
     from gatekeeper.publish import publish
     from gatekeeper.report import render
 
+    # The Markdown report is read by the job summary and the PR comment alone: a run that
+    # writes neither does not render it (nor import its renderer).
+    wanted = comment or bool(ev.environ.get("GITHUB_STEP_SUMMARY"))
     try:
         published = publish(
             ev,
             policy_name=report.policy_name,
             approved=report.decision is Decision.APPROVE,
             summary=status_description(report),
-            markdown=render(report, "markdown"),
+            markdown=render(report, "markdown") if wanted else "",
             results=report.results,
             report_path=report_path,
             comment=comment,

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import fields, is_dataclass, replace
 from enum import Enum
 from typing import Any
 
-from gatekeeper.report import json_, junit, markdown, sarif, text
 from gatekeeper.report.escape import printable
 from gatekeeper.report.model import Report, report_schema
 
-RENDERERS: dict[str, Callable[[Report], str]] = {
-    "text": text.render,
-    "json": json_.render,
-    "markdown": markdown.render,
-    "sarif": sarif.render,
-    "junit": junit.render,
-}
+_MODULES = {"text": "text", "json": "json_", "markdown": "markdown", "sarif": "sarif", "junit": "junit"}
+"""Format -> the module that renders it."""
+
+
+class _Renderers(Mapping[str, Callable[[Report], str]]):
+    """Format -> its renderer's ``render``. A renderer's module is imported when its format
+    is asked for: a run imports the one or two it writes, not all five."""
+
+    def __getitem__(self, fmt: str) -> Callable[[Report], str]:
+        module = importlib.import_module(f"{__name__}.{_MODULES[fmt]}")
+        render: Callable[[Report], str] = module.render
+        return render
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_MODULES)
+
+    def __len__(self) -> int:
+        return len(_MODULES)
+
+
+RENDERERS: Mapping[str, Callable[[Report], str]] = _Renderers()
 
 
 def render(report: Report, fmt: str) -> str:
