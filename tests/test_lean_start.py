@@ -139,3 +139,23 @@ def test_help_imports_no_command_s_machinery(tmp_path) -> None:
         "gatekeeper.run", "gatekeeper.policy", "gatekeeper.checks", "gatekeeper.report",
         "yaml", "jsonschema", "logging", "requests", "git",
     }
+
+
+def test_the_pr_shortcut_answers_as_the_github_configuration_would(tmp_path) -> None:
+    """is_pr_run skips importing the GitHub client when neither --pr nor an event file is
+    there; config_from must then find no pull request either (the policy's origin, base or
+    work tree, depends on it). If config_from learns another source, this fails."""
+    from gatekeeper.evidence.github import config_from
+    from gatekeeper.trust import is_pr_run
+
+    actions = {
+        "GITHUB_REPOSITORY": "o/r", "GITHUB_REF": "refs/pull/7/merge", "GITHUB_HEAD_REF": "f",
+        "GITHUB_BASE_REF": "main", "GITHUB_SHA": "a" * 40, "GITHUB_RUN_ID": "1",
+        "GITHUB_EVENT_NAME": "pull_request", "GITHUB_TOKEN": "t",
+    }
+    assert config_from(actions, {}).pr is None
+    assert not is_pr_run(actions, {})
+    assert is_pr_run({}, {"pr": 7})
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 7}}))
+    assert is_pr_run({"GITHUB_EVENT_PATH": str(event)}, {})
