@@ -48,7 +48,8 @@ import resource, subprocess, sys, time
 t = time.perf_counter()
 done = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL)
 wall = time.perf_counter() - t
-print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode)
+use = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(wall, use.ru_maxrss, done.returncode, use.ru_utime + use.ru_stime)
 """
 
 IMPORTS_ONLY = """
@@ -156,12 +157,22 @@ def write_cobertura(repo: Path, content: dict[str, list[str]], rng: random.Rando
         out.write(f"{t}</packages>{nl}</coverage>\n")
 
 
-def measure(cmd: list[str], cwd: Path) -> tuple[float, float, int]:
+def measure(cmd: list[str], cwd: Path) -> tuple[float, float, int, float]:
+    """Wall time, peak RSS (MB), exit code and CPU time (user + system, every process of
+    the tree) of one run."""
     # Gatekeeper runs from this checkout, as `python -m gatekeeper` does in it.
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     out = subprocess.run([sys.executable, "-c", MEASURE, *cmd], cwd=cwd, check=True,
                          capture_output=True, text=True, env=env).stdout.split()
-    return float(out[0]), int(out[1]) / 1024, int(out[2])
+    return float(out[0]), int(out[1]) / 1024, int(out[2]), float(out[3])
+
+
+def compile_checkout() -> None:
+    """Byte-compile this checkout, as `pip install` does for an installed package (and
+    did for diff-cover): with PYTHONDONTWRITEBYTECODE set, every run would otherwise
+    compile Gatekeeper's modules from source."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "gatekeeper")],
+                   check=True, stdout=subprocess.DEVNULL)
 
 
 FLOOR_READ = """
@@ -205,13 +216,15 @@ def run_case(name: str, spec: dict[str, Any], work: Path, runs: int) -> dict[str
                   "--repo", str(repo), "--base", "base", "--format", "json",
                   "--output", f"json={gk_json}"]
     times: dict[str, list[float]] = {"diff-cover": [], "gatekeeper": [], "floor": []}
+    cpu: dict[str, list[float]] = {"diff-cover": [], "gatekeeper": []}
     mem = {"diff-cover": 0.0, "gatekeeper": 0.0}
     for _ in range(runs):
         for tool, cmd in (("diff-cover", diff_cover), ("gatekeeper", gatekeeper)):
-            wall, rss, rc = measure(cmd, repo)
+            wall, rss, rc, used = measure(cmd, repo)
             if rc not in (0, 1):  # gatekeeper exits 1 when it blocks
                 sys.exit(f"{tool} exited {rc}")
             times[tool].append(wall)
+            cpu[tool].append(used)
             mem[tool] = max(mem[tool], rss)
         times["floor"].append(floor(repo))
 
@@ -225,8 +238,11 @@ def run_case(name: str, spec: dict[str, Any], work: Path, runs: int) -> dict[str
     for tool, values in times.items():
         print(f"  {tool:11} median {median(values):6.3f} s   runs: "
               + ", ".join(f"{v:.3f}" for v in values))
+    for tool, values in cpu.items():
+        print(f"  {tool:11} CPU median {median(values):6.3f} s")
     dc, gk, fl = (median(times[k]) for k in ("diff-cover", "gatekeeper", "floor"))
     return {"case": name, "report_mb": report_mb, "diff_lines": ours["diff_lines"],
+            "dc_cpu": median(cpu["diff-cover"]), "gk_cpu": median(cpu["gatekeeper"]),
             "diff_cover": dc, "gatekeeper": gk, "floor": fl, "ratio": dc / gk,
             "of_floor": gk / fl, "dc_mem": mem["diff-cover"], "gk_mem": mem["gatekeeper"],
             "agree": all(a == b for _, a, b in pairs)}
@@ -234,14 +250,15 @@ def run_case(name: str, spec: dict[str, Any], work: Path, runs: int) -> dict[str
 
 def table(rows: list[dict[str, Any]]) -> str:
     head = ("| case | report | changed lines | diff-cover | gatekeeper | floor | ratio | "
-            "gatekeeper / floor | peak RSS diff-cover / gatekeeper | figures |\n"
-            "|---|---|---|---|---|---|---|---|---|---|")
+            "gatekeeper / floor | CPU diff-cover / gatekeeper | peak RSS diff-cover / gatekeeper "
+            "| figures |\n|---|---|---|---|---|---|---|---|---|---|---|")
     lines = [head]
     for r in rows:
         lines.append(
             f"| {r['case']} | {r['report_mb']:.1f} MB | {r['diff_lines']:,} | "
             f"{r['diff_cover'] * 1000:,.0f} ms | {r['gatekeeper'] * 1000:,.0f} ms | "
             f"{r['floor'] * 1000:,.0f} ms | {r['ratio']:.1f}x | {r['of_floor']:.2f}x | "
+            f"{r['dc_cpu'] * 1000:,.0f} / {r['gk_cpu'] * 1000:,.0f} ms | "
             f"{r['dc_mem']:.0f} / {r['gk_mem']:.0f} MB | "
             f"{'equal' if r['agree'] else 'DIFFERENT'} |")
     return "\n".join(lines)
@@ -267,6 +284,7 @@ def main() -> int:
                             "hunks": args.hunks, "pretty": args.pretty}}
     else:
         cases = {name: CASES[name] for name in (args.case or DEFAULT_CASES)}
+    compile_checkout()
     top = args.keep or Path(tempfile.mkdtemp(prefix="gk-bench-"))
     rows = []
     try:
@@ -274,7 +292,7 @@ def main() -> int:
             work = top / name
             work.mkdir(parents=True, exist_ok=True)
             rows.append(run_case(name, spec, work, args.runs))
-        _, base_mem, _ = measure([sys.executable, "-c", IMPORTS_ONLY], top)
+        _, base_mem, _, _ = measure([sys.executable, "-c", IMPORTS_ONLY], top)
         print()
         print(table(rows))
         print(f"\nmedians of {args.runs} alternating runs; the interpreter and imports alone "

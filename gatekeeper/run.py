@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gatekeeper.errors import UsageError
+from gatekeeper.errors import GatekeeperError, UsageError
 from gatekeeper.evidence import Evidence, RunContext, ci
 from gatekeeper.evidence.git import GitEvidence, base_from_environment
 from gatekeeper.report import Report
@@ -77,26 +77,39 @@ def run_check(req: CheckRequest) -> Report:
 def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
     """``run_check``, also returning the run's evidence (publishing reuses its GitHub
     client, so nothing is fetched twice)."""
-    from gatekeeper.engine import evaluate
-    from gatekeeper.policy.conditions import check_environment, waiting_note
-    from gatekeeper.policy.waivers import attach as attach_waivers
-    from gatekeeper.trust import (
-        choose_source,
-        refuse_linked_policy,
-        relative_path,
-        trusted_policy,
-    )
+    from gatekeeper.trust import choose_source, trusted_policy
 
     # A change must not weaken its own gate: in CI its policy comes from the base commit.
     choice = choose_source(req.environ, req.options, req.policy_source)
-    # A work-tree policy is read first, so that a bad policy is reported before git runs.
+    # git starts first (the diff runs in the background from here on), but a bad
+    # work-tree policy is reported before anything git says.
+    try:
+        base = resolve_base(req)
+        git = GitEvidence(req.repo, base, req.head, req.worktree)
+        git.prefetch()
+    except GatekeeperError:
+        if choice.origin == "worktree":
+            trusted_policy(req.policy, None, choice)
+        raise
+    try:
+        return _run_check(req, choice, base, git)
+    finally:
+        git.close()
+
+
+def _run_check(
+    req: CheckRequest, choice: Any, base: str, git: GitEvidence
+) -> tuple[Report, Evidence]:
+    from gatekeeper.engine import evaluate
+    from gatekeeper.policy.conditions import check_environment, waiting_note
+    from gatekeeper.policy.waivers import attach as attach_waivers
+    from gatekeeper.trust import refuse_linked_policy, relative_path, trusted_policy
+
     early = trusted_policy(req.policy, None, choice) if choice.origin == "worktree" else None
-    base = resolve_base(req)
-    git = GitEvidence(req.repo, base, req.head, req.worktree)
     notes = ["work-tree changes included (--worktree)"] if req.worktree else []
     if early is not None:
         policy, text = early
-        refuse_linked_policy(git, req.policy)  # the copy read before git ran, checked now
+        refuse_linked_policy(git, req.policy)  # the copy read before git's answer, checked now
     else:
         policy, text = trusted_policy(req.policy, git, choice)
     notes.append(text.origin_note)

@@ -198,31 +198,26 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
         status, remedy = Status.PASS, None
     details = _details(data, total, diff, tests)
     details["stale_reports"] = [s.as_dict() for s in stale]
-    places = _annotations(diff, options["missing_files"] != "ignore")
-    return Outcome(status, summary, details, remedy, places[:MAX_ANNOTATIONS], len(places))
+    places, places_total = _annotations(diff, options["missing_files"] != "ignore")
+    return Outcome(status, summary, details, remedy, places, places_total)
 
 
 def _coverage_and_diff(
     ev: Evidence, options: dict[str, Any]
 ) -> tuple[CoverageData, list[ChangedFile]]:
     """The merged reports and the changed files, computed side by side: git works in
-    its own processes while this thread parses the reports, so on a large change the
-    diff costs nothing (see benchmarks/diff_coverage.py)."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    its own processes (started by the run, or here) while this process parses the
+    reports, so on a large change the diff costs little (see benchmarks/diff_coverage.py)."""
     from gatekeeper.evidence import coverage
 
-    repo = ev.git
-    repo.files  # noqa: B018 - listed first, so the two threads share no git call
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        changed = pool.submit(lambda: repo.changed_files)
-        data = coverage.load(
-            ev,
-            _many(options["coverage"]),
-            options.get("path_map"),
-            allow_committed=options.get("allow_committed_reports", False),
-        )
-        return data, changed.result()
+    ev.git.prefetch()
+    data = coverage.load(
+        ev,
+        _many(options["coverage"]),
+        options.get("path_map"),
+        allow_committed=options.get("allow_committed_reports", False),
+    )
+    return data, ev.git.changed_files
 
 
 Verdict = tuple[str, "str | None", Status]
@@ -444,33 +439,39 @@ MAX_ANNOTATIONS = 100
 thousands would only slow the report down. ``details.uncovered`` keeps every line."""
 
 
-def _annotations(diff: DiffCoverage, with_missing: bool) -> list[Annotation]:
-    from gatekeeper.evidence.coverage import ranges
+def _annotations(diff: DiffCoverage, with_missing: bool) -> tuple[list[Annotation], int]:
+    """The first MAX_ANNOTATIONS annotations, and how many there are in all (only the
+    kept ones are built: a large change has tens of thousands of uncovered runs)."""
+    from itertools import islice
 
-    out: list[Annotation] = []
-    if with_missing:
-        out += [
-            Annotation(
-                path,
-                1,
-                None,
-                "changed file listed in a coverage report, but none of its lines measured"
-                if path in diff.measured_nothing
-                else "changed file not measured by any coverage report",
-            )
-            for path in diff.missing_files
-        ]
-    out += [
+    from gatekeeper.evidence.coverage import count_ranges, ranges
+
+    missing = diff.missing_files if with_missing else []
+    total = len(missing) + sum(map(count_ranges, diff.uncovered.values()))
+    files = (
+        Annotation(
+            path,
+            1,
+            None,
+            "changed file listed in a coverage report, but none of its lines measured"
+            if path in diff.measured_nothing
+            else "changed file not measured by any coverage report",
+        )
+        for path in missing
+    )
+    lines = (
         Annotation(
             path,
             a,
             b if b != a else None,
             f"changed line{'s' if b != a else ''} not covered by the smoke tests",
         )
-        for path, lines in sorted(diff.uncovered.items())
-        for a, b in ranges(lines)
-    ]
-    return out
+        for path, numbers in sorted(diff.uncovered.items())
+        for a, b in ranges(numbers)
+    )
+    kept = list(islice(files, MAX_ANNOTATIONS))
+    kept += islice(lines, MAX_ANNOTATIONS - len(kept))
+    return kept, total
 
 
 def _sentence(parts: list[str]) -> str:

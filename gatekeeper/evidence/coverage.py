@@ -18,6 +18,8 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import sub
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,9 +27,13 @@ from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence.coverage_formats import (
     COVERED,
     MISSED,
+    NOT_MEASURED,
     Branches,
+    Lines,
     ParsedReport,
+    counts,
     read_report,
+    table,
 )
 from gatekeeper.globs import match_any
 
@@ -43,7 +49,7 @@ class CoverageData:
     """Merged line states of all reports, keyed by repository path (or, for files no
     mapping placed in the repository, by the report's own spelling)."""
 
-    files: dict[str, bytearray]
+    files: dict[str, Lines]
     in_repo: set[str]
     reports: list[dict[str, Any]]
     branches: dict[str, Branches] = field(default_factory=dict)
@@ -58,7 +64,10 @@ class CoverageData:
 
     def state(self, path: str, line: int) -> int:
         lines = self.files.get(path)
-        return lines[line] if lines is not None and line < len(lines) else 0
+        if lines is None:
+            return 0
+        found = table(lines)
+        return found[line] if line < len(found) else 0
 
     def measures(self, path: str) -> bool:
         """Whether any report lists ``path`` (possibly with no executable lines)."""
@@ -145,7 +154,7 @@ def _load(
 ) -> CoverageData:
     paths = resolve_reports(ev, patterns, "coverage report", allow_committed=allow_committed)
     mapper = PathMapper(ev.repo_path, ev.git.files, dict(mapping))
-    merged: dict[str, bytearray] = {}
+    merged: dict[str, Lines] = {}
     branches: dict[str, Branches] = {}
     in_repo: set[str] = set()
     reports = []
@@ -219,8 +228,9 @@ def resolve_reports(
     return reports.resolve(ev, patterns, what, allow_committed=allow_committed)
 
 
-def merge_lines(a: bytearray, b: bytearray) -> bytearray:
+def merge_lines(first: Lines, second: Lines) -> bytearray:
     """Per line, the stronger state: covered beats measured beats not measured."""
+    a, b = table(first), table(second)
     if len(a) < len(b):
         a, b = b, a
     out = bytearray(a)
@@ -237,8 +247,8 @@ def totals(
     for path, lines in data.files.items():
         if (include and not match_any(path, include)) or (exclude and match_any(path, exclude)):
             continue
-        hit = lines.count(COVERED)
-        valid += hit + lines.count(MISSED)
+        missed, hit = counts(lines)
+        valid += hit + missed
         covered += hit
         found = data.branches.get(path)
         if found is not None:
@@ -337,7 +347,7 @@ def diff_coverage(
             if kind in source_kinds or (include and kind not in NOT_CODE):
                 result.missing_files.append(file.path)
             continue
-        if not lines.count(COVERED) and not lines.count(MISSED):
+        if counts(lines) == (0, 0):
             # Listed, yet not one line measured: from the report alone a module nobody
             # imported looks the same as an empty one. Only the file itself can tell.
             if has_code is None or has_code(file.path):
@@ -346,19 +356,23 @@ def diff_coverage(
             else:
                 result.without_code.append(file.path)
             continue
-        size = len(lines)
-        missed = []
-        for n in file.added_lines:
-            state = lines[n] if n < size else 0
-            if state == COVERED:
-                result.lines += 1
-                result.covered += 1
-            elif state == MISSED:
-                result.lines += 1
-                missed.append(n)
+        states = _states(table(lines), file.added_lines)
+        result.lines += len(states) - states.count(NOT_MEASURED)
+        result.covered += states.count(COVERED)
+        missed = list(compress(file.added_lines, map(MISSED.__eq__, states)))
         if missed:
             result.uncovered[file.path] = missed
     return result
+
+
+def _states(lines: bytearray, numbers: Sequence[int]) -> bytes:
+    """The state of each of ``numbers`` (0 past the end of the table), at C speed."""
+    if not numbers:
+        return b""
+    top = max(numbers)
+    if top >= len(lines):
+        lines = lines + bytes(top + 1 - len(lines))
+    return bytes(map(lines.__getitem__, numbers))
 
 
 def code_detector(ev: Evidence) -> Callable[[str], bool]:
@@ -402,6 +416,12 @@ def ranges(lines: Sequence[int]) -> list[tuple[int, int]]:
         else:
             out.append((n, n))
     return out
+
+
+def count_ranges(lines: Sequence[int]) -> int:
+    """``len(ranges(lines))`` for distinct line numbers, at C speed."""
+    ordered = sorted(lines)
+    return len(ordered) - sum(map((1).__eq__, map(sub, ordered[1:], ordered)))
 
 
 class PathMapper:

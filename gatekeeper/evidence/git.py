@@ -18,6 +18,10 @@ from typing import Any
 from gatekeeper.errors import EvidenceError, UsageError
 
 _HUNK = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_HUNK_LINE = re.compile(rb"^@@ -\d+(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.MULTILINE)
+_FILE_START = re.compile(rb"\ndiff --git ")
+_NEW_PATH = re.compile(rb"^\+\+\+ (.*?)\t*$", re.MULTILINE)
+_BINARY_LINE = re.compile(rb"^Binary files .* differ[ \t\r\x0b\x0c]*$", re.MULTILINE)
 _STATUS = {
     "A": "added",
     "M": "modified",
@@ -88,9 +92,53 @@ def parse_patch(patch: bytes) -> tuple[dict[str, list[int]], set[str]]:
     line, or a "Binary files differ" entry when the diff was not run with ``--text``).
 
     With no context, a hunk's new side is all added lines, so the header says which.
-    The hunk's body is skipped by its counts, not by its look: an added line reading
-    ``++ x`` appears as ``+++ x``, which is not a file header there.
+    The patch is cut into files at its ``diff --git`` lines, which no hunk line can
+    start with (those start with '+', '-', ' ' or '\\'); within a file, the headers end
+    at the first hunk, and every line starting with ``@@`` after that is a hunk header.
+    So no line is looked at one by one: an added line reading ``++ x`` (``+++ x`` in the
+    patch) is in a hunk, where nobody looks for a file header.
     """
+    if patch and not patch.startswith(b"diff --git "):
+        return _parse_patch_by_lines(patch)  # not git's own format: count line by line
+    added: dict[str, list[int]] = {}
+    binary: set[str] = set()
+    for section in _sections(patch):
+        hunks_at = section.find(b"\n@@")
+        header = section if hunks_at < 0 else section[: hunks_at + 1]
+        current = None
+        path = ""
+        target = _NEW_PATH.search(header)
+        if target is not None and target[1] != b"/dev/null":
+            path = unquote_path(target[1])
+            path = path[2:] if path.startswith("b/") else path
+            current = added.setdefault(path, [])
+        for line in _BINARY_LINE.findall(header):
+            new = _binary_new_path(line)
+            if new is not None:
+                binary.add(new)
+        if hunks_at < 0:
+            continue
+        body = section[hunks_at + 1 :]
+        if current is not None:
+            for m in _HUNK_LINE.finditer(body):
+                start, count = int(m[2]), int(m[3] or 1)
+                current.extend(range(start, start + count))
+            if b"\0" in body and any(
+                b"\0" in line for line in body.split(b"\n") if line.startswith(b"+")
+            ):
+                binary.add(path)
+    return added, binary
+
+
+def _sections(patch: bytes) -> list[bytes]:
+    """A patch cut before each of its ``diff --git`` lines."""
+    starts = [0] + [m.start() + 1 for m in _FILE_START.finditer(patch)]
+    return [patch[a:b] for a, b in zip(starts, [*starts[1:], len(patch)], strict=True)]
+
+
+def _parse_patch_by_lines(patch: bytes) -> tuple[dict[str, list[int]], set[str]]:
+    """``parse_patch`` for a patch without ``diff --git`` lines: hunk bodies skipped by
+    their counts, not by their look."""
     added: dict[str, list[int]] = {}
     binary: set[str] = set()
     current: list[int] | None = None
@@ -210,12 +258,65 @@ def toplevel(path: Path) -> Path:
     return Path(out.decode("utf-8", "surrogateescape").rstrip("\n"))
 
 
+class _Run:
+    """One git process writing to a temporary file rather than a pipe: a large diff then
+    never waits for this process to read it, so git works at full speed on another core
+    even while this process is busy (parsing a coverage report, say)."""
+
+    def __init__(self, args: list[str], out: Any, err: Any, proc: Any) -> None:
+        self.args, self.out, self.err, self.proc = args, out, err, proc
+
+    @classmethod
+    def start(cls, cwd: Path, args: list[str], env: Mapping[str, str] | None) -> _Run:
+        import os
+        import subprocess
+        import tempfile
+
+        # Closed by close(): the files outlive this call while git writes to them.
+        out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            proc = subprocess.Popen(
+                [git_executable(), "-c", "core.quotePath=false", *args],
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                env={**os.environ, **env} if env else None,
+            )
+        except BaseException:
+            out.close()
+            err.close()
+            raise
+        return cls(args, out, err, proc)
+
+    def finish(self) -> bytes:
+        """Wait for git; its output, or ``EvidenceError`` with its first error line."""
+        self.proc.wait()
+        if self.proc.returncode != 0:
+            self.err.seek(0)
+            lines = self.err.read().decode("utf-8", "replace").strip().splitlines()
+            stderr = lines[0] if lines else ""
+            raise EvidenceError(f"git {self.args[0]} failed: {stderr or self.proc.returncode}")
+        self.out.seek(0)
+        data: bytes = self.out.read()
+        return data
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.out.close()
+        self.err.close()
+
+
 class GitEvidence:
     """The repository and the range under review, resolved once per run."""
 
     def __init__(self, path: Path, base: str, head: str = "HEAD", worktree: bool = False) -> None:
         self.path = toplevel(path)
         self.base_ref, self.head_ref, self.worktree = base, head, worktree
+        self._started: dict[str, _Run] = {}
+        self._taken: set[str] = set()
         self.base_sha = self._resolve(base, "base")
         self.head_sha = self._resolve(head, "head")
         if worktree:
@@ -235,44 +336,50 @@ class GitEvidence:
         return run_git(self.path, *args)
 
     def git_many(self, *commands: list[str], env: Mapping[str, str] | None = None) -> list[bytes]:
-        """Run several git commands at once and return their outputs.
+        """Run several git commands at once and return their outputs."""
+        runs = [_Run.start(self.path, args, env) for args in commands]
+        try:
+            return [run.finish() for run in runs]
+        finally:
+            for run in runs:
+                run.close()
 
-        Each writes to a temporary file rather than a pipe: a large diff then never
-        waits for this process to read it, so git works at full speed on another core
-        even while this process is busy (parsing a coverage report, say).
-        """
-        import os
-        import subprocess
-        import tempfile
-        from contextlib import ExitStack
+    def prefetch(self) -> None:
+        """Start the diff and the file list now, each in its own git process, so that
+        they are ready (or nearly) when a rule first asks: git works on another core
+        while this process loads the policy and reads the coverage reports."""
+        for key, (args, env) in self._commands().items():
+            if key not in self._started and key not in self._taken:
+                self._started[key] = _Run.start(self.path, args, env)
 
-        executable = git_executable()
-        with ExitStack() as stack:
-            runs = []
-            for args in commands:
-                out = stack.enter_context(tempfile.TemporaryFile())
-                err = stack.enter_context(tempfile.TemporaryFile())
-                proc = subprocess.Popen(
-                    [executable, "-c", "core.quotePath=false", *args],
-                    cwd=self.path,
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=err,
-                    env={**os.environ, **env} if env else None,
-                )
-                runs.append((args, out, err, proc))
-            for *_, proc in runs:
-                proc.wait()
-            results = []
-            for args, out, err, proc in runs:
-                if proc.returncode != 0:
-                    err.seek(0)
-                    lines = err.read().decode("utf-8", "replace").strip().splitlines()
-                    stderr = lines[0] if lines else ""
-                    raise EvidenceError(f"git {args[0]} failed: {stderr or proc.returncode}")
-                out.seek(0)
-                results.append(out.read())
-            return results
+    def close(self) -> None:
+        """Stop what ``prefetch`` started and no rule asked for."""
+        for run in self._started.values():
+            run.close()
+        self._started.clear()
+
+    def _commands(self) -> dict[str, tuple[list[str], Mapping[str, str] | None]]:
+        if self.worktree:
+            files = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+        else:
+            files = ["ls-tree", "-r", "-z", "--name-only", "--full-tree", self.head_sha]
+        diff = [
+            "diff", "--raw", "-z", "-p", "-U0", "--text", "--no-color", "--no-ext-diff",
+            "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", "-M", *self._range(), "--",
+        ]  # fmt: skip
+        return {"files": (files, None), "diff": (diff, {"GIT_ATTR_SOURCE": self.base_sha})}
+
+    def _output(self, key: str) -> bytes:
+        """The output of a prefetched command (started now if it was not)."""
+        self._taken.add(key)
+        run = self._started.pop(key, None)
+        if run is None:
+            args, env = self._commands()[key]
+            run = _Run.start(self.path, args, env)
+        try:
+            return run.finish()
+        finally:
+            run.close()
 
     def _resolve(self, ref: str, which: str) -> str:
         self._refuse_ambiguous(ref, which)
@@ -354,14 +461,7 @@ class GitEvidence:
         coverage. No external diff drivers or textconv filters (``--no-ext-diff
         --no-textconv``), and attributes come from the base commit where git allows it
         (``GIT_ATTR_SOURCE``, git 2.40+; older git ignores it)."""
-        [out] = self.git_many(
-            [
-                "diff", "--raw", "-z", "-p", "-U0", "--text", "--no-color", "--no-ext-diff",
-                "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", "-M",
-                *self._range(), "--",
-            ],
-            env={"GIT_ATTR_SOURCE": self.base_sha},
-        )  # fmt: skip
+        out = self._output("diff")
         raw, patch = split_raw_patch(out)
         lines, binary = parse_patch(patch)
         files = [
@@ -397,10 +497,7 @@ class GitEvidence:
     def files(self) -> frozenset[str]:
         """Every file in the head tree (with ``worktree``: tracked and untracked files of
         the work tree), for mapping report paths to repository paths."""
-        if self.worktree:
-            out = self.git("ls-files", "-z", "--cached", "--others", "--exclude-standard")
-        else:
-            out = self.git("ls-tree", "-r", "-z", "--name-only", "--full-tree", self.head_sha)
+        out = self._output("files")
         return frozenset(p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p)
 
     @cached_property

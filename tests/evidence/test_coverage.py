@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gatekeeper.evidence import Evidence, RunContext, coverage
 from gatekeeper.evidence.coverage_formats import read_report
@@ -316,3 +318,10 @@ def test_code_detector_fails_closed_on_what_it_cannot_parse(tmp_path):
     has_code = coverage.code_detector(evidence(tmp_path, "HEAD"))
     assert has_code("nul.py") and has_code("bad.py") and has_code("gone.py")
     assert not has_code("doc.py") and not has_code("blank.js")
+
+
+@given(st.sets(st.integers(min_value=1, max_value=200), max_size=60))
+def test_count_ranges_is_the_number_of_ranges(numbers) -> None:
+    from gatekeeper.evidence.coverage import count_ranges, ranges
+
+    assert count_ranges(list(numbers)) == len(ranges(list(numbers)))

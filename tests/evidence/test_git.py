@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence.git import GitEvidence, parse_added_lines, unquote_path
@@ -112,3 +114,31 @@ def test_hunk_bodies_that_look_like_headers(tmp_path):
     repo.commit({"a.md": "keep\n++ x\nm1\nm2\nm3\nend\nadded\n", "b.md": "b\nmore"})
     files = {f.path: f.added_lines for f in GitEvidence(tmp_path, "main").changed_files}
     assert files == {"a.md": (2, 7), "b.md": (1, 2)}
+
+
+_CONTENT = st.sampled_from(
+    [b"x", b"++ b/x", b"-- a/x", b"@@ -1 +1 @@", b"diff --git a/q b/q", b"Binary files a b differ",
+     b"\\ No newline", b"+++ /dev/null", b"nul\0byte", b"", b"\t", b"tab\tend\t"]
+)
+_FILE = st.tuples(
+    st.sampled_from(["a.py", "dir/b c.py", "d\tx.py", "e\nf.py", "caf\u00e9.py", "-- a/x"]),
+    st.lists(_CONTENT, max_size=6),
+    st.lists(_CONTENT, max_size=6),
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files=st.lists(_FILE, min_size=1, max_size=4, unique_by=lambda f: f[0]))
+def test_patch_parsing_by_file_sections_matches_the_line_by_line_reading(tmp_path_factory, files):
+    """Real git output for changes whose lines look like headers, hunks, binary markers
+    or NULs: cutting the patch at ``diff --git`` gives what counting every line gives."""
+    from gatekeeper.evidence.git import _parse_patch_by_lines, parse_patch, split_raw_patch
+
+    root = tmp_path_factory.mktemp("patch")
+    repo = make_repo(root, {name: b"\n".join(old) + b"\n" for name, old, _ in files})
+    repo.branch("feature")
+    repo.commit({name: b"\n".join(new) for name, _, new in files})
+    ev = GitEvidence(root, "main")
+    _, patch = split_raw_patch(ev._output("diff"))
+    assert not patch or patch.startswith(b"diff --git ")
+    assert parse_patch(patch) == _parse_patch_by_lines(patch)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import os
 from array import array
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import overload
 
 from gatekeeper.errors import EvidenceError
 
@@ -35,12 +37,79 @@ class ReportFormatError(ValueError):
     """A report's content is not what its format requires (message is user-facing)."""
 
 
+class LazyLines:
+    """A file's line states, decoded only when somebody looks at a line.
+
+    A fast reader that has proved a file's part of the report well formed (and its line
+    numbers distinct) knows how many lines are measured and covered without building the
+    table; most files of a report are only ever counted (the total), a few are looked up
+    line by line (the changed ones). ``count`` of MISSED/COVERED answers from the counts;
+    anything else decodes once and keeps the table.
+    """
+
+    __slots__ = ("_decode", "_table", "covered", "missed")
+
+    def __init__(self, missed: int, covered: int, decode: Callable[[], bytearray]) -> None:
+        self.missed = missed
+        self.covered = covered
+        self._decode: Callable[[], bytearray] | None = decode
+        self._table: bytearray | None = None
+
+    def table(self) -> bytearray:
+        if self._table is None:
+            assert self._decode is not None
+            self._table = self._decode()
+            self._decode = None  # the raw block is no longer needed
+        return self._table
+
+    def count(self, state: int) -> int:
+        if state == MISSED:
+            return self.missed
+        if state == COVERED:
+            return self.covered
+        return self.table().count(state)
+
+    def __len__(self) -> int:
+        return len(self.table())
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> bytearray: ...
+    def __getitem__(self, index: int | slice) -> int | bytearray:
+        return self.table()[index]
+
+    def __bytes__(self) -> bytes:
+        return bytes(self.table())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyLines):
+            other = other.table()
+        return self.table() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+Lines = bytearray | LazyLines
+"""A file's line states: a table indexed by line number, or one still to be decoded."""
+
+
+def table(lines: Lines) -> bytearray:
+    """The line-state table of ``lines`` (decoded if it was not yet)."""
+    return lines.table() if isinstance(lines, LazyLines) else lines
+
+
+def counts(lines: Lines) -> tuple[int, int]:
+    """(measured lines not covered, covered lines), without decoding a lazy table."""
+    return lines.count(MISSED), lines.count(COVERED)
+
+
 @dataclass
 class ParsedReport:
     path: Path
     format: str
     """``cobertura``, ``jacoco``, ``lcov`` or ``coverage.py-json``."""
-    files: dict[str, bytearray] = field(default_factory=dict)
+    files: dict[str, Lines] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     """Directories the report says its file names are relative to (Cobertura ``<source>``)."""
     branches: dict[str, Branches] = field(default_factory=dict)
@@ -49,6 +118,15 @@ class ParsedReport:
     """When the report says it was made (seconds since the epoch), if it says so."""
     timestamp_source: str = ""
     """Where ``timestamp`` came from (``timestamp`` attribute, ``meta.timestamp``)."""
+
+    def lines_of(self, name: str) -> bytearray:
+        """The line table of file ``name``, new and empty if the report had no such file."""
+        found = self.files.get(name)
+        if found is None:
+            found = self.files[name] = bytearray()
+        elif isinstance(found, LazyLines):
+            found = self.files[name] = found.table()
+        return found
 
     def branches_of(self, name: str) -> Branches:
         found = self.branches.get(name)

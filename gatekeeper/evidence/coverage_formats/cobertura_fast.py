@@ -22,20 +22,28 @@ from __future__ import annotations
 import re
 from collections import deque
 from itertools import repeat
+from operator import add
 from pathlib import Path
 
+from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence.coverage_formats import (
     COVERED,
     MAX_LINE,
     MISSED,
+    LazyLines,
     ParsedReport,
     ReportFormatError,
+    _budget,
     _charge,
+    table,
 )
 
 CHUNK = 4 << 20
 MAX_BLOCK = 64 << 20
 """A class larger than this (without its ``</class>``) is left to the streaming reader."""
+KEEP = 32 << 20
+"""Bytes of ``<lines>`` blocks kept undecoded for later (a few times the tables they
+stand for); past this, blocks are decoded as they are read, so memory stays bounded."""
 
 _WS = rb"[ \t\r\n]"
 _ATTRS = rb'((?:' + _WS + rb'+[A-Za-z_][A-Za-z0-9_.:-]*="[^"<&\x00-\x1f]*")*)' + _WS + rb"*"
@@ -63,6 +71,21 @@ _BRANCH_ATTRS = (
 _MISSED = re.compile(rb'<line number="(\d+)" hits="0{1,18}"' + _BRANCH_ATTRS)
 _COVERED = re.compile(rb'<line number="(\d+)" hits="(?!0{1,18}")\d{1,18}"' + _BRANCH_ATTRS)
 _STRAY = re.compile(rb">[ \t\r\n]*+[^< \t\r\n]")
+# A <lines> block that is nothing but canonical <line> elements and whitespace: hit
+# counts and line numbers without leading zeros (so equal numbers are equal bytes and
+# "missed" is exactly hits="0"), line numbers of at most six digits (below MAX_LINE).
+# One C-level match, no object per line; possessive everywhere, as it never backtracks.
+_CANONICAL_BLOCK = re.compile(
+    rb'(?:[ \t\r\n]*+<line number="[1-9]\d{0,5}+" hits="(?:0|[1-9]\d{0,17}+)"'
+    rb'(?:/>| branch="true" condition-coverage="\d++% \(\d++/\d++\)"'
+    rb'(?: missing-branches="[^"<&\x00-\x1f]*+")?/>))*+[ \t\r\n]*+'
+)
+_BRANCH_ATTR = re.compile(
+    rb' branch="true" condition-coverage="\d+% \(\d+/\d+\)"(?: missing-branches="[^"<&\x00-\x1f]*")?'
+)
+# Once a block is proven canonical and its branch attributes are gone, deleting these
+# leaves " NUMBER HITS" per element.
+_MARKUP = bytes(range(ord("a"), ord("z") + 1)) + b'<>/="'
 _BRANCH = re.compile(
     rb'<line number="(\d+)" hits="\d+" branch="true" condition-coverage="\d+% \((\d+)/(\d+)\)"'
 )
@@ -129,6 +152,7 @@ class _Reader:
         self.root: dict[str, str] = {}
         self.started = False
         self.closed = False
+        self.kept = 0
 
     def feed(self, buf: bytes, eof: bool) -> int:
         """Consume the complete tokens of ``buf``; return how many bytes were used."""
@@ -208,8 +232,8 @@ class _Reader:
             if buf.find(b"</source>", pos) < 0:
                 return None
             raise _Unusual
-        if not self.stack or self.stack[-1] != b"sources":
-            raise _Unusual
+        if not self.stack or self.stack[-1] != b"sources" or b"]]>" in m[1]:
+            raise _Unusual  # "]]>" may not appear in character data
         source = _text(m[1]).strip()
         if source:
             self.report.sources.append(source)
@@ -227,18 +251,52 @@ class _Reader:
         filename = _attrs(head[1]).get("filename")
         if not filename:
             raise _Unusual  # a nameless class: the full reader knows what to ignore
-        lines = self.report.files.setdefault(filename, bytearray())
         if head[2] is not None:  # <lines/>
+            self.report.files.setdefault(filename, bytearray())
             rest = buf[head.end() : close]
         else:
             lines_end = buf.rfind(b"</lines>", head.end(), close)
             if lines_end < 0:
                 raise _Unusual
             rest = buf[lines_end + 8 : close]
-            self._lines(filename, lines, buf[head.end() : lines_end])
+            self._block(filename, buf[head.end() : lines_end])
         if rest.strip(b" \t\r\n"):
             raise _Unusual
         return close + 8
+
+    def _block(self, filename: str, block: bytes) -> None:
+        """Record one class's ``<lines>``: kept undecoded if it is canonical, its numbers
+        distinct and there is room; decoded now otherwise."""
+        files = self.report.files
+        if filename not in files and self.kept + len(block) <= KEEP:
+            lazy = self._lazy(filename, block)
+            if lazy is not None:
+                files[filename] = lazy
+                self.kept += len(block)
+                return
+        lines = files[filename] = table(files.get(filename, bytearray()))
+        self._lines(filename, lines, block)
+
+    def _lazy(self, filename: str, block: bytes) -> LazyLines | bytearray | None:
+        """Counts of a canonical block with distinct line numbers (C-level passes only),
+        the table to be decoded on first use; ``None`` if it is not such a block."""
+        if _CANONICAL_BLOCK.fullmatch(block) is None:
+            return None
+        branched = b'branch="true"' in block
+        plain = _BRANCH_ATTR.sub(b"", block) if branched else block
+        tokens = plain.translate(None, _MARKUP).split()
+        numbers = tokens[0::2]
+        if len(set(numbers)) != len(numbers):
+            return None  # a line listed twice: decoded now, keeping the stronger state
+        if not numbers:
+            return bytearray()
+        if branched:
+            branches = self.report.branches_of(filename)
+            for number, covered_branches, total in _BRANCH.findall(block):
+                branches.add(int(number), int(total), int(covered_branches))
+        missed = plain.count(b' hits="0"')  # canonical: exactly the missed lines
+        budget, path = _budget.get(None), self.report.path
+        return LazyLines(missed, len(numbers) - missed, lambda: _decode(plain, budget, path))
 
     def _lines(self, filename: str, lines: bytearray, block: bytes) -> None:
         missed = list(map(int, _MISSED.findall(block)))
@@ -274,3 +332,24 @@ class _Reader:
             branches = self.report.branches_of(filename)
             for number, covered_branches, total in _BRANCH.findall(block):
                 branches.add(int(number), int(total), int(covered_branches))
+
+
+def _decode(plain: bytes, budget: list[int] | None, path: Path) -> bytearray:
+    """The line table of a block ``_Reader._lazy`` proved canonical with distinct numbers
+    (branch attributes removed), charged to the reading's line-table budget as reading
+    it at once would have been."""
+    tokens = plain.translate(None, _MARKUP).split()
+    numbers = list(map(int, tokens[0::2]))
+    size = max(numbers) + 1
+    if budget is not None:
+        budget[0] -= size
+        if budget[0] < 0:
+            raise EvidenceError(
+                f"{path}: its line numbers would need more memory than a report of its "
+                "size can plausibly describe"
+            )
+    lines = bytearray(size)
+    # hits "0" -> MISSED (1), anything else -> COVERED (2); the stores run in C.
+    states = map(add, map(b"0".__ne__, tokens[1::2]), repeat(MISSED))
+    deque(map(lines.__setitem__, numbers, states), maxlen=0)
+    return lines

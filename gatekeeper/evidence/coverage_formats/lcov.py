@@ -84,7 +84,7 @@ def read_lcov_lines(path: Path) -> ParsedReport:
                     name = text[3:].strip()
                     if not name:
                         raise _Bad("SF record without a file name")
-                    lines = report.files.setdefault(name, bytearray())
+                    lines = report.lines_of(name)
                 elif text == "end_of_record":
                     if lines is None:
                         raise _Bad("end_of_record without an SF record")

@@ -91,7 +91,7 @@ class _Cobertura:
             self._end_class()
             self.filename = _attrs(attrs).get("filename") or None
             if self.filename is not None:
-                self.lines = self.report.files.setdefault(self.filename, bytearray())
+                self.lines = self.report.lines_of(self.filename)
         elif name == "method":
             self.in_method += 1
         elif name == "source":
@@ -287,7 +287,7 @@ class _JaCoCo:
         elif name == "sourcefile":
             source = _attrs(attrs)["name"]
             self.key = f"{self.package}/{source}" if self.package else source
-            self.lines = self.report.files.setdefault(self.key, bytearray())
+            self.lines = self.report.lines_of(self.key)
         elif name == "package":
             self.package = _attrs(attrs).get("name", "").strip("/")
 
