@@ -117,6 +117,33 @@ def test_real_coverage_py_lcov_takes_the_fast_path(tmp_path) -> None:
     assert parsed.branches
 
 
+@pytest.mark.parametrize("keep", [0, 1 << 24])
+def test_branches_are_counted_before_their_arrays_are_built(tmp_path, monkeypatch,
+                                                            keep) -> None:
+    """From the BRDA run (or, past KEEP, a compact array): counts first, arrays on first
+    use, and a merge with another report's branches sees the arrays."""
+    from gatekeeper.evidence.coverage_formats import Branches, lcov_fast
+
+    monkeypatch.setattr(lcov_fast, "KEEP", keep)
+    parsed = read_fast(write(tmp_path, GENINFO))
+    assert parsed is not None
+    pending = parsed.branches["/src/lib.c"]
+    assert isinstance(pending, lcov_fast._PendingBranches)
+    assert (pending.run is not None) == bool(keep)
+    assert pending.counts() == (5, 3)
+    other = Branches()
+    other.add(4, 2, 2)
+    merged = other.merged(pending)
+    assert (list(merged.total[:8]), list(merged.covered[:8])) == (
+        [0, 0, 0, 0, 2, 0, 0, 3], [0, 0, 0, 0, 2, 0, 0, 2])
+    assert pending.counts() == (5, 3)
+    assert (pending.total[4], pending.covered[4], pending.total[7]) == (2, 1, 3)
+    pending.add(4, 2, 2)  # a later record of the file: counts follow the arrays
+    assert pending.counts() == (5, 4)
+    with pytest.raises(AttributeError):
+        _ = pending.missing
+
+
 def test_read_report_uses_the_fast_reader(tmp_path, monkeypatch) -> None:
     def refuse(path: Path) -> ParsedReport:
         raise AssertionError("careful reader called")
@@ -317,14 +344,16 @@ settings_ = settings(max_examples=120, deadline=None,
 
 @settings_
 @given(recs=records, checksums=st.booleans(), interleave=st.booleans(),
-       chunk=st.sampled_from([3, 50, 4 << 20]))
+       chunk=st.sampled_from([3, 50, 4 << 20]), keep=st.sampled_from([0, 1 << 24]))
 def test_random_reports_read_fast_alike(tmp_path, monkeypatch, recs, checksums, interleave,
-                                        chunk) -> None:
+                                        chunk, keep) -> None:
     """Duplicates, repeated files, unsorted lines, checksums, interleaved branches, any
-    chunk size: the fast reader's figures are the careful reader's."""
+    chunk size, branch runs kept or not: the fast reader's figures are the careful
+    reader's (branch counts before their arrays are built, and the arrays)."""
     from gatekeeper.evidence.coverage_formats import lcov_fast
 
     monkeypatch.setattr(lcov_fast, "CHUNK", chunk)
+    monkeypatch.setattr(lcov_fast, "KEEP", keep)
     path = write(tmp_path, lcov_text(recs, checksums, interleave))
     fast_and_same(path)
 
