@@ -350,13 +350,12 @@ def _emit(
 ) -> None:
     """Print the report, write the other formats, publish, and exit with the decision."""
     from gatekeeper.publish.run import publish_report
-    from gatekeeper.report import render
+    from gatekeeper.report import Rendered
 
-    rendered: dict[str, str] = {}  # `--format json --output json=FILE` renders JSON once
+    # Each format rendered once: standard output, the files and the job summary share it.
+    rendered = Rendered(report)
     click.echo(_for_stdout(report, fmt, rendered), nl=False)
     for out_fmt, path in targets:
-        if out_fmt not in rendered:
-            rendered[out_fmt] = render(report, out_fmt)
         _write(path, rendered[out_fmt])
     json_out = next((p for f, p in targets if f == "json"), None)
     publish_report(
@@ -366,6 +365,7 @@ def _emit(
         comment=comment,
         status=status,
         err=lambda line: click.echo(_redacted(line, environ), err=True),
+        markdown=lambda: rendered["markdown"],
     )
     sys.exit(report.exit_code)
 
@@ -393,10 +393,8 @@ def _recorded_run(request: Any, path: Path | None, note: bool) -> tuple[Any, Any
     return report, evidence
 
 
-def _for_stdout(report: Any, fmt: str, rendered: dict[str, str] | None = None) -> str:
-    """The report for standard output (colored text on a terminal); a plain rendering is
-    also kept in ``rendered``, for an ``--output`` of the same format."""
-    from gatekeeper.report import render
+def _for_stdout(report: Any, fmt: str, rendered: Any = None) -> str:
+    from gatekeeper.report import Rendered
 
     if fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ:
         import shutil
@@ -404,10 +402,7 @@ def _for_stdout(report: Any, fmt: str, rendered: dict[str, str] | None = None) -
         from gatekeeper.report import text
 
         return text.render(report, color=True, width=shutil.get_terminal_size().columns)
-    shown = render(report, fmt)
-    if rendered is not None:
-        rendered[fmt] = shown
-    return shown
+    return (rendered or Rendered(report))[fmt]
 
 
 def _write(path: Path, text: str) -> None:
