@@ -8,6 +8,10 @@ branch each, covered when ``taken`` is a positive count (``-``: its line never r
 Other directives (functions, summaries, MC/DC, producer extensions) are accepted and
 ignored; a line that is not a directive at all is an error, because a report that
 cannot be read exactly must not be half-read.
+
+Reports of the common shape go through ``lcov_fast`` (a few C-level passes per record);
+it steps aside for anything it cannot account for, and ``read_lcov_lines`` below, one line
+at a time, gives the same figures or the precise error.
 """
 
 from __future__ import annotations
@@ -31,6 +35,23 @@ _DIRECTIVE = re.compile(r"[A-Z][A-Z0-9_]*:")
 
 
 def read_lcov(path: Path) -> ParsedReport:
+    """The fast reader's result when it can account for every line, else the careful
+    reader's (with the line-table budget the fast one used given back)."""
+    from gatekeeper.evidence.coverage_formats import _budget
+    from gatekeeper.evidence.coverage_formats.lcov_fast import read_fast
+
+    budget = _budget.get(None)
+    left = budget[0] if budget is not None else 0
+    fast = read_fast(path)
+    if fast is not None:
+        return fast
+    if budget is not None:
+        budget[0] = left
+    return read_lcov_lines(path)
+
+
+def read_lcov_lines(path: Path) -> ParsedReport:
+    """The careful reader: one line at a time, every error with its line number."""
     report = ParsedReport(path, "lcov")
     lines: bytearray | None = None
     branches: defaultdict[int, list[int]] = defaultdict(lambda: [0, 0])
@@ -77,10 +98,10 @@ def read_lcov(path: Path) -> ParsedReport:
                     raise _Bad(f"not an LCOV record: {text[:60]!r}")
     except (_Bad, ReportFormatError) as e:
         raise EvidenceError(f"{path}: line {number}: {e}") from None
+    except UnicodeDecodeError:  # a ValueError too: caught first
+        raise EvidenceError(f"{path}: line {_not_utf8(path)}: not UTF-8 text") from None
     except ValueError as e:  # int()/float() of a bad number, or a bad line number
         raise EvidenceError(f"{path}: line {number}: bad number in LCOV record: {e}") from None
-    except UnicodeDecodeError:
-        raise EvidenceError(f"{path}: line {number + 1}: not UTF-8 text") from None
     except OSError as e:
         raise EvidenceError(f"{path}: cannot read: {e.strerror or e}") from None
     if lines is not None:
@@ -90,6 +111,19 @@ def read_lcov(path: Path) -> ParsedReport:
     if not report.files:
         raise EvidenceError(f"{path}: LCOV report has no SF (source file) records")
     return report
+
+
+def _not_utf8(path: Path) -> int:
+    """The number of the first line that is not UTF-8 (text is decoded ahead of the line
+    being read, so the line the reader was at says nothing)."""
+    number = 0
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, 1):  # noqa: B007 - number is read after the loop
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                break
+    return number
 
 
 def _count(text: str, record: str) -> float:

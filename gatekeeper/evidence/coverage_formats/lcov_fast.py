@@ -1,0 +1,363 @@
+"""A fast LCOV reader that proves it read every line, else steps aside.
+
+LCOV producers (geninfo, ``coverage lcov``, c8/nyc, grcov, ...) write each source file as
+a record: ``SF:<name>``, a run of ``DA:<line>,<count>[,<checksum>]`` lines, a run of
+``BRDA:<line>,<block>,<branch>,<taken>`` lines, ``FN``/``LF``/``LH`` summaries and
+``end_of_record``. This reader takes the file in chunks of whole records and reads each
+record with a few C-level passes instead of a Python call per line: one ``translate``
+proves the shape of the DA lines, one ``json.loads`` reads all their numbers, and one
+tight loop stores them. A file's branches are counted with C-level counts (a BRDA line
+is one branch, taken unless its count is ``0`` or ``-``); their per-line arrays, 4 bytes
+a source line, are built only when a rule looks at the file (``_PendingBranches``), from
+the BRDA run itself or, past ``KEEP`` bytes of runs, from a compact array of the lines
+that have branches.
+
+It only returns figures when it has accounted for every line of the file: each is a DA
+line of exactly that shape (digits, no sign, no leading zero, no space), a well-formed
+BRDA line, another directive the careful reader ignores, a comment or an empty line, the
+file is UTF-8 without carriage returns, every record has one ``SF`` and ends with
+``end_of_record``. Anything else (a count like ``1.5e+03``, spaces, ``SF`` given twice in
+one record, a truncated file, a line number beyond any source file, a table the memory
+budget might refuse) returns ``None``: the caller reads the file again with the careful
+line-by-line reader, which gives the same figures or the precise error. It never turns a
+malformed report into numbers. Tables are charged to the line-table budget when their
+record is read, built or not, so a report the careful reader refuses for its line
+numbers is refused here too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from array import array
+from itertools import compress
+from pathlib import Path
+from typing import Any
+
+from gatekeeper.evidence.coverage_formats import (
+    COVERED,
+    MAX_BRANCHES,
+    MAX_LINE,
+    MISSED,
+    Branches,
+    ParsedReport,
+    ReportFormatError,
+    _budget,
+    _charge,
+)
+
+CHUNK = 1 << 20
+MAX_RECORD = 64 << 20
+"""A record larger than this (no ``end_of_record`` in sight) is left to the careful reader."""
+KEEP = 16 << 20
+"""Bytes of BRDA runs kept for building branch arrays later; past this, a file's branches
+are kept as a compact array of the lines that have some (12 bytes a line)."""
+
+_END = b"\nend_of_record"
+_DIGITS = b"0123456789"
+# Lines other than DA lines, each after its "\n": a BRDA line of the careful reader's
+# shape (line number, at least two more fields, a count or "-" after the last comma), a
+# directive it ignores (not DA, BRDA or SF), a comment or an empty line. Line numbers and
+# counts have no leading zero and a bounded length, so the careful reader's int() takes
+# every one of them, and one line is never spelled two ways.
+_OTHER = re.compile(
+    rb"(?:\n(?:BRDA:[1-9][0-9]{0,6},[^\n]*,[^\n]*,(?:0|[1-9][0-9]{0,17}|-)"
+    rb"|(?!DA:|BRDA:|SF:)[A-Z][A-Z0-9_]*:[^\n]*|#[^\n]*|)(?=\n|\Z))*+"
+)
+_AS_JSON = bytes.maketrans(b"\nDA:", b",   ")
+_DA_LINE = re.compile(rb"\nDA:[^\n]*")
+_CHECKSUM = re.compile(rb",[^,\n]*(?=\n|\Z)")
+# A BRDA line's number and its count after the last comma (the shape is proven by _OTHER).
+_BRANCH = re.compile(rb"\nBRDA:([0-9]+),[^\n]*,([0-9]+|-)(?=\n|\Z)")
+# A BRDA line number of at least N digits.
+_DIGITS_AT_LEAST = [re.compile(rb"\nBRDA:[0-9]{%d}" % d) for d in range(8)]
+
+
+class _Unusual(Exception):
+    """Not (or not provably) the common shape: the careful reader decides."""
+
+
+def read_fast(path: Path) -> ParsedReport | None:
+    """The report, or ``None`` for the careful reader (which must start afresh)."""
+    reader = _Reader(ParsedReport(path, "lcov"))
+    try:
+        with path.open("rb") as f:
+            # A "\n" before the first line: every line, the first too, follows one.
+            buf = b"\n"
+            while chunk := f.read(CHUNK):
+                if b"\r" in chunk:
+                    raise _Unusual  # a line break to the careful reader's text mode
+                buf += chunk
+                records = buf.split(_END)
+                buf = records.pop()  # the unfinished record (or the tail)
+                for record in records:
+                    reader.record(record)
+                if len(buf) > MAX_RECORD:
+                    return None
+        _tail(buf)
+    except (_Unusual, ReportFormatError, ValueError, OverflowError, OSError):
+        return None
+    if not reader.report.files:
+        return None
+    return reader.report
+
+
+def _tail(buf: bytes) -> None:
+    """After the last end_of_record: only lines the careful reader ignores."""
+    if not buf:
+        return
+    if buf[:1] != b"\n":
+        raise _Unusual
+    buf.decode("utf-8")
+    if _OTHER.fullmatch(buf) is None or b"\nBRDA:" in buf:
+        raise _Unusual
+
+
+class _Reader:
+    def __init__(self, report: ParsedReport) -> None:
+        self.report = report
+        self.kept = 0
+
+    def record(self, record: bytes) -> None:
+        """One record: "\\n"-led lines, from after the previous end_of_record to before
+        its own (a line that only starts with "end_of_record" leaves something else than
+        "\\n" at the start of the next)."""
+        if record[:1] != b"\n":
+            raise _Unusual
+        if not record.isascii():
+            record.decode("utf-8")  # UnicodeDecodeError is a ValueError
+        sf = record.find(b"\nSF:")
+        if sf < 0:
+            raise _Unusual
+        if _OTHER.fullmatch(record, 0, sf) is None or record.find(b"\nBRDA:", 0, sf) >= 0:
+            raise _Unusual  # DA or BRDA before SF (an error), or a line it cannot account for
+        eol = record.find(b"\n", sf + 4)
+        if eol < 0:
+            eol = len(record)
+        name = record[sf + 4 : eol].decode("utf-8").strip()
+        body = record[eol:]
+        if not name or b"\nSF:" in body:
+            raise _Unusual
+        body, regions = self._lines(name, body)
+        for start, end in regions:
+            if _OTHER.fullmatch(body, start, end) is None:
+                raise _Unusual
+        if b"\nBRDA:" in body:
+            self._branches(name, body, regions)
+
+    def _lines(self, name: str, body: bytes) -> tuple[bytes, list[tuple[int, int]]]:
+        """Read the DA lines of ``body``; return the rest of it to be accounted for, as
+        the body and its regions without DA lines."""
+        first = body.find(b"\nDA:")
+        if first < 0:
+            self.report.files.setdefault(name, bytearray())
+            return body, [(0, len(body))]
+        # The DA lines are one run in every producer's output: the lines before and after
+        # it are checked in place. DA lines among others are gathered first.
+        last = body.find(b"\n", body.rfind(b"\nDA:") + 1)
+        if last < 0:
+            last = len(body)
+        try:
+            block = _proven(body[first:last])
+            regions = [(0, first), (last, len(body))]
+        except _Unusual:
+            block = _proven(b"".join(_DA_LINE.findall(body)))
+            body = _DA_LINE.sub(b"", body)
+            regions = [(0, len(body))]
+        _decode_into(self.report.lines_of(name), block)
+        return body, regions
+
+    def _branches(self, name: str, body: bytes, regions: list[tuple[int, int]]) -> None:
+        if name not in self.report.branches:
+            pending = self._pending(body, regions)
+            if pending is not None:
+                self.report.branches[name] = pending
+                return
+        _add_branches(self.report.branches_of(name), _branch_lines(body, regions))
+
+    def _pending(self, body: bytes, regions: list[tuple[int, int]]) -> _PendingBranches:
+        """A file's first BRDA lines, as branches built on first use."""
+        pending = _PendingBranches()
+        spans = [(body.find(b"\nBRDA:", s, e), body.rfind(b"\nBRDA:", s, e), e)
+                 for s, e in regions]
+        spans = [span for span in spans if span[0] >= 0]
+        if len(spans) == 1 and self.kept < KEEP:
+            # One run of BRDA lines: counted as bytes, kept as they are.
+            first, last, end = spans[0]
+            last = body.find(b"\n", last + 1, end)
+            block = body[first : last if last >= 0 else end]
+            total = block.count(b"\n")
+            # Charged for the longest arrays line numbers of their length could need, if
+            # the budget has room; if not, the exact charge below decides.
+            if (
+                total == block.count(b"\nBRDA:")
+                and total <= MAX_BRANCHES
+                and _DIGITS_AT_LEAST[7].search(block) is None
+                and _room(_branch_charge(10 ** _digits(block) - 1))
+            ):
+                _charge(_branch_charge(10 ** _digits(block) - 1))
+                self.kept += len(block)
+                untaken = (block.count(b",0\n") + block.count(b",-\n")
+                           + block.endswith((b",0", b",-")))
+                pending.run, pending.known = block, (total, total - untaken)
+                return pending
+        # Otherwise per line with branches: its number, how many, how many taken.
+        total_of, covered_of = _branch_arrays(_branch_lines(body, regions), charge=True)
+        numbers = list(compress(range(len(total_of)), total_of))
+        sparse = array("I", numbers)
+        sparse.extend(map(total_of.__getitem__, numbers))
+        sparse.extend(map(covered_of.__getitem__, numbers))
+        pending.sparse = sparse
+        pending.known = (sum(total_of), sum(covered_of))
+        return pending
+
+
+def _digits(block: bytes) -> int:
+    """Digits of the longest line number in a run of BRDA lines (at most six)."""
+    return next(d for d in range(6, 0, -1) if _DIGITS_AT_LEAST[d].search(block))
+
+
+def _room(size: int) -> bool:
+    budget = _budget.get(None)
+    return budget is None or budget[0] >= size
+
+
+def _proven(block: bytes) -> bytes:
+    """A run of DA lines, each "\\nDA:<line>,<count>" with an optional ",<checksum>",
+    without its checksums; ``_Unusual`` for any other shape."""
+    k = block.count(b"\n")
+    commas = block.count(b",")
+    if commas == 2 * k:  # checksums (geninfo --checksum, coverage.py lcov_line_checksums)
+        block = _CHECKSUM.sub(b"", block)
+    elif commas != k:
+        raise _Unusual
+    # With the digits gone, exactly "\nDA:," per line is left (k occurrences of those 5
+    # bytes in 5 * k bytes). Line 0 is the careful reader's error; other leading zeros,
+    # JSON's.
+    shape = block.translate(None, _DIGITS)
+    if len(shape) != 5 * k or shape.count(b"\nDA:,") != k or b"\nDA:0" in block:
+        raise _Unusual
+    return block
+
+
+def _decode_into(lines: bytearray, block: bytes) -> None:
+    """Store a proven DA run into ``lines``, growing it (charged to the budget)."""
+    # "\nDA:12,0\nDA:13,5" -> "[   12,0,   13,5]" -> [12, 0, 13, 5]: JSON refuses empty
+    # fields and leading zeros.
+    flat = json.loads(b"[" + block[1:].translate(_AS_JSON) + b"]")
+    # Producers list lines in ascending order: the last is the largest, and a table too
+    # short for another shows as an IndexError.
+    _grow(lines, flat[-2])
+    try:
+        _store(lines, flat)
+    except IndexError:
+        _grow(lines, max(flat[0::2]))
+        _store(lines, flat)
+
+
+def _store(lines: bytearray, flat: list[int]) -> None:
+    """Per line the strongest state: a line given twice (in this record or an earlier
+    one of the same file) keeps covered over missed, as the careful reader does."""
+    pairs = iter(flat)
+    for n, count in zip(pairs, pairs, strict=True):
+        if count:
+            lines[n] = COVERED
+        elif not lines[n]:
+            lines[n] = MISSED
+
+
+def _grow(lines: bytearray, top: int) -> None:
+    if top > MAX_LINE:
+        raise _Unusual  # the careful reader's error
+    size = len(lines)
+    if top >= size:
+        # Charged twice: the careful reader grows its tables geometrically, up to twice
+        # this size, and must not be the one to run out of budget where this did not.
+        _charge(2 * (top + 1 - size))
+        lines.extend(bytes(top + 1 - size))
+
+
+def _branch_charge(top: int) -> int:
+    """Budget for branch arrays up to line ``top``: twice what they take, as line tables
+    are charged (``Branches.add`` grows geometrically, from 16 lines)."""
+    return 2 * 4 * (top + 1) + 64
+
+
+class _PendingBranches(Branches):
+    """A file's branches whose per-line arrays are built on first use: ``counts`` is
+    known from the read; ``total`` and ``covered`` appear when first looked up, built
+    from the BRDA run (``run``) or from ``sparse`` (line numbers, then their totals, then
+    their covered counts)."""
+
+    __slots__ = ("known", "run", "sparse")
+
+    def __init__(self) -> None:  # total and covered stay unset until __getattr__
+        self.known: tuple[int, int] | None = None
+        self.run: bytes | None = None
+        self.sparse: array[int] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in ("total", "covered") or self.known is None:
+            raise AttributeError(name)
+        self.known = None
+        if self.run is not None:
+            found = _branch_lines(self.run, [(0, len(self.run))])
+            self.total, self.covered = _branch_arrays(found)
+        else:
+            assert self.sparse is not None
+            k = len(self.sparse) // 3
+            numbers, totals, covereds = self.sparse[:k], self.sparse[k : 2 * k], self.sparse[2 * k :]
+            size = max(numbers) + 1 if k else 0
+            self.total, self.covered = array("H", bytes(2 * size)), array("H", bytes(2 * size))
+            for n, total, covered in zip(numbers, totals, covereds, strict=True):
+                self.total[n], self.covered[n] = total, covered
+        self.run = self.sparse = None
+        return getattr(self, name)
+
+    def counts(self) -> tuple[int, int]:
+        return self.known if self.known is not None else super().counts()
+
+
+def _branch_lines(body: bytes, regions: list[tuple[int, int]]) -> list[tuple[bytes, bytes]]:
+    found: list[tuple[bytes, bytes]] = []
+    for start, end in regions:
+        found += _BRANCH.findall(body, start, end)
+    return found
+
+
+def _add_branches(branches: Branches, found: list[tuple[bytes, bytes]]) -> None:
+    """BRDA lines into a file's earlier branches: per line the larger counts."""
+    total, covered = _branch_arrays(found, charge=True)
+    for n in {int(line) for line, _ in found}:
+        branches.add(n, total[n], covered[n])
+
+
+def _branch_arrays(
+    found: list[tuple[bytes, bytes]], charge: bool = False
+) -> tuple[array[int], array[int]]:
+    """Per line, how many BRDA lines and how many of them taken (a positive count)."""
+    # Ascending, as for DA lines: the last line is the largest, or an IndexError says so.
+    top = int(found[-1][0])
+    try:
+        return _count_branches(top, found, charge)
+    except IndexError:
+        return _count_branches(max(int(line) for line, _ in found), found, charge)
+
+
+def _count_branches(
+    top: int, found: list[tuple[bytes, bytes]], charge: bool
+) -> tuple[array[int], array[int]]:
+    if top > MAX_LINE:
+        raise _Unusual
+    if charge:
+        _charge(_branch_charge(top))
+    total = array("H", bytes(2 * (top + 1)))
+    covered = array("H", bytes(2 * (top + 1)))
+    # 16-bit counts: more than MAX_BRANCHES on a line is an OverflowError, as the
+    # careful reader's is an error.
+    for line, count in found:
+        n = int(line)
+        total[n] += 1
+        if count != b"0" and count != b"-":
+            covered[n] += 1
+    return total, covered
