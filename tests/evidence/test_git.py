@@ -152,8 +152,12 @@ def test_git_output_goes_to_an_anonymous_scratch_file(tmp_path, monkeypatch, cas
 
     if case == "no such TMPDIR":
         monkeypatch.setenv("TMPDIR", str(tmp_path / "missing"))
-    elif case == "no O_TMPFILE":
+    elif case == "no O_TMPFILE":  # as on macOS: tempfile's own way
+        import tempfile
+
         monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+        monkeypatch.setattr(tempfile, "_O_TMPFILE_WORKS", False, raising=False)
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
         monkeypatch.setenv("TMPDIR", str(tmp_path))
     else:
         monkeypatch.setenv("TMPDIR", str(tmp_path))
