@@ -69,7 +69,7 @@ _AS_JSON = bytes.maketrans(b"\nDA:", b",   ")
 _DA_LINE = re.compile(rb"\nDA:[^\n]*")
 _CHECKSUM = re.compile(rb",[^,\n]*(?=\n|\Z)")
 # A BRDA line's number and its count after the last comma (the shape is proven by _OTHER).
-_BRANCH = re.compile(rb"\nBRDA:([0-9]+),[^\n]*,([0-9]+|-)(?=\n|\Z)")
+_BRANCH = re.compile(rb"\nBRDA:([0-9]+),(?:[^,\n]*+,){2,}+([0-9]+|-)(?=\n|\Z)")
 # A BRDA line number of at least N digits.
 _DIGITS_AT_LEAST = [re.compile(rb"\nBRDA:[0-9]{%d}" % d) for d in range(8)]
 
