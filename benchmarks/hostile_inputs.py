@@ -3,7 +3,7 @@
     python benchmarks/hostile_inputs.py [--scale 1.0] [--keep DIR]
 
 Writes each hostile file (a YAML alias bomb, deep YAML, deep JSON, deep XML in every XML
-format, coverage.py JSON at and over the size limit, hostile JSON of empty containers),
+format, coverage.py JSON of 200 MB, real and hostile, hostile JSON of empty containers),
 reads it in a fresh process through Gatekeeper's own reader (``gatekeeper validate``
 for policies), and checks the outcome (refused with the expected message, or read) and
 the budgets: wall time and peak RSS of that process. Exits 1 if any budget is exceeded.
@@ -137,14 +137,18 @@ def cases(scale: float) -> list[Case]:
         Case("Cobertura <condition> nested in <lines>, 1,000,000 deep", "lines-deep.xml",
              lambda p: _repeat(p, CLASS + "<lines>", "<condition>", n // 10), "report",
              "beyond any real report", 6.0, 80),
-        Case("coverage.py JSON of 200 MiB (over the limit)", "huge.json",
-             _sparse_json(200 * MB), "report", "over the 32.0 MiB limit", 2.0, 80),
-        Case("coverage.py JSON of ~30 MiB (under the limit, real shape)", "big.json",
-             _real_json(int(6000 * scale)), "report", "read", 20.0, 400),
-        Case("hostile JSON of empty lists, ~30 MiB", "empty-lists.json",
+        # coverage.py JSON is streamed: memory is a chunk plus one file's entry.
+        Case("coverage.py JSON of 200 MiB, NUL bytes after its start", "huge.json",
+             _sparse_json(200 * MB), "report", "Expecting property name", 3.0, 80),
+        Case("coverage.py JSON of ~200 MiB (real shape, 40,000 files)", "big.json",
+             _real_json(int(40_000 * scale)), "report", "read", 20.0, 100),
+        Case("hostile JSON of empty lists in one entry, ~30 MiB", "empty-lists.json",
              lambda p: _repeat(p, '{"files": {"a": {"executed_lines": [', "[],",
-                               n, "[]]}}}"), "report", "must be a list of positive",
-             20.0, 1000),
+                               n, "[]]}}}"), "report", "limit for a single file's entry",
+             3.0, 100),
+        Case("hostile JSON of 1,000,000 files of empty lists, ~30 MiB", "many-files.json",
+             lambda p: _repeat(p, '{"files": {', '"": {"executed_lines": [[]]}, ', n // 10,
+                               '"": 1}}'), "report", "must be a list of positive", 6.0, 80),
     ]
 
 

@@ -7,7 +7,6 @@ Heavy modules (GitPython, jsonschema, requests) are imported inside commands so 
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -167,6 +166,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """
     ctx.obj = {"debug": debug}
     if debug:
+        import logging
+
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
 
 
@@ -349,11 +350,13 @@ def _emit(
 ) -> None:
     """Print the report, write the other formats, publish, and exit with the decision."""
     from gatekeeper.publish.run import publish_report
-    from gatekeeper.report import render
+    from gatekeeper.report import Rendered
 
-    click.echo(_for_stdout(report, fmt), nl=False)
+    # Each format rendered once: standard output, the files and the job summary share it.
+    rendered = Rendered(report)
+    click.echo(_for_stdout(report, fmt, rendered), nl=False)
     for out_fmt, path in targets:
-        _write(path, render(report, out_fmt))
+        _write(path, rendered[out_fmt])
     json_out = next((p for f, p in targets if f == "json"), None)
     publish_report(
         evidence,
@@ -362,6 +365,7 @@ def _emit(
         comment=comment,
         status=status,
         err=lambda line: click.echo(_redacted(line, environ), err=True),
+        markdown=lambda: rendered["markdown"],
     )
     sys.exit(report.exit_code)
 
@@ -389,14 +393,16 @@ def _recorded_run(request: Any, path: Path | None, note: bool) -> tuple[Any, Any
     return report, evidence
 
 
-def _for_stdout(report: Any, fmt: str) -> str:
-    from gatekeeper.report import render, text
+def _for_stdout(report: Any, fmt: str, rendered: Any = None) -> str:
+    from gatekeeper.report import Rendered
 
     if fmt == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ:
         import shutil
 
+        from gatekeeper.report import text
+
         return text.render(report, color=True, width=shutil.get_terminal_size().columns)
-    return render(report, fmt)
+    return (rendered or Rendered(report))[fmt]
 
 
 def _write(path: Path, text: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
 from gatekeeper.checks import Check, get, with_defaults
@@ -12,8 +11,6 @@ from gatekeeper.model import Outcome, RuleResult, Severity, Status
 from gatekeeper.policy import Policy, Rule
 from gatekeeper.policy.conditions import why_not
 from gatekeeper.secrets import redact, redact_data, secret_values
-
-log = logging.getLogger(__name__)
 
 
 def evaluate(policy: Policy, ev: Evidence) -> list[RuleResult]:
@@ -69,7 +66,9 @@ def _outcome(rule: Rule, ev: Evidence) -> Outcome:
             + "; the release stays blocked until then",
         )
     except Exception as e:  # fail closed: a broken check must block, not crash or approve
-        log.debug("check %s crashed", check.name, exc_info=True)
+        import logging  # only here: a run without a crash need not import it
+
+        logging.getLogger(__name__).debug("check %s crashed", check.name, exc_info=True)
         return Outcome.errored(
             f"check {check.name!r} crashed: {type(e).__name__}: {e}",
             "this is a bug in the check; re-run with --debug and report it. "

@@ -88,6 +88,8 @@ def ci_marker(environ: Mapping[str, str]) -> str | None:
 
 def is_pr_run(environ: Mapping[str, str], options: Mapping[str, Any]) -> bool:
     """Whether this run is about a pull request (from the event payload or ``--pr``)."""
+    if not options.get("pr") and not environ.get("GITHUB_EVENT_PATH"):
+        return False  # nothing to read: a laptop run need not import the GitHub client
     from gatekeeper.evidence.github import config_from
 
     return config_from(environ, options).pr is not None
@@ -262,11 +264,12 @@ def trusted_policy(
 ) -> tuple[Policy, PolicyText]:
     """The policy this run applies, parsed; and where its text came from."""
     from gatekeeper.policy import loads_policy
-    from gatekeeper.policy.extends import Origin
 
     text = read_policy(policy_path, git, choice)
     if text.origin != "base" or git is None:
         return loads_policy(text.text, text.source), text
+    from gatekeeper.policy.extends import Origin
+
     # Its `extends` paths are read at the same trusted commit, not from the change.
     origin = Origin.git(git.path, git.base_sha, text.source.split(":", 1)[1])
     reads: list[Origin] = []

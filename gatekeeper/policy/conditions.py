@@ -60,10 +60,10 @@ def why_not(when: dict[str, list[str]], ev: Evidence) -> str | None:
 def check_environment(policy: Policy, env: str | None) -> None:
     """Refuse an ``--env`` the policy does not know: a typo (``prod`` for ``production``)
     would skip every rule limited to environments and approve by omission."""
-    from gatekeeper.suggest import did_you_mean
-
     if env is None or not policy.environments or env in policy.environments:
         return
+    from gatekeeper.suggest import did_you_mean  # difflib: only for a typo
+
     raise UsageError(
         f"--env {env!r} is not an environment of the policy {policy.source} "
         f"({', '.join(policy.environments)}){did_you_mean(env, policy.environments)}; "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
@@ -11,16 +10,16 @@ from datetime import UTC, datetime
 from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
 from gatekeeper.errors import PolicyError, UsageError
 from gatekeeper.model import Severity
 from gatekeeper.policy import waivers as waiver_rules
 from gatekeeper.policy import yamlpos
-from gatekeeper.policy.schema import base_schema
+from gatekeeper.policy.schema import base_schema, part_schema
 from gatekeeper.policy.yamlpos import Path, Positions
 
 if TYPE_CHECKING:
+    import jsonschema
+
     from gatekeeper.policy.extends import Origin
 
 
@@ -131,10 +130,8 @@ def validate_document(doc: Any, positions: Positions, source: str) -> None:
 def validate_part(doc: Any, positions: Positions, source: str) -> None:
     """Validate a policy that ``extends`` bases on its own: its rules are checked, but it
     may have none, and its waivers and channels are judged once merged with the bases."""
-    schema = copy.deepcopy(base_schema())
-    schema["required"] = ["version"]
     problems = _Problems(source, positions)
-    _schema_problems(schema, doc, (), problems)
+    _schema_problems(part_schema(), doc, (), problems, key="policy-part")
     if isinstance(doc, dict) and isinstance(doc.get("rules"), list):
         seen: dict[str, int] = {}
         for i, rule in enumerate(doc["rules"]):
@@ -146,7 +143,7 @@ def validate_part(doc: Any, positions: Positions, source: str) -> None:
 
 
 def _validate(doc: Any, problems: _Problems) -> None:
-    _schema_problems(base_schema(), doc, (), problems)
+    _schema_problems(base_schema(), doc, (), problems, key="policy")
     if not isinstance(doc, dict) or not isinstance(doc.get("rules"), list):
         return
     seen: dict[str, int] = {}
@@ -195,8 +192,6 @@ def _check_waivers(doc: dict[str, Any], problems: _Problems) -> None:
 def _check_environments(doc: dict[str, Any], problems: _Problems) -> None:
     """A rule may only wait for an environment the policy declares (when it declares them):
     a typo there would skip the rule in every run."""
-    from gatekeeper.suggest import did_you_mean
-
     declared = doc.get("environments")
     if not isinstance(declared, list):
         return
@@ -205,6 +200,8 @@ def _check_environments(doc: dict[str, Any], problems: _Problems) -> None:
         wanted = when.get("environments") if isinstance(when, dict) else None
         for j, name in enumerate(wanted if isinstance(wanted, list) else []):
             if isinstance(name, str) and name not in declared:
+                from gatekeeper.suggest import did_you_mean  # difflib: only for a typo
+
                 path = ("rules", i, "when", "environments", j)
                 problems.add(
                     problems.positions.of_value(path),
@@ -250,7 +247,9 @@ def _check_rule(
     if not isinstance(options, dict):
         return
     before = len(problems.items)
-    _schema_problems(check.options, options, (*path, "with"), problems, f"check {name!r}")
+    _schema_problems(
+        check.options, options, (*path, "with"), problems, f"check {name!r}", f"check:{name}"
+    )
     if check.validate is not None and len(problems.items) == before:
         from gatekeeper.checks import with_defaults
 
@@ -260,8 +259,22 @@ def _check_rule(
 
 
 def _schema_problems(
-    schema: dict[str, Any], instance: Any, base: Path, problems: _Problems, owner: str = ""
+    schema: dict[str, Any],
+    instance: Any,
+    base: Path,
+    problems: _Problems,
+    owner: str = "",
+    key: str | None = None,
 ) -> None:
+    """Add each problem of ``instance`` against ``schema``. ``key`` names the schema's
+    precompiled validator (see ``gatekeeper.policy.compiled``): when it accepts the
+    instance, jsonschema (40 ms to import) is not needed; otherwise jsonschema judges."""
+    from gatekeeper.policy import compiled
+
+    if key is not None and compiled.accepts(key, schema, instance):
+        return
+    import jsonschema
+
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
     for error in validator.iter_errors(instance):
         for where, message in _explain(error, base, problems.positions, owner):

@@ -221,7 +221,7 @@ def loads_file(raw: bytes, source: str, settings: Settings, now: datetime) -> li
     except yamlpos.YamlProblem as e:
         raise PolicyError([f"{source}:{e.line}:{e.col}: {e.message}"]) from None
     problems = _Problems(source, positions)
-    _schema_problems(file_schema(), doc, (), problems)
+    _schema_problems(file_schema(), doc, (), problems, key="waivers-file")
     if problems.items:
         raise PolicyError(problems.lines())
     waivers, found = parse(doc["waivers"], ("waivers",), positions, source, settings, now)

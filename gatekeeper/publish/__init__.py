@@ -37,15 +37,17 @@ def publish(
     policy_name: str | None,
     approved: bool,
     summary: str,
-    markdown: str,
+    markdown: str | Callable[[], str],
     results: list[RuleResult],
     report_path: str | None = None,
     comment: bool = False,
     status: bool = False,
 ) -> Published:
+    """``markdown`` is the report's Markdown, or a function giving it: it is rendered only
+    for a job summary or a comment (a local run needs neither)."""
     environ = ev.environ
     out = Published()
-    if actions.append_summary(environ, markdown):
+    if environ.get("GITHUB_STEP_SUMMARY") and actions.append_summary(environ, _text(markdown)):
         out.done.append("job summary")
     outputs = {"decision": "approve" if approved else "block"}
     if report_path:
@@ -55,7 +57,7 @@ def publish(
     if environ.get("GITHUB_ACTIONS") == "true":
         out.commands = actions.annotation_lines(results)
     if comment:
-        _attempt(out, environ, "PR comment", lambda: _comment(ev, policy_name, markdown))
+        _attempt(out, environ, "PR comment", lambda: _comment(ev, policy_name, _text(markdown)))
     if status:
         _attempt(
             out,
@@ -64,6 +66,10 @@ def publish(
             lambda: _status(ev, policy_name, approved, summary),
         )
     return out
+
+
+def _text(markdown: str | Callable[[], str]) -> str:
+    return markdown if isinstance(markdown, str) else markdown()
 
 
 def _attempt(

@@ -45,12 +45,19 @@ def publish_report(
     comment: bool,
     status: bool,
     err: Callable[[str], None],
+    markdown: Callable[[], str] | None = None,
 ) -> None:
     """Publish a finished run's report (summary, outputs, annotations; comment and status
-    on request) and print what happened; never raises for a publishing problem."""
+    on request) and print what happened; never raises for a publishing problem.
+    ``markdown`` gives the report's Markdown when a job summary or comment needs it (the
+    CLI's, rendered once for every output); by default it is rendered then."""
     from gatekeeper.model import Decision
     from gatekeeper.publish import publish
-    from gatekeeper.report import render
+
+    def render_markdown() -> str:
+        from gatekeeper.report import render
+
+        return render(report, "markdown")
 
     try:
         published = publish(
@@ -58,7 +65,7 @@ def publish_report(
             policy_name=report.policy_name,
             approved=report.decision is Decision.APPROVE,
             summary=status_description(report),
-            markdown=render(report, "markdown"),
+            markdown=markdown or render_markdown,
             results=report.results,
             report_path=report_path,
             comment=comment,

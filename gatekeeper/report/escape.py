@@ -67,6 +67,11 @@ def printable(text: str) -> str:
     return _SURROGATE.sub(_show_surrogate, text)
 
 
+def has_surrogate(text: str) -> bool:
+    """Whether ``printable`` would change ``text``."""
+    return _SURROGATE.search(text) is not None
+
+
 def plain(text: object) -> str:
     """``text`` as one line of plain text for a terminal or CI log: line breaks, control
     and bidirectional characters and undecodable bytes shown as escapes (``\\n``,

@@ -6,7 +6,6 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from importlib import resources
 from typing import Any
 
 from gatekeeper import __version__
@@ -127,5 +126,7 @@ def _rule_dict(r: RuleResult) -> dict[str, Any]:
 
 @cache
 def report_schema() -> dict[str, Any]:
+    from importlib import resources  # ~6 ms to import; rendering does not need it
+
     text = resources.files("gatekeeper.report").joinpath("report.schema.json").read_text("utf-8")
     return json.loads(text)

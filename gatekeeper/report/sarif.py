@@ -11,12 +11,12 @@ from one run to the next.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 from urllib.parse import quote
 
 from gatekeeper import __version__
 from gatekeeper.model import Annotation, RuleResult, Status
+from gatekeeper.report.json_ import dumps
 from gatekeeper.report.model import Report
 
 SCHEMA_URI = (
@@ -148,4 +148,4 @@ def to_sarif(report: Report) -> dict[str, Any]:
 
 
 def render(report: Report) -> str:
-    return json.dumps(to_sarif(report), indent=2, ensure_ascii=False) + "\n"
+    return dumps(to_sarif(report), ensure_ascii=False) + "\n"

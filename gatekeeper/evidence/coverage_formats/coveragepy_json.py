@@ -4,45 +4,95 @@
 covered; excluded lines are not measured. With branch coverage, ``executed_branches``
 and ``missing_branches`` are ``[from, to]`` arcs: each is a branch of line ``from``
 (a report without them but with ``summary.num_branches`` gives the file's counts only).
-``meta.timestamp`` is when it was made (coverage.py writes local time). Read whole (the stdlib has no streaming JSON);
-the JSON report is a fraction of the Cobertura report's size for the same run.
+``meta.timestamp`` is when it was made (coverage.py writes local time). Nothing else is
+read (no format version check: formats 2 and 3 differ only in what is not read).
 
-Reading whole costs memory: about 9 times the file's size for a real report, over 20
-times for hostile JSON made of empty containers. So the size is bounded here, in one
-place (``read_json``), until a streaming reader replaces it: past ``max_bytes()`` the
-report is refused with a clear error, and the Cobertura XML of the same run (streamed,
-any size) is the way out.
+Streamed (``read_json``): the top-level object and ``files`` are walked member by
+member, and each file's entry is decoded whole by the stdlib's C scanner
+(``_jsonstream``), so memory is a read chunk plus one entry, whatever the report's size.
+It gives what ``json.loads`` of the whole file followed by the checks below gives
+(``_read_whole``, kept as the reference and the fallback): the same figures, the same
+errors with the same positions, and their precedence — bytes that are not UTF-8
+anywhere, then the first syntax error, then a missing ``files``, then the first bad file
+in ``files``' order. Keys given twice keep the last value at the first one's place (a
+dict's rule), for ``files`` itself and for a file in it. One case is not decided
+streaming: after a bad entry, a file that came before it (or itself) named again may
+replace it. Such a report is read again whole if it is small (``WHOLE_MAX_BYTES``); past
+that its first bad entry is the error, even where json.loads would keep a later good
+entry (coverage.py never names a file twice: fail closed). Also refused though
+``json.loads`` reads them: one entry over the limit below, or with over a million arrays
+and objects (``_jsonstream.MAX_CONTAINERS``); and, with a file named twice,
+line tables that are over the budget only until a later entry replaces them.
+Deliberately different: a number of more digits than ``int()`` reads is an
+``EvidenceError`` (it was a ``ValueError`` out of the reader).
+
+One entry larger than ``GATEKEEPER_MAX_JSON_ENTRY_MB`` (default 4 MiB: a format-3 entry
+of a file of ~130,000 statements with branches) is refused: decoded, an entry takes 6 to
+8 times its size, and over 20 times for hostile JSON made of empty containers.
+``GATEKEEPER_MAX_JSON_REPORT_MB``, if set, still refuses larger reports.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from array import array
+from bisect import bisect_left
+from collections import Counter, deque
 from datetime import datetime
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, TypeGuard
 
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence.coverage_formats import (
     COVERED,
+    MAX_BRANCHES,
+    MAX_LINE,
     MISSED,
     Branches,
     ParsedReport,
     ReportFormatError,
+    _budget,
+    _charge,
     mark,
 )
+from gatekeeper.evidence.coverage_formats._jsonstream import (
+    MAX_CONTAINERS,
+    JsonStream,
+    JsonSyntaxError,
+    NotUtf8,
+    NumberTooLong,
+    TooDeep,
+    ValueTooLarge,
+)
 
-DEFAULT_MAX_MB = 32
-"""The largest coverage.py JSON read by default (MiB): ~300 MB of memory for a real report."""
+DEFAULT_MAX_ENTRY_MB = 4
+"""The largest single value (one file's entry) read by default (MiB)."""
+WHOLE_MAX_BYTES = 4 << 20
+"""The largest report read whole (``json.loads``): up to ~90 MB of memory (hostile JSON of
+empty containers takes over 20 times its size)."""
 
 
-def max_bytes() -> int:
-    """The size limit: ``GATEKEEPER_MAX_JSON_REPORT_MB`` or ``DEFAULT_MAX_MB`` MiB."""
+def _mb_setting(name: str, default: float | None) -> int | None:
     try:
-        mb = float(os.environ.get("GATEKEEPER_MAX_JSON_REPORT_MB") or DEFAULT_MAX_MB)
+        mb = float(os.environ.get(name) or "nan")
     except ValueError:
-        mb = DEFAULT_MAX_MB
+        mb = float("nan")
+    if mb != mb:  # unset or not a number
+        return None if default is None else int(default * (1 << 20))
     return int(mb * (1 << 20))
+
+
+def max_bytes() -> int | None:
+    """``GATEKEEPER_MAX_JSON_REPORT_MB`` in bytes, if set: no limit by default."""
+    return _mb_setting("GATEKEEPER_MAX_JSON_REPORT_MB", None)
+
+
+def max_entry_bytes() -> int:
+    """``GATEKEEPER_MAX_JSON_ENTRY_MB`` (default ``DEFAULT_MAX_ENTRY_MB``) in bytes."""
+    return _mb_setting("GATEKEEPER_MAX_JSON_ENTRY_MB", DEFAULT_MAX_ENTRY_MB) or 0
 
 
 def _size(n: int) -> str:
@@ -52,9 +102,9 @@ def _size(n: int) -> str:
 def _too_big(path: Path, size: int, limit: int) -> EvidenceError:
     return EvidenceError(
         f"{path}: coverage.py JSON of {_size(size)} is over the {_size(limit)} limit "
-        "(reading it whole needs about 9 times its size in memory)",
-        "give the Cobertura XML of the same run instead (`coverage xml`: streamed, no limit), "
-        "or raise GATEKEEPER_MAX_JSON_REPORT_MB",
+        "set by GATEKEEPER_MAX_JSON_REPORT_MB",
+        "raise or unset GATEKEEPER_MAX_JSON_REPORT_MB (the report is streamed), or give "
+        "the Cobertura XML of the same run (`coverage xml`)",
     )
 
 
@@ -63,11 +113,161 @@ def read_json(path: Path) -> ParsedReport:
     try:
         with path.open("rb") as f:
             size = os.fstat(f.fileno()).st_size
-            if size > limit:
+            if limit is not None and size > limit:
                 raise _too_big(path, size, limit)
-            raw = f.read(limit + 1)  # a file that grows (or lies about its size) stops here
-        if len(raw) > limit:
-            raise _too_big(path, len(raw), limit)
+            if json.detect_encoding(f.read(4)) not in ("utf-8", "utf-8-sig"):
+                # UTF-16/32 (json.loads reads them; sniff() calls them binary).
+                return _read_whole(path)
+            f.seek(0)
+            return _Reader(path, f, size).read()
+    except OSError as e:
+        raise EvidenceError(f"{path}: cannot read: {e.strerror or e}") from None
+
+
+class _Reader:
+    """One streamed read: the report so far, and the first bad entry, if any."""
+
+    def __init__(self, path: Path, f: IO[bytes], size: int) -> None:
+        self.path, self.f, self.size = path, f, size
+        self.report = ParsedReport(path, "coverage.py-json")
+        self.files_seen = False
+        self.stamp: Any = None
+        self.error: EvidenceError | None = None
+        self.duplicate = False
+        self.before_error: set[str] = set()
+        """The files named before the first bad entry (ranked before it)."""
+        self.uncertain = False
+        """One of those was named again after it: json.loads may report another."""
+        self.budget = _budget.get(None)
+        self.budget_start = self.budget[0] if self.budget is not None else 0
+
+    def read(self) -> ParsedReport:
+        path = self.path
+        try:
+            stream = JsonStream(self.f, max_entry_bytes())
+            self._document(stream)
+        except (JsonSyntaxError, TooDeep, NumberTooLong) as e:
+            try:
+                stream.drain()  # json.loads refuses bytes that are not UTF-8 first, anywhere
+            except NotUtf8:
+                raise _not_utf8(path) from None
+            if isinstance(e, JsonSyntaxError):
+                lineno, colno = stream.locate(e.offset)
+                raise EvidenceError(
+                    f"{path}: invalid JSON at line {lineno}, column {colno}: {e.msg}"
+                ) from None
+            raise _syntax_error(path, e) from None
+        except NotUtf8:
+            raise _not_utf8(path) from None
+        except ValueTooLarge:
+            raise EvidenceError(
+                f"{path}: one value of this coverage.py JSON is over the "
+                f"{_size(max_entry_bytes())} limit for a single file's entry (or holds "
+                f"over {MAX_CONTAINERS:,} arrays and objects)",
+                "raise GATEKEEPER_MAX_JSON_ENTRY_MB, or give the Cobertura XML of the same "
+                "run (`coverage xml`)",
+            ) from None
+        if not self.files_seen:
+            raise _no_files(path)
+        if self.error is not None:
+            if self.uncertain and self.size <= WHOLE_MAX_BYTES:
+                # A later duplicate may have replaced the bad entry: json.loads decides.
+                if self.budget is not None:
+                    self.budget[0] = self.budget_start
+                return _read_whole(path)
+            raise self.error
+        report = self.report
+        if self.duplicate:  # a replaced file's branches were added again at the end
+            report.branches = {k: report.branches[k] for k in report.files if k in report.branches}
+        _timestamp(report, self.stamp)
+        return report
+
+    def _document(self, stream: JsonStream) -> None:
+        if stream.peek() != "{":
+            stream.value()  # not an object: an error either way, json.loads's first
+            stream.end()
+            return
+        for key in stream.members():
+            if key == "files" and stream.peek() == "{":
+                self._reset()
+                self.files_seen = True
+                for name in stream.members():
+                    self._entry(name, stream.value())
+            else:
+                value = stream.value()
+                if key == "files":
+                    self._reset()
+                    self.files_seen = False
+                elif key == "meta":
+                    self.stamp = value.get("timestamp") if isinstance(value, dict) else None
+        stream.end()
+
+    def _reset(self) -> None:
+        """A second ``files``: the last one is the report (a dict keeps the last value)."""
+        self.report.files.clear()
+        self.report.branches.clear()
+        self.error = None
+        self.duplicate = self.uncertain = False
+        self.before_error = set()
+        if self.budget is not None:
+            self.budget[0] = self.budget_start
+
+    def _entry(self, name: str, entry: Any) -> None:
+        report = self.report
+        if self.error is not None:
+            # Only syntax is checked from here on; a file that ranks before the bad one,
+            # or the bad one, named again may change which error json.loads's reader sees.
+            self.uncertain = self.uncertain or name in self.before_error
+            return
+        if name in report.files:
+            self.duplicate = True
+            self._refund(name)
+        try:
+            report.files[name] = _lines(self.path, name, entry)
+            try:
+                _branches(report, name, entry)
+            except ReportFormatError as e:
+                raise EvidenceError(f"{self.path}: files[{name!r}]: {e}") from None
+        except EvidenceError as e:
+            self.error = e
+            self.before_error = {*report.files, name}
+
+    def _refund(self, name: str) -> None:
+        """A file named again replaces its entry: give back its line tables' budget."""
+        old = self.report.files[name]
+        branches = self.report.branches.pop(name, None)
+        if self.budget is not None:
+            self.budget[0] += len(old) + (4 * len(branches.total) if branches else 0)
+
+
+def _syntax_error(path: Path, e: Exception) -> EvidenceError:
+    if isinstance(e, TooDeep):
+        return EvidenceError(f"{path}: JSON nested too deeply for a coverage report")
+    return EvidenceError(f"{path}: invalid JSON: a number of more digits than Python reads")
+
+
+def _not_utf8(path: Path) -> EvidenceError:
+    return EvidenceError(f"{path}: not UTF-8 JSON")
+
+
+def _no_files(path: Path) -> EvidenceError:
+    return EvidenceError(
+        f"{path}: JSON without a 'files' object; not a coverage.py JSON report "
+        "(make one with `coverage json`)"
+    )
+
+
+def _read_whole(path: Path) -> ParsedReport:
+    """``json.loads`` of the whole file, then the same checks: the reference the streamed
+    read equals, and its fallback (see the module's docstring)."""
+    try:
+        with path.open("rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size > WHOLE_MAX_BYTES:
+                raise _too_big_whole(path, size)
+            raw = f.read(WHOLE_MAX_BYTES + 1)  # a file that grows (or lies about its size)
+        if len(raw) > WHOLE_MAX_BYTES:
+            raise _too_big_whole(path, len(raw))
         data = json.loads(raw)
     except RecursionError:
         raise EvidenceError(f"{path}: JSON nested too deeply for a coverage report") from None
@@ -76,15 +276,16 @@ def read_json(path: Path) -> ParsedReport:
             f"{path}: invalid JSON at line {e.lineno}, column {e.colno}: {e.msg}"
         ) from None
     except UnicodeDecodeError:
-        raise EvidenceError(f"{path}: not UTF-8 JSON") from None
+        raise _not_utf8(path) from None
+    except ValueError:  # int() of more digits than sys.get_int_max_str_digits()
+        raise EvidenceError(
+            f"{path}: invalid JSON: a number of more digits than Python reads"
+        ) from None
     except OSError as e:
         raise EvidenceError(f"{path}: cannot read: {e.strerror or e}") from None
     files = data.get("files") if isinstance(data, dict) else None
     if not isinstance(files, dict):
-        raise EvidenceError(
-            f"{path}: JSON without a 'files' object; not a coverage.py JSON report "
-            "(make one with `coverage json`)"
-        )
+        raise _no_files(path)
     report = ParsedReport(path, "coverage.py-json")
     for name, entry in files.items():
         report.files[name] = _lines(path, name, entry)
@@ -92,52 +293,20 @@ def read_json(path: Path) -> ParsedReport:
             _branches(report, name, entry)
         except ReportFormatError as e:
             raise EvidenceError(f"{path}: files[{name!r}]: {e}") from None
-    _timestamp(report, data.get("meta"))
+    meta = data.get("meta")
+    _timestamp(report, meta.get("timestamp") if isinstance(meta, dict) else None)
     return report
 
 
-def _branches(report: ParsedReport, name: str, entry: dict[str, Any]) -> None:
-    arcs = {key: entry.get(key) for key in ("executed_branches", "missing_branches")}
-    if all(v is None for v in arcs.values()):
-        summary = entry.get("summary")
-        summary = summary if isinstance(summary, dict) else {}
-        total, covered = summary.get("num_branches"), summary.get("covered_branches", 0)
-        if total:
-            if not (_count(total) and _count(covered)):
-                raise ReportFormatError("summary.num_branches/covered_branches are not counts")
-            # No arcs: the file's counts only, kept at line 0 (no line of its own).
-            report.branches_of(name).add(0, int(total), int(covered))
-        return
-    counts: dict[int, list[int]] = {}
-    for key, value in arcs.items():
-        if not isinstance(value, list) or not all(_arc(a) for a in value):
-            raise ReportFormatError(f"{key} must be a list of [from, to] line pairs")
-        for start, _ in value:
-            pair = counts.setdefault(start, [0, 0])
-            pair[0] += 1
-            pair[1] += key == "executed_branches"
-    if counts:
-        branches: Branches = report.branches_of(name)
-        for line, (total, covered) in counts.items():
-            branches.add(line, total, covered)
-
-
-def _count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _arc(value: Any) -> bool:
-    """``[from, to]``: ``from`` a line number, ``to`` a line or a negative exit."""
-    return (
-        isinstance(value, list)
-        and len(value) == 2
-        and all(isinstance(n, int) and not isinstance(n, bool) for n in value)
-        and value[0] > 0
+def _too_big_whole(path: Path, size: int) -> EvidenceError:
+    return EvidenceError(
+        f"{path}: coverage.py JSON of {_size(size)} is over the {_size(WHOLE_MAX_BYTES)} "
+        "limit for a report read whole (UTF-16 or UTF-32)",
+        "give the Cobertura XML of the same run instead (`coverage xml`)",
     )
 
 
-def _timestamp(report: ParsedReport, meta: Any) -> None:
-    stamp = meta.get("timestamp") if isinstance(meta, dict) else None
+def _timestamp(report: ParsedReport, stamp: Any) -> None:
     if not isinstance(stamp, str):
         return
     try:
@@ -155,15 +324,112 @@ def _lines(path: Path, name: str, entry: Any) -> bytearray:
     lines = bytearray()
     for key, state in (("missing_lines", MISSED), ("executed_lines", COVERED)):
         numbers = entry.get(key)
-        if not isinstance(numbers, list) or not all(
-            isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in numbers
-        ):
+        try:
+            valid = _mark_all(lines, numbers, state)
+        except ReportFormatError as e:
+            raise EvidenceError(f"{path}: files[{name!r}].{key}: {e}") from None
+        if not valid:
             raise EvidenceError(
                 f"{path}: files[{name!r}].{key} must be a list of positive line numbers"
             )
-        try:
-            for n in numbers:
-                mark(lines, n, state)
-        except ReportFormatError as e:
-            raise EvidenceError(f"{path}: files[{name!r}].{key}: {e}") from None
     return lines
+
+
+def _mark_all(lines: bytearray, numbers: Any, state: int) -> bool:
+    """``mark`` each of ``numbers`` in turn if they are all line numbers (ints, not
+    bools, above 0: else False, nothing marked). Sorted (coverage.py's order), the table
+    grows at the same numbers and by the same sizes found by bisection, so the same table
+    is made and the same number raises (beyond MAX_LINE, or over the budget)."""
+    if not isinstance(numbers, list):
+        return False
+    if not numbers:
+        return True
+    if set(map(type, numbers)) != {int}:
+        return False
+    if numbers != sorted(numbers):
+        if min(numbers) < 1:
+            return False
+        for n in numbers:
+            mark(lines, n, state)
+        return True
+    if numbers[0] < 1:
+        return False
+    size, i, count = len(lines), 0, len(numbers)
+    while True:
+        i = bisect_left(numbers, size, i)  # the first number the table is too short for
+        if i == count:
+            break
+        number = numbers[i]
+        if number > MAX_LINE:
+            raise ReportFormatError(f"line number {number} is beyond any real source file")
+        grow = max(number + 1 - size, size)
+        _charge(grow)
+        lines.extend(bytes(grow))
+        size += grow
+    # Missing lines come first into an empty table, executed ones (the stronger) next:
+    # setting is keeping the strongest state.
+    for n in numbers:
+        lines[n] = state
+    return True
+
+
+def _branches(report: ParsedReport, name: str, entry: dict[str, Any]) -> None:
+    arcs = {key: entry.get(key) for key in ("executed_branches", "missing_branches")}
+    if all(v is None for v in arcs.values()):
+        summary = entry.get("summary")
+        summary = summary if isinstance(summary, dict) else {}
+        total, covered = summary.get("num_branches"), summary.get("covered_branches", 0)
+        if total:
+            if not (_count(total) and _count(covered)):
+                raise ReportFormatError("summary.num_branches/covered_branches are not counts")
+            # No arcs: the file's counts only, kept at line 0 (no line of its own).
+            report.branches_of(name).add(0, int(total), int(covered))
+        return
+    starts: dict[str, Counter[int]] = {}
+    for key, value in arcs.items():
+        if not _arcs(value):
+            raise ReportFormatError(f"{key} must be a list of [from, to] line pairs")
+        starts[key] = Counter(map(itemgetter(0), value))
+    ran, missed = starts["executed_branches"], starts["missing_branches"]
+    if ran or missed:
+        # Each line's counts, in the order a line first starts an arc, executed ones first.
+        numbers = [*ran, *(n for n in missed if n not in ran)]
+        totals = [ran[n] + missed[n] for n in numbers]  # a Counter's missing key is 0
+        _add_branches(report.branches_of(name), numbers, totals, [ran[n] for n in numbers])
+
+
+def _add_branches(
+    branches: Branches, numbers: list[int], totals: list[int], covered: list[int]
+) -> None:
+    """``branches.add(n, total, covered)`` for each line of a new ``Branches`` (each line
+    once): the same checks and growth in the same order, the arrays filled at C speed."""
+    size = len(branches.total)
+    for number, total in zip(numbers, totals, strict=True):
+        if total > MAX_BRANCHES:
+            raise ReportFormatError(f"{total} branches on one line is beyond any real code")
+        if number >= size:
+            if number > MAX_LINE:
+                raise ReportFormatError(f"line number {number} is beyond any real source file")
+            grow = max(number + 1 - size, size, 16)
+            _charge(4 * grow)
+            size += grow
+    branches.total.extend(array("H", bytes(2 * (size - len(branches.total)))))
+    branches.covered.extend(array("H", bytes(2 * (size - len(branches.covered)))))
+    deque(map(branches.total.__setitem__, numbers, totals), maxlen=0)
+    deque(map(branches.covered.__setitem__, numbers, covered), maxlen=0)
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _arcs(value: Any) -> TypeGuard[list[list[int]]]:
+    """A list of ``[from, to]``: ``from`` a line number, ``to`` a line or a negative exit."""
+    if not isinstance(value, list):
+        return False
+    if not value:
+        return True
+    if set(map(type, value)) != {list} or set(map(len, value)) != {2}:
+        return False
+    flat = list(chain.from_iterable(value))
+    return set(map(type, flat)) == {int} and min(flat[::2]) > 0
