@@ -258,6 +258,31 @@ def toplevel(path: Path) -> Path:
     return Path(out.decode("utf-8", "surrogateescape").rstrip("\n"))
 
 
+def _ambiguity_args(ref: str) -> tuple[str, ...] | None:
+    """The ``for-each-ref`` listing every ref a short name could mean (``None`` for a full
+    ref name, revision syntax, or HEAD-like names: git reads those from the git folder
+    before any ref)."""
+    if ref.startswith("refs/") or not _SHORT_REF.match(ref) or _PSEUDO_REF.match(ref):
+        return None
+    names = (f"refs/{ref}", f"refs/tags/{ref}", f"refs/heads/{ref}", f"refs/remotes/{ref}")
+    return ("for-each-ref", "--format=%(refname)%00%(objectname)%00%(*objectname)", *names)
+
+
+def _start_all(cwd: Path, commands: list[tuple[str, ...]]) -> dict[tuple[str, ...], _Run]:
+    """Start ``commands`` in ``cwd`` side by side (none if ``cwd`` is no place to run git:
+    the questions are then asked one by one, and fail as they would)."""
+    started: dict[tuple[str, ...], _Run] = {}
+    try:
+        for args in commands:
+            if args not in started:
+                started[args] = _Run.start(cwd, list(args), None)
+    except OSError:
+        for run in started.values():
+            run.close()
+        return {}
+    return started
+
+
 class _Run:
     """One git process writing to a temporary file rather than a pipe: a large diff then
     never waits for this process to read it, so git works at full speed on another core
@@ -313,10 +338,24 @@ class GitEvidence:
     """The repository and the range under review, resolved once per run."""
 
     def __init__(self, path: Path, base: str, head: str = "HEAD", worktree: bool = False) -> None:
-        self.path = toplevel(path)
-        self.base_ref, self.head_ref, self.worktree = base, head, worktree
         self._started: dict[str, _Run] = {}
         self._taken: set[str] = set()
+        # The questions below do not depend on one another: git answers them at once.
+        self._early = _start_all(
+            path,
+            [self._resolve_args(base), self._resolve_args(head)]
+            + [a for a in map(_ambiguity_args, (base, head)) if a],
+        )
+        try:
+            self._construct(path, base, head, worktree)
+        finally:
+            for run in self._early.values():
+                run.close()
+            self._early.clear()
+
+    def _construct(self, path: Path, base: str, head: str, worktree: bool) -> None:
+        self.path = toplevel(path)
+        self.base_ref, self.head_ref, self.worktree = base, head, worktree
         self.base_sha = self._resolve(base, "base")
         self.head_sha = self._resolve(head, "head")
         if worktree:
@@ -333,7 +372,13 @@ class GitEvidence:
 
     def git(self, *args: str) -> bytes:
         """Run git in the repository and return its raw standard output (exact bytes)."""
-        return run_git(self.path, *args)
+        run = self._early.pop(args, None)
+        if run is None:
+            return run_git(self.path, *args)
+        try:
+            return run.finish()
+        finally:
+            run.close()
 
     def git_many(self, *commands: list[str], env: Mapping[str, str] | None = None) -> list[bytes]:
         """Run several git commands at once and return their outputs."""
@@ -384,13 +429,7 @@ class GitEvidence:
     def _resolve(self, ref: str, which: str) -> str:
         self._refuse_ambiguous(ref, which)
         try:
-            return (
-                self.git(
-                    "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}"
-                )
-                .decode()
-                .strip()
-            )
+            return self.git(*self._resolve_args(ref)).decode().strip()
         except EvidenceError:
             hint = (
                 " (fetch it, e.g. `git fetch origin <branch>`, or pass --base REF)"
@@ -399,17 +438,19 @@ class GitEvidence:
             )
             raise UsageError(f"{which} ref {ref!r} is not a commit in {self.path}{hint}") from None
 
+    @staticmethod
+    def _resolve_args(ref: str) -> tuple[str, ...]:
+        return ("rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+
     def _refuse_ambiguous(self, ref: str, which: str) -> None:
         """A short ref name that several refs answer to, naming different commits, is an
         error: git would pick the tag ``origin/main`` over the remote branch, so a tag
         could silently move the base (or head) of the range."""
-        # HEAD, FETCH_HEAD...: git reads these from the git folder before any ref.
-        if ref.startswith("refs/") or not _SHORT_REF.match(ref) or _PSEUDO_REF.match(ref):
+        args = _ambiguity_args(ref)
+        if args is None:
             return
-        names = [f"refs/{ref}", f"refs/tags/{ref}", f"refs/heads/{ref}", f"refs/remotes/{ref}"]
-        out = self.git(
-            "for-each-ref", "--format=%(refname)%00%(objectname)%00%(*objectname)", *names
-        )
+        names = list(args[2:])
+        out = self.git(*args)
         commits: dict[str, str] = {}
         for line in out.decode("utf-8", "surrogateescape").splitlines():
             refname, obj, peeled = line.split("\0")
