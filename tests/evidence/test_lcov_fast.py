@@ -398,12 +398,16 @@ CORRUPTIONS = [b"", b"\n", b",", b"-", b"0", b"9", b" ", b"\r", b"DA:", b"BRDA:"
     cut=st.integers(min_value=0, max_value=len(GENINFO + COVERAGE_PY)),
     insert=st.binary(max_size=4) | st.sampled_from(CORRUPTIONS),
     drop=st.integers(min_value=0, max_value=6),
+    keep=st.sampled_from([0, 1 << 24]),
 )
 def test_a_corrupted_report_is_read_fast_only_if_the_careful_reader_agrees(
-    tmp_path, cut, insert, drop
+    tmp_path, monkeypatch, cut, insert, drop, keep
 ) -> None:
     """Whatever the corruption, the fast reader gives the careful reader's figures or
     steps aside: it never reads a report the careful reader refuses."""
+    from gatekeeper.evidence.coverage_formats import lcov_fast
+
+    monkeypatch.setattr(lcov_fast, "KEEP", keep)
     data = (GENINFO + COVERAGE_PY).encode()
     path = write(tmp_path, data[:cut] + insert + data[cut + drop :])
     fast = read_fast(path)
