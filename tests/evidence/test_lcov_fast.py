@@ -144,6 +144,36 @@ def test_branches_are_counted_before_their_arrays_are_built(tmp_path, monkeypatc
         _ = pending.missing
 
 
+def test_branch_runs_are_charged_for_what_their_numbers_could_need(tmp_path) -> None:
+    """A kept BRDA run is charged for arrays as long as the file's last DA line has digits;
+    a longer branch line number, or a budget without room for that bound, takes the
+    exact charge (and the compact array) instead."""
+    from gatekeeper.evidence.coverage_formats import _budget, lcov_fast
+
+    def kept(text: str, budget: int) -> str:
+        """How the branches were kept: "run" or "sparse" (figures checked too)."""
+        token = _budget.set([budget])
+        try:
+            parsed = read_fast(write(tmp_path, text))
+        finally:
+            _budget.reset(token)
+        assert parsed is not None
+        pending = parsed.branches["a.c"]
+        assert isinstance(pending, lcov_fast._PendingBranches)
+        how = "run" if pending.run is not None else "sparse"
+        same(parsed, read_lcov_lines(tmp_path / "lcov.info"))
+        return how
+
+    short = "SF:a.c\nDA:5,1\nDA:9,0\nBRDA:5,0,0,1\nBRDA:5,0,1,0\nend_of_record\n"
+    assert kept(short, 1 << 20) == "run"
+    assert kept(short.replace("BRDA:5,0,1,0", "BRDA:12,0,1,0"), 1 << 20) == "sparse"
+    wide = "SF:a.c\nDA:5,1\nDA:999,0\nBRDA:5,0,0,1\nend_of_record\n"
+    assert kept(wide, 1 << 20) == "run"
+    # 2,000 for the line table; the run's bound (8 * 1,000 + 64) does not fit, its exact
+    # arrays (8 * 6 + 64) do.
+    assert kept(wide, 2_000 + 5_000) == "sparse"
+
+
 def test_read_report_uses_the_fast_reader(tmp_path, monkeypatch) -> None:
     def refuse(path: Path) -> ParsedReport:
         raise AssertionError("careful reader called")
@@ -368,12 +398,16 @@ CORRUPTIONS = [b"", b"\n", b",", b"-", b"0", b"9", b" ", b"\r", b"DA:", b"BRDA:"
     cut=st.integers(min_value=0, max_value=len(GENINFO + COVERAGE_PY)),
     insert=st.binary(max_size=4) | st.sampled_from(CORRUPTIONS),
     drop=st.integers(min_value=0, max_value=6),
+    keep=st.sampled_from([0, 1 << 24]),
 )
 def test_a_corrupted_report_is_read_fast_only_if_the_careful_reader_agrees(
-    tmp_path, cut, insert, drop
+    tmp_path, monkeypatch, cut, insert, drop, keep
 ) -> None:
     """Whatever the corruption, the fast reader gives the careful reader's figures or
     steps aside: it never reads a report the careful reader refuses."""
+    from gatekeeper.evidence.coverage_formats import lcov_fast
+
+    monkeypatch.setattr(lcov_fast, "KEEP", keep)
     data = (GENINFO + COVERAGE_PY).encode()
     path = write(tmp_path, data[:cut] + insert + data[cut + drop :])
     fast = read_fast(path)

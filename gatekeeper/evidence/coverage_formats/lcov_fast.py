@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import re
 from array import array
-from itertools import compress
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -60,15 +60,19 @@ _DIGITS = b"0123456789"
 # directive it ignores (not DA, BRDA or SF), a comment or an empty line. Line numbers and
 # counts have no leading zero and a bounded length, so the careful reader's int() takes
 # every one of them, and one line is never spelled two ways.
+# (The BRDA fields are taken whole and possessively: no backtracking.)
 _OTHER = re.compile(
-    rb"(?:\n(?:BRDA:[1-9][0-9]{0,6},[^\n]*,[^\n]*,(?:0|[1-9][0-9]{0,17}|-)"
+    rb"(?:\n(?:BRDA:[1-9][0-9]{0,6},(?:[^,\n]*+,){2,}+(?:0|[1-9][0-9]{0,17}|-)"
     rb"|(?!DA:|BRDA:|SF:)[A-Z][A-Z0-9_]*:[^\n]*|#[^\n]*|)(?=\n|\Z))*+"
 )
 _AS_JSON = bytes.maketrans(b"\nDA:", b",   ")
 _DA_LINE = re.compile(rb"\nDA:[^\n]*")
 _CHECKSUM = re.compile(rb",[^,\n]*(?=\n|\Z)")
 # A BRDA line's number and its count after the last comma (the shape is proven by _OTHER).
-_BRANCH = re.compile(rb"\nBRDA:([0-9]+),[^\n]*,([0-9]+|-)(?=\n|\Z)")
+_BRANCH = re.compile(rb"\nBRDA:([0-9]+),(?:[^,\n]*+,){2,}+([0-9]+|-)(?=\n|\Z)")
+# A BRDA line's number; the same for a taken branch (a positive count after the last comma).
+_BRANCH_LINE = re.compile(rb"\nBRDA:([0-9]+),")
+_TAKEN_LINE = re.compile(rb"\nBRDA:([0-9]+),(?:[^,\n]*+,){2,}+[1-9]")
 # A BRDA line number of at least N digits.
 _DIGITS_AT_LEAST = [re.compile(rb"\nBRDA:[0-9]{%d}" % d) for d in range(8)]
 
@@ -169,52 +173,59 @@ class _Reader:
 
     def _branches(self, name: str, body: bytes, regions: list[tuple[int, int]]) -> None:
         if name not in self.report.branches:
-            pending = self._pending(body, regions)
-            if pending is not None:
-                self.report.branches[name] = pending
-                return
-        _add_branches(self.report.branches_of(name), _branch_lines(body, regions))
+            self.report.branches[name] = self._pending(name, body, regions)
+        else:
+            _add_branches(self.report.branches_of(name), _branch_lines(body, regions))
 
-    def _pending(self, body: bytes, regions: list[tuple[int, int]]) -> _PendingBranches:
+    def _pending(
+        self, name: str, body: bytes, regions: list[tuple[int, int]]
+    ) -> _PendingBranches:
         """A file's first BRDA lines, as branches built on first use."""
         pending = _PendingBranches()
         spans = [(body.find(b"\nBRDA:", s, e), body.rfind(b"\nBRDA:", s, e), e)
                  for s, e in regions]
         spans = [span for span in spans if span[0] >= 0]
         if len(spans) == 1 and self.kept < KEEP:
-            # One run of BRDA lines: counted as bytes, kept as they are.
+            # One run of BRDA lines: counted as bytes, kept as they are, and charged for
+            # the arrays its line numbers could need: numbers no longer than the file's
+            # last DA line (the usual case), or of six digits at most.
             first, last, end = spans[0]
             last = body.find(b"\n", last + 1, end)
             block = body[first : last if last >= 0 else end]
             total = block.count(b"\n")
-            # Charged for the longest arrays line numbers of their length could need, if
-            # the budget has room; if not, the exact charge below decides.
+            lines = self.report.files.get(name)
+            digits = len(str(len(lines) - 1)) if lines and len(lines) < 1_000_000 else 6
+            charge = _branch_charge(10**digits - 1)
             if (
                 total == block.count(b"\nBRDA:")
                 and total <= MAX_BRANCHES
-                and _DIGITS_AT_LEAST[7].search(block) is None
-                and _room(_branch_charge(10 ** _digits(block) - 1))
+                and _DIGITS_AT_LEAST[digits + 1].search(block) is None
+                and _room(charge)
             ):
-                _charge(_branch_charge(10 ** _digits(block) - 1))
+                _charge(charge)
                 self.kept += len(block)
                 untaken = (block.count(b",0\n") + block.count(b",-\n")
                            + block.endswith((b",0", b",-")))
                 pending.run, pending.known = block, (total, total - untaken)
                 return pending
-        # Otherwise per line with branches: its number, how many, how many taken.
-        total_of, covered_of = _branch_arrays(_branch_lines(body, regions), charge=True)
-        numbers = list(compress(range(len(total_of)), total_of))
+        # Otherwise per line with branches: its number, how many, how many taken, counted
+        # at C speed (per line number as spelled: no leading zeros, so one per line).
+        total_of: Counter[bytes] = Counter()
+        taken_of: Counter[bytes] = Counter()
+        for start, end in regions:
+            total_of.update(_BRANCH_LINE.findall(body, start, end))
+            taken_of.update(_TAKEN_LINE.findall(body, start, end))
+        numbers = list(map(int, total_of))
+        top = max(numbers)
+        if top > MAX_LINE or max(total_of.values()) > MAX_BRANCHES:
+            raise _Unusual  # the careful reader's errors
+        _charge(_branch_charge(top))
         sparse = array("I", numbers)
-        sparse.extend(map(total_of.__getitem__, numbers))
-        sparse.extend(map(covered_of.__getitem__, numbers))
+        sparse.extend(total_of.values())
+        sparse.extend(map(taken_of.__getitem__, total_of))
         pending.sparse = sparse
-        pending.known = (sum(total_of), sum(covered_of))
+        pending.known = (total_of.total(), taken_of.total())
         return pending
-
-
-def _digits(block: bytes) -> int:
-    """Digits of the longest line number in a run of BRDA lines (at most six)."""
-    return next(d for d in range(6, 0, -1) if _DIGITS_AT_LEAST[d].search(block))
 
 
 def _room(size: int) -> bool:
@@ -226,44 +237,51 @@ def _proven(block: bytes) -> bytes:
     """A run of DA lines, each "\\nDA:<line>,<count>" with an optional ",<checksum>",
     without its checksums; ``_Unusual`` for any other shape."""
     k = block.count(b"\n")
-    commas = block.count(b",")
-    if commas == 2 * k:  # checksums (geninfo --checksum, coverage.py lcov_line_checksums)
+    if not _plain(block, k):
+        if block.count(b",") != 2 * k:
+            raise _Unusual
+        # Checksums (geninfo --checksum, coverage.py's lcov_line_checksums).
         block = _CHECKSUM.sub(b"", block)
-    elif commas != k:
-        raise _Unusual
-    # With the digits gone, exactly "\nDA:," per line is left (k occurrences of those 5
-    # bytes in 5 * k bytes). Line 0 is the careful reader's error; other leading zeros,
-    # JSON's.
-    shape = block.translate(None, _DIGITS)
-    if len(shape) != 5 * k or shape.count(b"\nDA:,") != k or b"\nDA:0" in block:
-        raise _Unusual
+        if not _plain(block, k):
+            raise _Unusual
     return block
+
+
+def _plain(block: bytes, k: int) -> bool:
+    """Whether ``block`` is ``k`` lines "\\nDA:<digits>,<digits>", no line number 0 and
+    no leading zero in one (JSON refuses leading zeros in the counts)."""
+    # With the digits gone, exactly "\nDA:," per line is left (k occurrences of those 5
+    # bytes in 5 * k bytes).
+    shape = block.translate(None, _DIGITS)
+    return len(shape) == 5 * k and shape.count(b"\nDA:,") == k and b"\nDA:0" not in block
 
 
 def _decode_into(lines: bytearray, block: bytes) -> None:
     """Store a proven DA run into ``lines``, growing it (charged to the budget)."""
-    # "\nDA:12,0\nDA:13,5" -> "[   12,0,   13,5]" -> [12, 0, 13, 5]: JSON refuses empty
-    # fields and leading zeros.
-    flat = json.loads(b"[" + block[1:].translate(_AS_JSON) + b"]")
+    # "\nDA:12,0\nDA:13,5" -> "[0,   12,0,   13,5]" -> [0, 12, 0, 13, 5] (a 0 first, for
+    # the leading comma): JSON refuses empty fields and leading zeros.
+    flat = json.loads(b"".join((b"[0", block.translate(_AS_JSON), b"]")))
     # Producers list lines in ascending order: the last is the largest, and a table too
     # short for another shows as an IndexError.
     _grow(lines, flat[-2])
     try:
         _store(lines, flat)
     except IndexError:
-        _grow(lines, max(flat[0::2]))
+        _grow(lines, max(flat[1::2]))
         _store(lines, flat)
 
 
 def _store(lines: bytearray, flat: list[int]) -> None:
-    """Per line the strongest state: a line given twice (in this record or an earlier
+    """``flat`` is 0, then line, count, line, count... Per line the strongest state: a line given twice (in this record or an earlier
     one of the same file) keeps covered over missed, as the careful reader does."""
     pairs = iter(flat)
+    next(pairs)  # the 0 before the first line
+    covered, missed = COVERED, MISSED
     for n, count in zip(pairs, pairs, strict=True):
         if count:
-            lines[n] = COVERED
+            lines[n] = covered
         elif not lines[n]:
-            lines[n] = MISSED
+            lines[n] = missed
 
 
 def _grow(lines: bytearray, top: int) -> None:
