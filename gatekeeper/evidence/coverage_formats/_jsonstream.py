@@ -15,7 +15,11 @@ A failed scan is only an error if more text cannot change it: the scanner report
 problem at most a few characters before what it read (a literal such as
 ``-Infinity``, a ``\\uXXXX\\uXXXX`` pair), except "Unterminated string", which always
 means it ran out of text. So a failure more than ``_MARGIN`` characters before the
-buffer's end is final; anything else is tried again with more text.
+buffer's end is final (confirmed by a second scan with a character that is wrong
+everywhere appended: a scan that reached the end would fail there); anything else, and
+a value that ends within ``_MARGIN`` of the end (``1.`` may be ``1.5``), is tried again
+with more text. A value that needs more than a chunk is retried with twice the text, so
+retries cost at most about the value's size again.
 """
 
 from __future__ import annotations
