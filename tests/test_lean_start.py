@@ -14,8 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.evidence.test_coverage import _cobertura
 from tests.factories import make_repo, write_policy
 
@@ -112,11 +110,6 @@ def test_a_coverage_only_check_imports_what_it_uses_and_nothing_else(tmp_path) -
     assert "fastjsonschema" not in modules and "decimal" not in modules
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="checks/smoke_coverage.py (the lead's, being rewritten) imports evidence.junit in "
-    "evaluate() whatever the options; under `if options.get('junit')` it would not",
-)
 def test_a_coverage_only_check_does_not_import_the_junit_reader(tmp_path) -> None:
     got = _coverage_run(tmp_path, {"coverage": "coverage.xml"})
     assert got["code"] == 0, got["stderr"]

@@ -159,7 +159,7 @@ def _num(threshold: float) -> str:
 
 
 def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
-    from gatekeeper.evidence import coverage, junit
+    from gatekeeper.evidence import coverage
     from gatekeeper.evidence.coverage_staleness import stale_reports
 
     include = _many(options.get("include")) or None
@@ -170,6 +170,8 @@ def evaluate(options: dict[str, Any], ev: Evidence) -> Outcome:
     diff = coverage.diff_coverage(data, changed_files, include, exclude, coverage.code_detector(ev))
     tests = None
     if options.get("junit"):
+        from gatekeeper.evidence import junit
+
         selection = junit.Selection.from_options(options.get("smoke"))
         tests = junit.load(
             ev,

@@ -62,7 +62,7 @@ _CLASS_HEAD = re.compile(
 )
 _BRANCH_ATTRS = (
     rb'(?: branch="true" condition-coverage="\d+% \(\d+/\d+\)"'
-    rb'(?: missing-branches="[^"<&\x00-\x1f]*")?)?/>'
+    rb'(?: missing-branches="[^"<&\x00-\x1f\x7f-\xff]*")?)?/>'
 )
 # Whole elements: a line is missed (hits all zeros) or covered, never both, so the two
 # patterns together match each well-formed <line> exactly once.
@@ -78,10 +78,10 @@ _STRAY = re.compile(rb">[ \t\r\n]*+[^< \t\r\n]")
 _CANONICAL_BLOCK = re.compile(
     rb'(?:[ \t\r\n]*+<line number="[1-9]\d{0,5}+" hits="(?:0|[1-9]\d{0,17}+)"'
     rb'(?:/>| branch="true" condition-coverage="\d++% \(\d++/\d++\)"'
-    rb'(?: missing-branches="[^"<&\x00-\x1f]*+")?/>))*+[ \t\r\n]*+'
+    rb'(?: missing-branches="[^"<&\x00-\x1f\x7f-\xff]*+")?/>))*+[ \t\r\n]*+'
 )
 _BRANCH_ATTR = re.compile(
-    rb' branch="true" condition-coverage="\d+% \(\d+/\d+\)"(?: missing-branches="[^"<&\x00-\x1f]*")?'
+    rb' branch="true" condition-coverage="\d+% \(\d+/\d+\)"(?: missing-branches="[^"<&\x00-\x1f\x7f-\xff]*")?'
 )
 # Once a block is proven canonical and its branch attributes are gone, deleting these
 # leaves " NUMBER HITS" per element.
