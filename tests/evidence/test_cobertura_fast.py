@@ -123,6 +123,7 @@ UNUSUAL = {
     "nameless class": GOOD.replace('filename="b.py" ', ""),
     "clover": GOOD.replace("<coverage ", '<coverage clover="4.0" '),
     "bom": "\ufeff" + GOOD,
+    "default namespace on a class": GOOD.replace('<class name="b.py"', '<class xmlns="urn:x" name="b.py"'),
     "non-ascii in missing-branches": GOOD.replace('missing-branches="6"', 'missing-branches="6\u00e9"'),
     "class outside classes": GOOD.replace("<classes>", "", 1).replace("</classes>", "", 1),
 }
@@ -155,6 +156,8 @@ MALFORMED = {
     "unknown element in lines": GOOD.replace('<line number="2"', '<bogus/><line number="2"'),
     "invalid utf-8 in missing-branches": GOOD.encode().replace(
         b'missing-branches="6"', b'missing-branches="\x806"'),
+    "default namespace": GOOD.replace('<coverage ', '<coverage xmlns="urn:x" '),
+    "unbound namespace prefix": GOOD.replace(' timestamp=', ' time:stamp='),
     "]]> in a source": GOOD.replace("<source>/work/app", "<source>/wo]]>rk/app"),
     "a hit count int() refuses": GOOD.replace('hits="0"/>', 'hits="' + "9" * 5000 + '"/>', 1),
 }

@@ -46,10 +46,10 @@ KEEP = 32 << 20
 stand for); past this, blocks are decoded as they are read, so memory stays bounded."""
 
 _WS = rb"[ \t\r\n]"
-_ATTRS = rb'((?:' + _WS + rb'+[A-Za-z_][A-Za-z0-9_.:-]*="[^"<&\x00-\x1f]*")*)' + _WS + rb"*"
+_ATTRS = rb'((?:' + _WS + rb'+[A-Za-z_][A-Za-z0-9_.-]*="[^"<&\x00-\x1f]*")*)' + _WS + rb"*"
 _SPACE = re.compile(_WS + rb"*")
 _TAG = re.compile(rb"<(/?)([A-Za-z][A-Za-z0-9_.-]*)" + _ATTRS + rb"(/?)>")
-_ATTR = re.compile(rb'([A-Za-z_][A-Za-z0-9_.:-]*)="([^"]*)"')
+_ATTR = re.compile(rb'([A-Za-z_][A-Za-z0-9_.-]*)="([^"]*)"')
 _DECL = re.compile(
     rb'<\?xml version="1\.0"(?: encoding="(?:UTF|utf)-8")?(?: standalone="(?:yes|no)")? ?\?>'
 )
@@ -142,6 +142,8 @@ def _attrs(raw: bytes) -> dict[str, str]:
     named = {_text(k): _text(v) for k, v in pairs}
     if len(named) != len(pairs):
         raise _Unusual  # a repeated attribute is not well-formed XML
+    if "xmlns" in named:
+        raise _Unusual  # a default namespace renames every element for the full reader
     return named
 
 
