@@ -37,7 +37,6 @@ MAX_CONTAINERS = 1_000_000
 """Arrays and objects one value may hold: each takes ~64 bytes decoded, so JSON made of
 empty ones (``[[],[],...]``) would take 21 times its size (a real file's entry, with a
 list per branch arc, has a few hundred thousand at most)."""
-_COUNT_FROM = 1 << 20  # values shorter than this are decoded without counting
 _NON_WHITESPACE = re.compile(r"[^ \t\n\r]")  # JSON's whitespace, nothing else
 _scan_value: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(  # type: ignore[attr-defined]
     json.JSONDecoder()
@@ -195,9 +194,9 @@ class JsonStream:
         retry = False
         while True:
             buf, pos = self.buf, self.pos
-            # A value that did not fit: count what the next scan would build (the first
-            # scan reads at most a chunk; retries are about one per chunk).
-            if retry and len(buf) - pos > _COUNT_FROM and (
+            # A value that did not fit in two chunks: count what the next scan would
+            # build (a value that crosses a chunk's end is retried once with ~2 chunks).
+            if retry and len(buf) - pos > 2 * self._chunk and (
                 buf.count("[", pos) + buf.count("{", pos) > MAX_CONTAINERS
             ):
                 raise ValueTooLarge()

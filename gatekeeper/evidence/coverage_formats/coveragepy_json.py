@@ -39,8 +39,8 @@ from array import array
 from bisect import bisect_left
 from collections import Counter, deque
 from datetime import datetime
-from itertools import chain
-from operator import itemgetter
+from itertools import chain, repeat
+from operator import add, itemgetter
 from pathlib import Path
 from typing import IO, Any, TypeGuard
 
@@ -527,8 +527,9 @@ def _branches(report: ParsedReport, name: str, entry: dict[str, Any]) -> None:
     if ran or missed:
         # Each line's counts, in the order a line first starts an arc, executed ones first.
         numbers = [*ran, *(n for n in missed if n not in ran)]
-        totals = [ran[n] + missed[n] for n in numbers]  # a Counter's missing key is 0
-        _add_branches(report.branches_of(name), numbers, totals, [ran[n] for n in numbers])
+        covered = list(map(ran.get, numbers, repeat(0)))  # dict.get: C, no __missing__
+        totals = list(map(add, covered, map(missed.get, numbers, repeat(0))))
+        _add_branches(report.branches_of(name), numbers, totals, covered)
 
 
 def _add_branches(
