@@ -41,7 +41,7 @@ from gatekeeper.evidence.coverage_formats import (
 CHUNK = 4 << 20
 MAX_BLOCK = 64 << 20
 """A class larger than this (without its ``</class>``) is left to the streaming reader."""
-KEEP = 32 << 20
+KEEP = 20 << 20
 """Bytes of ``<lines>`` blocks kept undecoded for later (a few times the tables they
 stand for); past this, blocks are decoded as they are read, so memory stays bounded."""
 
