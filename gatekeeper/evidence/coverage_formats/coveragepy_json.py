@@ -176,7 +176,12 @@ class _Reader:
             if self.uncertain:
                 # A later duplicate may have replaced the bad entry: decide with each
                 # file's last entry only (json.loads's dict).
-                return _LastEntries(self).read()
+                try:
+                    return _LastEntries(self).read()
+                except (JsonSyntaxError, TooDeep, NumberTooLong, NotUtf8, ValueTooLarge,
+                        KeyError):
+                    # The first pass read all of it: only a file changed meanwhile gets here.
+                    raise EvidenceError(f"{path}: changed while it was read") from None
             raise self.error
         return self._finish(self.report)
 
