@@ -11,7 +11,7 @@ Streamed (``read_json``): the top-level object and ``files`` are walked member b
 member, and each file's entry is decoded whole by the stdlib's C scanner
 (``_jsonstream``), so memory is a read chunk plus one entry, whatever the report's size.
 (Not ijson: its C backend decodes these entries more slowly than the stdlib's scanner, and
-refuses NaN, keeps keys and words errors otherwise: no new dependency.)
+refuses NaN by default and words its errors otherwise: no new dependency.)
 It gives what ``json.loads`` of the whole file followed by the checks below gives
 (``_read_whole``, kept as the reference, and the reader of UTF-16/32 JSON): the same
 figures, the same errors with the same positions, and their precedence — bytes that are
