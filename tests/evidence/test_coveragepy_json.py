@@ -452,3 +452,23 @@ def test_an_entry_of_a_million_empty_lists_is_refused_before_it_is_decoded(tmp_p
     path = write(tmp_path, '{"files": {"a": {"executed_lines": [' + "[]," * 1_100_000 + "[]]}}}")
     with pytest.raises(EvidenceError, match="over 1,000,000 arrays and objects"):
         read_report(path)
+
+
+def test_a_report_that_changes_between_the_two_passes_is_an_error(tmp_path, monkeypatch):
+    text = f'{{"files": {{"a.py": {BAD}, "a.py": {entry(1)}}}}}'
+    path = write(tmp_path, text)
+    first = cj._Reader.read
+
+    def truncate_then_read(self: Any) -> ParsedReport:
+        original = self._document
+
+        def document(stream: Any) -> None:
+            original(stream)
+            path.write_text(text[:20])  # after the first pass, before the second
+
+        self._document = document
+        return first(self)
+
+    monkeypatch.setattr(cj._Reader, "read", truncate_then_read)
+    with pytest.raises(EvidenceError, match="changed while it was read"):
+        read_report(path)

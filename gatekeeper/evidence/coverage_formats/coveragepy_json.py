@@ -10,6 +10,8 @@ read (no format version check: formats 2 and 3 differ only in what is not read).
 Streamed (``read_json``): the top-level object and ``files`` are walked member by
 member, and each file's entry is decoded whole by the stdlib's C scanner
 (``_jsonstream``), so memory is a read chunk plus one entry, whatever the report's size.
+(Not ijson: its C backend decodes these entries more slowly than the stdlib's scanner, and
+refuses NaN by default and words its errors otherwise: no new dependency.)
 It gives what ``json.loads`` of the whole file followed by the checks below gives
 (``_read_whole``, kept as the reference, and the reader of UTF-16/32 JSON): the same
 figures, the same errors with the same positions, and their precedence — bytes that are
@@ -176,7 +178,12 @@ class _Reader:
             if self.uncertain:
                 # A later duplicate may have replaced the bad entry: decide with each
                 # file's last entry only (json.loads's dict).
-                return _LastEntries(self).read()
+                try:
+                    return _LastEntries(self).read()
+                except (JsonSyntaxError, TooDeep, NumberTooLong, NotUtf8, ValueTooLarge,
+                        KeyError):
+                    # The first pass read all of it: only a file changed meanwhile gets here.
+                    raise EvidenceError(f"{path}: changed while it was read") from None
             raise self.error
         return self._finish(self.report)
 
