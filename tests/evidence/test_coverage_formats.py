@@ -609,3 +609,26 @@ def test_jacoco_lines_and_branches_from_random_counters(tmp_path, files):
                                  sum(v[3] for v in lines.values()))
             for name, lines in files.items()}
     assert got == {f: c for f, c in want.items() if c[0]}
+
+
+def test_branches_filled_at_once_equal_branches_added_one_by_one() -> None:
+    from gatekeeper.evidence.coverage_formats import Branches
+
+    lines, total, covered = [3, 9, 4], [2, 4, 1], [1, 4, 0]
+    one_by_one, at_once = Branches(), Branches()
+    for line, t, c in zip(lines, total, covered, strict=True):
+        one_by_one.add(line, t, c)
+    at_once.fill(lines, total, covered)
+    assert at_once.counts() == one_by_one.counts() == (7, 5)
+    assert [at_once.total[n] for n in (3, 4, 9)] == [2, 1, 4]
+
+
+@pytest.mark.parametrize(
+    ("total", "covered", "message"),
+    [([2], [3], "3 of 2 branches covered"), ([70000], [1], "70000 branches on one line")],
+)
+def test_filling_impossible_branches_says_what_add_says(total, covered, message) -> None:
+    from gatekeeper.evidence.coverage_formats import Branches, ReportFormatError
+
+    with pytest.raises(ReportFormatError, match=message):
+        Branches().fill([5], total, covered)

@@ -150,6 +150,9 @@ def test_one_entry_over_the_entry_limit_is_refused(tmp_path, monkeypatch):
 def test_utf16_json_read_directly_is_read_whole(tmp_path):
     path = write(tmp_path, json.dumps(REPORT).encode("utf-16"))
     assert assert_alike(path, whole_ok=True)[0] == "report"
+    with whole_reads() as used:
+        read_report(path) if False else cj.read_json(path)
+    assert used == [path]
 
 
 # --- malformed input: the same error, never numbers ------------------------------------------
@@ -284,6 +287,9 @@ def test_utf8_surrogates_and_bad_bytes_split_at_every_chunk_boundary(tmp_path):
 # --- keys given twice: the last value, at the first one's place -------------------------
 
 
+BAD = '{"executed_lines": [0], "missing_lines": []}'
+
+
 def entry(*executed: int, arcs: bool = False) -> str:
     e: dict[str, Any] = {"executed_lines": list(executed), "missing_lines": []}
     if arcs:
@@ -315,16 +321,36 @@ def test_files_given_twice_is_the_last_files(tmp_path):
         assert_alike(write(tmp_path, text))
 
 
-def test_a_bad_entry_replaced_by_a_later_duplicate_is_decided_whole(tmp_path, monkeypatch):
-    text = ('{"files": {"a.py": {"executed_lines": [0], "missing_lines": []}, '
-            f'"b.py": {entry(1)}, "a.py": {entry(2)}}}}}')
-    path = write(tmp_path, text)
-    expected = assert_alike(path, whole_ok=True)
-    assert expected[0] == "report"
-    # Too big to read whole: the first bad entry is the error (fails closed).
-    monkeypatch.setattr(cj, "WHOLE_MAX_BYTES", 10)
-    with pytest.raises(EvidenceError, match=r"files\['a.py'\].executed_lines must be"):
-        read_report(path)
+@pytest.mark.parametrize(
+    "files",
+    [
+        # The bad entry is replaced: a report.
+        f'"a.py": {BAD}, "b.py": {entry(1, arcs=True)}, "a.py": {entry(2, arcs=True)}',
+        # The bad one replaced, but a file before it is replaced by a bad one: that error.
+        f'"c.py": {entry(1)}, "a.py": {BAD}, "b.py": {entry(1)}, "a.py": {entry(2)}, '
+        f'"c.py": {BAD}',
+        # Replaced by another bad entry; a later bad entry ranks after it.
+        f'"a.py": {BAD}, "b.py": "x", "a.py": {{"executed_lines": [], "missing_lines": [-1]}}',
+        # A good entry replaced by a bad one after a bad one: the earlier-ranked one.
+        f'"a.py": {entry(1)}, "b.py": {BAD}, "a.py": 3',
+    ],
+)
+def test_a_bad_entry_and_a_later_duplicate_are_decided_by_the_last_entries(tmp_path, files):
+    assert_alike(write(tmp_path, '{"files": {' + files + "}}"))
+
+
+def test_line_tables_over_the_budget_until_a_duplicate_replaces_them(tmp_path):
+    # 70 files at line 999,999 (70 MB of tables, over the 64 MiB budget), then each named
+    # again with a small entry: only the last entries count.
+    big = ", ".join(f'"f{i}.py": {entry(999_999)}' for i in range(70))
+    small = ", ".join(f'"f{i}.py": {entry(1)}' for i in range(70))
+    path = write(tmp_path, '{"files": {' + big + ", " + small + "}}")
+    assert read_report(path).files["f3.py"] == bytearray(b"\0\2")
+    assert_alike(path, chunks=[64, _jsonstream.CHUNK])
+    # Over the budget in the last entries too: the file where files' order crosses it.
+    path = write(tmp_path, '{"files": {' + small + ", " + big + ", " + big + "}}")
+    expected = assert_alike(path, chunks=[_jsonstream.CHUNK])
+    assert "files['f67.py'].executed_lines: its line numbers would need more" in expected[1]
 
 
 # --- properties ----------------------------------------------------------------------------
@@ -381,21 +407,6 @@ SETTINGS = settings(max_examples=200, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
-def has_repeated_file_name(text: str) -> bool:
-    seen = []
-
-    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        keys = [k for k, _ in pairs]
-        seen.append(len(keys) != len(set(keys)))
-        return dict(pairs)
-
-    try:
-        json.loads(text, object_pairs_hook=hook)
-    except ValueError:
-        return True
-    return any(seen)
-
-
 @SETTINGS
 @given(text=documents(), size=st.sampled_from(CHUNKS))
 def test_any_document_reads_as_the_whole_reader_reads_it(tmp_path, text, size):
@@ -403,8 +414,7 @@ def test_any_document_reads_as_the_whole_reader_reads_it(tmp_path, text, size):
     expected = outcome(cj._read_whole, path)
     with chunk(size), whole_reads() as used:
         assert outcome(cj.read_json, path) == expected
-    # Streamed alone unless a key repeats (then a bad entry may be replaced later).
-    assert not used or has_repeated_file_name(text)
+    assert not used  # streamed, repeated keys included
 
 
 @SETTINGS

@@ -142,3 +142,27 @@ def test_patch_parsing_by_file_sections_matches_the_line_by_line_reading(tmp_pat
     _, patch = split_raw_patch(ev._output("diff"))
     assert not patch or patch.startswith(b"diff --git ")
     assert parse_patch(patch) == _parse_patch_by_lines(patch)
+
+
+@pytest.mark.parametrize("case", ["o_tmpfile", "no such TMPDIR", "no O_TMPFILE"])
+def test_git_output_goes_to_an_anonymous_scratch_file(tmp_path, monkeypatch, case) -> None:
+    import os
+
+    from gatekeeper.evidence.git import _scratch_file
+
+    if case == "no such TMPDIR":
+        monkeypatch.setenv("TMPDIR", str(tmp_path / "missing"))
+    elif case == "no O_TMPFILE":  # as on macOS: tempfile's own way
+        import tempfile
+
+        monkeypatch.delattr(os, "O_TMPFILE", raising=False)
+        monkeypatch.setattr(tempfile, "_O_TMPFILE_WORKS", False, raising=False)
+        monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+        monkeypatch.setenv("TMPDIR", str(tmp_path))
+    else:
+        monkeypatch.setenv("TMPDIR", str(tmp_path))
+    with _scratch_file() as f:
+        f.write(b"diff")
+        f.seek(0)
+        assert f.read() == b"diff"
+        assert list(tmp_path.iterdir()) == []  # nothing named is left behind

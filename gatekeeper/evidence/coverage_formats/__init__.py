@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import os
 from array import array
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from operator import le
 from pathlib import Path
 from typing import overload
 
@@ -174,6 +176,28 @@ class Branches:
             self.total[line] = total
         if covered > self.covered[line]:
             self.covered[line] = covered
+
+    def fill(self, lines: Sequence[int], total: Sequence[int], covered: Sequence[int]) -> None:
+        """``add`` for each line at once, into a table that has none yet, for lines a
+        reader has proved distinct: the stores run in C. Anything ``add`` would refuse (or
+        a table already in use) goes through ``add``, which says why."""
+        if (
+            self.total
+            or not lines
+            or min(lines) < 0
+            or max(lines) > MAX_LINE
+            or max(total) > MAX_BRANCHES
+            or not all(map(le, covered, total))
+        ):
+            for line, t, c in zip(lines, total, covered, strict=True):
+                self.add(line, t, c)
+            return
+        size = max(lines) + 1
+        _charge(4 * size)
+        self.total = array("H", bytes(2 * size))
+        self.covered = array("H", bytes(2 * size))
+        deque(map(self.total.__setitem__, lines, total), maxlen=0)
+        deque(map(self.covered.__setitem__, lines, covered), maxlen=0)
 
     def counts(self) -> tuple[int, int]:
         """(branches, covered branches) over the whole file."""

@@ -15,7 +15,11 @@ A failed scan is only an error if more text cannot change it: the scanner report
 problem at most a few characters before what it read (a literal such as
 ``-Infinity``, a ``\\uXXXX\\uXXXX`` pair), except "Unterminated string", which always
 means it ran out of text. So a failure more than ``_MARGIN`` characters before the
-buffer's end is final; anything else is tried again with more text.
+buffer's end is final (confirmed by a second scan with a character that is wrong
+everywhere appended: a scan that reached the end would fail there); anything else, and
+a value that ends within ``_MARGIN`` of the end (``1.`` may be ``1.5``), is tried again
+with more text. A value that needs more than a chunk is retried with twice the text, so
+retries cost at most about the value's size again.
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ MAX_CONTAINERS = 1_000_000
 """Arrays and objects one value may hold: each takes ~64 bytes decoded, so JSON made of
 empty ones (``[[],[],...]``) would take 21 times its size (a real file's entry, with a
 list per branch arc, has a few hundred thousand at most)."""
-_COUNT_FROM = 1 << 20  # values shorter than this are decoded without counting
 _NON_WHITESPACE = re.compile(r"[^ \t\n\r]")  # JSON's whitespace, nothing else
 _scan_value: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(  # type: ignore[attr-defined]
     json.JSONDecoder()
@@ -191,9 +194,9 @@ class JsonStream:
         retry = False
         while True:
             buf, pos = self.buf, self.pos
-            # A value that did not fit: count what the next scan would build (the first
-            # scan reads at most a chunk; retries are about one per chunk).
-            if retry and len(buf) - pos > _COUNT_FROM and (
+            # A value that did not fit in two chunks: count what the next scan would
+            # build (a value that crosses a chunk's end is retried once with ~2 chunks).
+            if retry and len(buf) - pos > 2 * self._chunk and (
                 buf.count("[", pos) + buf.count("{", pos) > MAX_CONTAINERS
             ):
                 raise ValueTooLarge()

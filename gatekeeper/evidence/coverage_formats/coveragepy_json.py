@@ -11,20 +11,19 @@ Streamed (``read_json``): the top-level object and ``files`` are walked member b
 member, and each file's entry is decoded whole by the stdlib's C scanner
 (``_jsonstream``), so memory is a read chunk plus one entry, whatever the report's size.
 It gives what ``json.loads`` of the whole file followed by the checks below gives
-(``_read_whole``, kept as the reference and the fallback): the same figures, the same
-errors with the same positions, and their precedence — bytes that are not UTF-8
-anywhere, then the first syntax error, then a missing ``files``, then the first bad file
-in ``files``' order. Keys given twice keep the last value at the first one's place (a
-dict's rule), for ``files`` itself and for a file in it. One case is not decided
-streaming: after a bad entry, a file that came before it (or itself) named again may
-replace it. Such a report is read again whole if it is small (``WHOLE_MAX_BYTES``); past
-that its first bad entry is the error, even where json.loads would keep a later good
-entry (coverage.py never names a file twice: fail closed). Also refused though
-``json.loads`` reads them: one entry over the limit below, or with over a million arrays
-and objects (``_jsonstream.MAX_CONTAINERS``); and, with a file named twice,
-line tables that are over the budget only until a later entry replaces them.
+(``_read_whole``, kept as the reference, and the reader of UTF-16/32 JSON): the same
+figures, the same errors with the same positions, and their precedence — bytes that are
+not UTF-8 anywhere, then the first syntax error, then a missing ``files``, then the first
+bad file in ``files``' order, line-table budget included. Keys given twice keep the last
+value at the first one's place (a dict's rule), for ``files`` itself and for a file in
+it: a replaced entry gives its tables' budget back. When a file that ranks at or before
+the first bad entry is named again after it, a second streamed pass (``_LastEntries``)
+reads each file's last entry only and replays the errors and budget in ``files``' order.
 Deliberately different: a number of more digits than ``int()`` reads is an
-``EvidenceError`` (it was a ``ValueError`` out of the reader).
+``EvidenceError`` (it was a ``ValueError`` out of the reader); and refused though
+``json.loads`` reads them: one entry over the limit below, or one that holds over a
+million arrays and objects (``_jsonstream.MAX_CONTAINERS``). The nesting depth refused
+("nested too deeply") may differ by the two levels an entry is decoded below.
 
 One entry larger than ``GATEKEEPER_MAX_JSON_ENTRY_MB`` (default 4 MiB: a format-3 entry
 of a file of ~130,000 statements with branches) is refused: decoded, an entry takes 6 to
@@ -40,8 +39,8 @@ from array import array
 from bisect import bisect_left
 from collections import Counter, deque
 from datetime import datetime
-from itertools import chain
-from operator import itemgetter
+from itertools import chain, repeat
+from operator import add, itemgetter
 from pathlib import Path
 from typing import IO, Any, TypeGuard
 
@@ -71,8 +70,8 @@ from gatekeeper.evidence.coverage_formats._jsonstream import (
 DEFAULT_MAX_ENTRY_MB = 4
 """The largest single value (one file's entry) read by default (MiB)."""
 WHOLE_MAX_BYTES = 4 << 20
-"""The largest report read whole (``json.loads``): up to ~90 MB of memory (hostile JSON of
-empty containers takes over 20 times its size)."""
+"""The largest UTF-16/32 report read whole (``json.loads``): up to ~90 MB of memory
+(hostile JSON of empty containers takes over 20 times its size)."""
 
 
 def _mb_setting(name: str, default: float | None) -> int | None:
@@ -119,7 +118,7 @@ def read_json(path: Path) -> ParsedReport:
                 # UTF-16/32 (json.loads reads them; sniff() calls them binary).
                 return _read_whole(path)
             f.seek(0)
-            return _Reader(path, f, size).read()
+            return _Reader(path, f).read()
     except OSError as e:
         raise EvidenceError(f"{path}: cannot read: {e.strerror or e}") from None
 
@@ -127,8 +126,8 @@ def read_json(path: Path) -> ParsedReport:
 class _Reader:
     """One streamed read: the report so far, and the first bad entry, if any."""
 
-    def __init__(self, path: Path, f: IO[bytes], size: int) -> None:
-        self.path, self.f, self.size = path, f, size
+    def __init__(self, path: Path, f: IO[bytes]) -> None:
+        self.path, self.f = path, f
         self.report = ParsedReport(path, "coverage.py-json")
         self.files_seen = False
         self.stamp: Any = None
@@ -138,6 +137,10 @@ class _Reader:
         """The files named before the first bad entry (ranked before it)."""
         self.uncertain = False
         """One of those was named again after it: json.loads may report another."""
+        self.occurrences: Counter[str] = Counter()
+        """How often each file is named in the current ``files``."""
+        self.files_objects = 0
+        """``files`` keys with an object seen so far (the last one is the report)."""
         self.budget = _budget.get(None)
         self.budget_start = self.budget[0] if self.budget is not None else 0
 
@@ -170,13 +173,14 @@ class _Reader:
         if not self.files_seen:
             raise _no_files(path)
         if self.error is not None:
-            if self.uncertain and self.size <= WHOLE_MAX_BYTES:
-                # A later duplicate may have replaced the bad entry: json.loads decides.
-                if self.budget is not None:
-                    self.budget[0] = self.budget_start
-                return _read_whole(path)
+            if self.uncertain:
+                # A later duplicate may have replaced the bad entry: decide with each
+                # file's last entry only (json.loads's dict).
+                return _LastEntries(self).read()
             raise self.error
-        report = self.report
+        return self._finish(self.report)
+
+    def _finish(self, report: ParsedReport) -> ParsedReport:
         if self.duplicate:  # a replaced file's branches were added again at the end
             report.branches = {k: report.branches[k] for k in report.files if k in report.branches}
         _timestamp(report, self.stamp)
@@ -191,6 +195,7 @@ class _Reader:
             if key == "files" and stream.peek() == "{":
                 self._reset()
                 self.files_seen = True
+                self.files_objects += 1
                 for name in stream.members():
                     self._entry(name, stream.value())
             else:
@@ -209,11 +214,13 @@ class _Reader:
         self.error = None
         self.duplicate = self.uncertain = False
         self.before_error = set()
+        self.occurrences = Counter()
         if self.budget is not None:
             self.budget[0] = self.budget_start
 
     def _entry(self, name: str, entry: Any) -> None:
         report = self.report
+        self.occurrences[name] += 1
         if self.error is not None:
             # Only syntax is checked from here on; a file that ranks before the bad one,
             # or the bad one, named again may change which error json.loads's reader sees.
@@ -238,6 +245,129 @@ class _Reader:
         branches = self.report.branches.pop(name, None)
         if self.budget is not None:
             self.budget[0] += len(old) + (4 * len(branches.total) if branches else 0)
+
+
+class _LastEntries:
+    """A second streamed pass over a report whose first bad entry a later duplicate may
+    replace: only each file's last entry is read, at its first entry's place. Every last
+    entry's line-table charges are measured (its tables dropped once the result can only
+    be an error), then the errors are replayed in ``files``' order against the budget:
+    the first bad entry, or the first charge over the budget, is json.loads's reader's error.
+    """
+
+    def __init__(self, first: _Reader) -> None:
+        self.first = first
+        self.path = first.path
+        self.report = ParsedReport(first.path, "coverage.py-json")
+        self.left = Counter(first.occurrences)
+        self.parts: dict[str, list[tuple[str, int, EvidenceError | None]]] = {}
+        self.keep = True
+        """Tables are kept while the report may still be the result."""
+        self.budget = first.budget if first.budget is not None else [0]
+        self.limit = first.budget_start if first.budget is not None else None
+        self.budget[0] = self.limit if self.limit is not None else _UNLIMITED
+
+    def read(self) -> ParsedReport:
+        first = self.first
+        first.f.seek(0)
+        stream = JsonStream(first.f, max_entry_bytes())
+        files = 0
+        stream.peek()
+        for key in stream.members():
+            if key == "files" and stream.peek() == "{":
+                files += 1
+                for name in stream.members():
+                    value = stream.value()
+                    if files == first.files_objects:
+                        self._entry(name, value)
+            else:
+                stream.value()
+        stream.end()
+        self._replay()
+        first.duplicate = True  # branches were added in the last entries' order
+        return first._finish(self.report)
+
+    def _entry(self, name: str, entry: Any) -> None:
+        self.report.files.setdefault(name, bytearray())  # the first entry's place
+        self.left[name] -= 1
+        if self.left[name]:
+            return
+        if self.keep:
+            try:
+                self.parts[name] = self._measure(name, entry)
+            except _OverBudget:
+                self.keep = False
+                self.budget[0] = _UNLIMITED  # measure the rest; the result is an error
+        if not self.keep or name not in self.parts:
+            self.parts[name] = self._measure(name, entry)
+        if not self.keep or any(error for _, _, error in self.parts[name]):
+            self.keep = False
+            self.budget[0] = _UNLIMITED
+            self.report.files[name] = bytearray()
+            self.report.branches.pop(name, None)
+
+    def _measure(self, name: str, entry: Any) -> list[tuple[str, int, EvidenceError | None]]:
+        """Each part's (name, bytes charged, error that ended it) for ``name``'s entry."""
+        report, path, parts = self.report, self.path, []
+        if not isinstance(entry, dict):
+            return [("", 0, EvidenceError(f"{path}: files[{name!r}] is not an object"))]
+        lines = report.files[name] = bytearray()
+        report.branches.pop(name, None)
+        for key, state in (("missing_lines", MISSED), ("executed_lines", COVERED)):
+            before, error = self.budget[0], None
+            try:
+                _part(path, name, entry, key, state, lines)
+            except EvidenceError as e:
+                error = e
+            parts.append((key, self._spent(before), error))
+            if error is not None:
+                return parts
+        before, error = self.budget[0], None
+        try:
+            _branches(report, name, entry)
+        except ReportFormatError as e:
+            error = EvidenceError(f"{path}: files[{name!r}]: {e}")
+        parts.append(("", self._spent(before), error))
+        return parts
+
+    def _spent(self, before: int) -> int:
+        if self.keep and self.budget[0] < 0:
+            raise _OverBudget()
+        return before - self.budget[0]
+
+    def _replay(self) -> None:
+        """The first error in ``files``' order, charges counted in that order."""
+        if self.keep:
+            return
+        spent, path = 0, self.path
+        for name in self.report.files:
+            for key, charged, error in self.parts[name]:
+                spent += charged
+                if self.limit is not None and spent > self.limit:
+                    where = f"files[{name!r}].{key}" if key else f"files[{name!r}]"
+                    raise EvidenceError(f"{path}: {where}: {_over_budget_message()}")
+                if error is not None:
+                    raise error
+        raise AssertionError("a bad entry was seen but none is last")  # pragma: no cover
+
+
+class _OverBudget(Exception):
+    pass
+
+
+_UNLIMITED = 1 << 62
+
+
+def _over_budget_message() -> str:
+    """The budget's own message (``_charge``'s)."""
+    token = _budget.set([0])
+    try:
+        _charge(1)
+    except ReportFormatError as e:
+        return str(e)
+    finally:
+        _budget.reset(token)
+    raise AssertionError("_charge(1) of nothing did not refuse")  # pragma: no cover
 
 
 def _syntax_error(path: Path, e: Exception) -> EvidenceError:
@@ -323,16 +453,19 @@ def _lines(path: Path, name: str, entry: Any) -> bytearray:
         raise EvidenceError(f"{path}: files[{name!r}] is not an object")
     lines = bytearray()
     for key, state in (("missing_lines", MISSED), ("executed_lines", COVERED)):
-        numbers = entry.get(key)
-        try:
-            valid = _mark_all(lines, numbers, state)
-        except ReportFormatError as e:
-            raise EvidenceError(f"{path}: files[{name!r}].{key}: {e}") from None
-        if not valid:
-            raise EvidenceError(
-                f"{path}: files[{name!r}].{key} must be a list of positive line numbers"
-            )
+        _part(path, name, entry, key, state, lines)
     return lines
+
+
+def _part(
+    path: Path, name: str, entry: dict[str, Any], key: str, state: int, lines: bytearray
+) -> None:
+    try:
+        valid = _mark_all(lines, entry.get(key), state)
+    except ReportFormatError as e:
+        raise EvidenceError(f"{path}: files[{name!r}].{key}: {e}") from None
+    if not valid:
+        raise EvidenceError(f"{path}: files[{name!r}].{key} must be a list of positive line numbers")
 
 
 def _mark_all(lines: bytearray, numbers: Any, state: int) -> bool:
@@ -394,8 +527,9 @@ def _branches(report: ParsedReport, name: str, entry: dict[str, Any]) -> None:
     if ran or missed:
         # Each line's counts, in the order a line first starts an arc, executed ones first.
         numbers = [*ran, *(n for n in missed if n not in ran)]
-        totals = [ran[n] + missed[n] for n in numbers]  # a Counter's missing key is 0
-        _add_branches(report.branches_of(name), numbers, totals, [ran[n] for n in numbers])
+        covered = list(map(ran.get, numbers, repeat(0)))  # dict.get: C, no __missing__
+        totals = list(map(add, covered, map(missed.get, numbers, repeat(0))))
+        _add_branches(report.branches_of(name), numbers, totals, covered)
 
 
 def _add_branches(
