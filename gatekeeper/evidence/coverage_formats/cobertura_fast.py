@@ -268,10 +268,14 @@ class _Reader:
 
     def _block(self, filename: str, block: bytes) -> None:
         """Record one class's ``<lines>``: kept undecoded if it is canonical, its numbers
-        distinct and there is room; decoded now otherwise."""
+        distinct and there is room; decoded now otherwise (a canonical block from its
+        tokens, any other by its elements, keeping the stronger state of a repeated line)."""
         files = self.report.files
-        if filename not in files and self.kept + len(block) <= KEEP:
+        if filename not in files:
             lazy = self._lazy(filename, block)
+            if isinstance(lazy, LazyLines) and self.kept + len(block) > KEEP:
+                files[filename] = lazy.table()  # no room to keep it: decoded now
+                return
             if lazy is not None:
                 files[filename] = lazy
                 self.kept += len(block)
