@@ -174,6 +174,26 @@ def test_branch_runs_are_charged_for_what_their_numbers_could_need(tmp_path) -> 
     assert kept(wide, 2_000 + 5_000) == "sparse"
 
 
+def test_reports_of_tiny_records_go_to_the_careful_reader(tmp_path, fast_results) -> None:
+    """Two DA lines a record over the first MiB: the careful reader is the faster one;
+    the figures are the same either way."""
+    text = "".join(f"SF:f{i}.py\nDA:1,1\nDA:2,0\nend_of_record\n" for i in range(40_000))
+    parsed = read_report(write(tmp_path, text))
+    assert fast_results == [None]
+    assert len(parsed.files) == 40_000
+    assert bytes(parsed.files["f7.py"]).rstrip(b"\0") == b"\0\2\1"
+
+
+def test_a_record_past_max_record_goes_to_the_careful_reader(tmp_path, monkeypatch) -> None:
+    from gatekeeper.evidence.coverage_formats import lcov_fast
+
+    monkeypatch.setattr(lcov_fast, "CHUNK", 64)
+    monkeypatch.setattr(lcov_fast, "MAX_RECORD", 100)
+    path = write(tmp_path, GENINFO)
+    assert read_fast(path) is None
+    same(read_report(path), read_lcov_lines(path))
+
+
 def test_read_report_uses_the_fast_reader(tmp_path, monkeypatch) -> None:
     def refuse(path: Path) -> ParsedReport:
         raise AssertionError("careful reader called")
