@@ -35,6 +35,7 @@ from gatekeeper.evidence.coverage_formats import (
     read_report,
     table,
 )
+from gatekeeper.evidence.coverage_formats import states as line_states
 from gatekeeper.globs import match_any
 
 if TYPE_CHECKING:
@@ -356,23 +357,13 @@ def diff_coverage(
             else:
                 result.without_code.append(file.path)
             continue
-        states = _states(table(lines), file.added_lines)
+        states = line_states(lines, file.added_lines)
         result.lines += len(states) - states.count(NOT_MEASURED)
         result.covered += states.count(COVERED)
         missed = list(compress(file.added_lines, map(MISSED.__eq__, states)))
         if missed:
             result.uncovered[file.path] = missed
     return result
-
-
-def _states(lines: bytearray, numbers: Sequence[int]) -> bytes:
-    """The state of each of ``numbers`` (0 past the end of the table), at C speed."""
-    if not numbers:
-        return b""
-    top = max(numbers)
-    if top >= len(lines):
-        lines = lines + bytes(top + 1 - len(lines))
-    return bytes(map(lines.__getitem__, numbers))
 
 
 def code_detector(ev: Evidence) -> Callable[[str], bool]:

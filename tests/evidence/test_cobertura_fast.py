@@ -16,6 +16,7 @@ from gatekeeper.evidence.coverage_formats import (
     ParsedReport,
     counts,
     read_report,
+    states,
     table,
 )
 from gatekeeper.evidence.coverage_formats.cobertura_fast import read_fast
@@ -227,6 +228,7 @@ def test_canonical_blocks_are_counted_now_and_decoded_when_looked_at(tmp_path) -
     lazy = report.files["app.py"]
     assert isinstance(lazy, LazyLines)
     assert counts(lazy) == (1, 2) and lazy._table is None  # counted, not decoded
+    assert lazy.states([4, 1, 2, 3, 99]) == bytes([2, 2, 1, 0, 0]) and lazy._table is None
     assert lazy[1:5] == bytes([2, 1, 0, 2])
     assert report.branches["app.py"].counts() == (2, 1)
 
@@ -315,4 +317,8 @@ def test_any_mix_of_lines_gives_the_streaming_figures(tmp_path, classes) -> None
         for name, lines in classes
     )
     path = write(tmp_path, nobranch_doc(body), "p.xml")
-    same(fast_report(path), read_xml_streaming(path))
+    fast = fast_report(path)
+    wanted = list(range(0, 45))
+    looked_up = {name: states(lines, wanted) for name, lines in fast.files.items()}  # no table
+    same(fast, read_xml_streaming(path))
+    assert looked_up == {name: states(table(lines), wanted) for name, lines in fast.files.items()}

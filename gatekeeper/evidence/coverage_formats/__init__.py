@@ -49,13 +49,27 @@ class LazyLines:
     anything else decodes once and keeps the table.
     """
 
-    __slots__ = ("_decode", "_table", "covered", "missed")
+    __slots__ = ("_decode", "_lookup", "_table", "covered", "missed")
 
-    def __init__(self, missed: int, covered: int, decode: Callable[[], bytearray]) -> None:
+    def __init__(
+        self,
+        missed: int,
+        covered: int,
+        decode: Callable[[], bytearray],
+        lookup: Callable[[Sequence[int]], bytes] | None = None,
+    ) -> None:
         self.missed = missed
         self.covered = covered
         self._decode: Callable[[], bytearray] | None = decode
+        self._lookup = lookup
         self._table: bytearray | None = None
+
+    def states(self, numbers: Sequence[int]) -> bytes:
+        """The state of each of ``numbers``, without building the table if the reader can
+        look lines up directly (a changed file is asked about its added lines only)."""
+        if self._table is None and self._lookup is not None:
+            return self._lookup(numbers)
+        return states(self.table(), numbers)
 
     def table(self) -> bytearray:
         if self._table is None:
@@ -99,6 +113,18 @@ Lines = bytearray | LazyLines
 def table(lines: Lines) -> bytearray:
     """The line-state table of ``lines`` (decoded if it was not yet)."""
     return lines.table() if isinstance(lines, LazyLines) else lines
+
+
+def states(lines: Lines, numbers: Sequence[int]) -> bytes:
+    """The state of each of ``numbers`` (0 past the end of the table), at C speed."""
+    if isinstance(lines, LazyLines):
+        return lines.states(numbers)
+    if not numbers:
+        return b""
+    top = max(numbers)
+    if top >= len(lines):
+        lines = lines + bytes(top + 1 - len(lines))
+    return bytes(map(lines.__getitem__, numbers))
 
 
 def counts(lines: Lines) -> tuple[int, int]:

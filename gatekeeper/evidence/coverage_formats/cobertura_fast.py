@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Sequence
 from itertools import repeat
 from operator import add
 from pathlib import Path
@@ -30,6 +31,7 @@ from gatekeeper.evidence.coverage_formats import (
     COVERED,
     MAX_LINE,
     MISSED,
+    NOT_MEASURED,
     LazyLines,
     ParsedReport,
     ReportFormatError,
@@ -303,7 +305,12 @@ class _Reader:
             self.report.branches_of(filename).fill(numbers_, total_, covered_)
         missed = plain.count(b' hits="0"')  # canonical: exactly the missed lines
         budget, path = _budget.get(None), self.report.path
-        return LazyLines(missed, len(numbers) - missed, lambda: _decode(plain, budget, path))
+        return LazyLines(
+            missed,
+            len(numbers) - missed,
+            lambda: _decode(plain, budget, path),
+            lambda wanted: _lookup(plain, wanted),
+        )
 
     def _lines(self, filename: str, lines: bytearray, block: bytes) -> None:
         missed = list(map(int, _MISSED.findall(block)))
@@ -339,6 +346,19 @@ class _Reader:
             branches = self.report.branches_of(filename)
             for number, covered_branches, total in _BRANCH.findall(block):
                 branches.add(int(number), int(total), int(covered_branches))
+
+
+_STATE = {None: NOT_MEASURED, b"0": MISSED}
+"""A line's state from its hit count token (``None``: not listed); any other is covered."""
+
+
+def _lookup(plain: bytes, wanted: Sequence[int]) -> bytes:
+    """The states of the lines ``wanted`` in a block ``_Reader._lazy`` proved canonical with
+    distinct numbers, without a table: numbers are canonical, so ``str(n)`` is the key."""
+    tokens = plain.translate(None, _MARKUP).split()
+    hits = dict(zip(tokens[0::2], tokens[1::2], strict=True))
+    found = map(hits.get, map(str.encode, map(str, wanted)))
+    return bytes(map(_STATE.get, found, repeat(COVERED)))
 
 
 def _decode(plain: bytes, budget: list[int] | None, path: Path) -> bytearray:
