@@ -290,7 +290,9 @@ class _Reader:
         the table to be decoded on first use; ``None`` if it is not such a block."""
         if _CANONICAL_BLOCK.fullmatch(block) is None:
             return None
-        branched = b'branch="true"' in block
+        # In a canonical block '%' stands only in condition-coverage="50% (1/2)": one
+        # single-byte search says whether any line has branches.
+        branched = b"%" in block
         plain = _BRANCH_ATTR.sub(b"", block) if branched else block
         tokens = plain.translate(None, _MARKUP).split()
         numbers = tokens[0::2]
@@ -303,7 +305,7 @@ class _Reader:
             found = _BRANCH.findall(block)
             numbers_, covered_, total_ = (list(map(int, column)) for column in zip(*found, strict=True))
             self.report.branches_of(filename).fill(numbers_, total_, covered_)
-        missed = plain.count(b' hits="0"')  # canonical: exactly the missed lines
+        missed = tokens[1::2].count(b"0")  # canonical: "0" is exactly a missed line
         budget, path = _budget.get(None), self.report.path
         return LazyLines(
             missed,
