@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -236,17 +236,23 @@ def run_git(cwd: Path, *args: str) -> bytes:
 
     try:
         done = subprocess.run(
-            [git_executable(), "-c", "core.quotePath=false", *args],
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
+            _argv(args), cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True
         )
     except OSError as e:
         raise EvidenceError(f"git {args[0]} failed: cannot run git ({e.strerror or e})") from None
     if done.returncode != 0:
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise EvidenceError(f"git {args[0]} failed: {lines[0] if lines else done.returncode}")
+        raise _failed(args, done.stderr, done.returncode)
     return done.stdout
+
+
+def _argv(args: Sequence[str]) -> list[str]:
+    return [git_executable(), "-c", "core.quotePath=false", *args]
+
+
+def _failed(args: Sequence[str], stderr: bytes, returncode: int) -> EvidenceError:
+    """git's failure, told by the first line it wrote to standard error."""
+    lines = stderr.decode("utf-8", "replace").strip().splitlines()
+    return EvidenceError(f"git {args[0]} failed: {lines[0] if lines else returncode}")
 
 
 def toplevel(path: Path) -> Path:
@@ -319,7 +325,7 @@ class _Run:
         out, err = _scratch_file(), _scratch_file()
         try:
             proc = subprocess.Popen(
-                [git_executable(), "-c", "core.quotePath=false", *args],
+                _argv(args),
                 cwd=cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
@@ -337,9 +343,7 @@ class _Run:
         self.proc.wait()
         if self.proc.returncode != 0:
             self.err.seek(0)
-            lines = self.err.read().decode("utf-8", "replace").strip().splitlines()
-            stderr = lines[0] if lines else ""
-            raise EvidenceError(f"git {self.args[0]} failed: {stderr or self.proc.returncode}")
+            raise _failed(self.args, self.err.read(), self.proc.returncode)
         self.out.seek(0)
         data: bytes = self.out.read()
         return data
