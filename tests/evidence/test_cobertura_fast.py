@@ -322,3 +322,22 @@ def test_any_mix_of_lines_gives_the_streaming_figures(tmp_path, classes) -> None
     looked_up = {name: states(lines, wanted) for name, lines in fast.files.items()}  # no table
     same(fast, read_xml_streaming(path))
     assert looked_up == {name: states(table(lines), wanted) for name, lines in fast.files.items()}
+
+
+def test_decoding_at_once_past_the_budget_leaves_the_error_to_the_full_reader(
+    tmp_path, monkeypatch
+) -> None:
+    from gatekeeper.evidence.coverage_formats import cobertura_fast
+
+    monkeypatch.setattr(cobertura_fast, "KEEP", 0)  # every block decoded as it is read
+    classes = "".join(klass('<line number="999999" hits="1"/>', f"m{i}.py") for i in range(70))
+    path = write(tmp_path, nobranch_doc(classes))
+    with pytest.raises(EvidenceError, match="more memory"):
+        read_report(path)
+    from gatekeeper.evidence.coverage_formats import _budget
+
+    token = _budget.set([64 << 20])
+    try:
+        assert read_fast(path) is None
+    finally:
+        _budget.reset(token)

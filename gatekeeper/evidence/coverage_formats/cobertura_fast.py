@@ -276,7 +276,10 @@ class _Reader:
         if filename not in files:
             lazy = self._lazy(filename, block)
             if isinstance(lazy, LazyLines) and self.kept + len(block) > KEEP:
-                files[filename] = lazy.table()  # no room to keep it: decoded now
+                try:
+                    files[filename] = lazy.table()  # no room to keep it: decoded now
+                except EvidenceError:
+                    raise _Unusual from None  # over the budget: the full reader says where
                 return
             if lazy is not None:
                 files[filename] = lazy
@@ -302,9 +305,9 @@ class _Reader:
             return bytearray()
         if branched:
             # Distinct lines (proved above): recorded at once, no Python step per line.
-            found = _BRANCH.findall(block)
-            numbers_, covered_, total_ = (list(map(int, column)) for column in zip(*found, strict=True))
-            self.report.branches_of(filename).fill(numbers_, total_, covered_)
+            columns = zip(*_BRANCH.findall(block), strict=True)
+            at, ran, total = (list(map(int, column)) for column in columns)
+            self.report.branches_of(filename).fill(at, total, ran)
         missed = tokens[1::2].count(b"0")  # canonical: "0" is exactly a missed line
         budget, path = _budget.get(None), self.report.path
         return LazyLines(
