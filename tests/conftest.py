@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests.factories import RepoFactory, make_repo
+
 # Property tests explore new examples on every local run (they found real fast-path holes that
 # way), but CI runs the same examples each time: a red build then means the change, not luck.
 settings.register_profile("ci", derandomize=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
-
-from tests.factories import RepoFactory, make_repo
 
 
 @pytest.fixture(autouse=True)
