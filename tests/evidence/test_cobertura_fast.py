@@ -341,3 +341,19 @@ def test_decoding_at_once_past_the_budget_leaves_the_error_to_the_full_reader(
         assert read_fast(path) is None
     finally:
         _budget.reset(token)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(chunk=st.integers(min_value=1, max_value=400))
+def test_any_chunk_size_gives_the_same_report(tmp_path, monkeypatch, chunk) -> None:
+    """Classes, their <lines> blocks and their ends cut anywhere by the reads: a class
+    read in one pass, or found by its </class> once the rest has arrived, is the same."""
+    from gatekeeper.evidence.coverage_formats import cobertura_fast
+
+    body = "".join(
+        klass("".join(f'<line number="{n}" hits="{n % 3}"/>\n' for n in range(1, 30)), f"m{i}.py")
+        for i in range(4)
+    )
+    path = write(tmp_path, nobranch_doc(body), "chunks.xml")
+    monkeypatch.setattr(cobertura_fast, "CHUNK", chunk)
+    same(fast_report(path), read_xml_streaming(path))

@@ -82,6 +82,7 @@ _CANONICAL_BLOCK = re.compile(
     rb'(?:/>| branch="true" condition-coverage="\d++% \(\d++/\d++\)"'
     rb'(?: missing-branches="[^"<&\x00-\x1f\x7f-\xff]*+")?/>))*+[ \t\r\n]*+'
 )
+_CLASS_TAIL = re.compile(rb"</lines>[ \t\r\n]*+</class>")
 _BRANCH_ATTR = re.compile(
     rb' branch="true" condition-coverage="\d+% \(\d+/\d+\)"(?: missing-branches="[^"<&\x00-\x1f\x7f-\xff]*")?'
 )
@@ -187,6 +188,8 @@ class _Reader:
                 raise _Unusual
             _text(body)
             return close + 3
+        if len(buf) - pos < 5 and b"<?xml".startswith(buf[pos:]):
+            return None  # too short to tell a declaration from a tag yet
         if buf.startswith(b"<?xml", pos):
             if self.started or pos != 0:
                 raise _Unusual
@@ -246,15 +249,34 @@ class _Reader:
     def _class(self, buf: bytes, pos: int) -> int | None:
         if not self.stack or self.stack[-1] != b"classes":
             raise _Unusual
+        # The common case in one pass: the head, a canonical <lines> block matched in place
+        # (where it ends is where the regex stops), then </lines> and </class>. The block
+        # holds no '<' but its elements', so these are the ends the search below would find.
+        head = _CLASS_HEAD.match(buf, pos)
+        if head is not None and head[2] is None:
+            block_end = _CANONICAL_BLOCK.match(buf, head.end()).end()  # type: ignore[union-attr]
+            tail = _CLASS_TAIL.match(buf, block_end)
+            if tail is not None:
+                self._block(self._filename(head), buf[head.end() : block_end], canonical=True)
+                return tail.end()
+        return self._class_searched(buf, pos)
+
+    def _filename(self, head: re.Match[bytes]) -> str:
+        filename = _attrs(head[1]).get("filename")
+        if not filename:
+            raise _Unusual  # a nameless class: the full reader knows what to ignore
+        return filename
+
+    def _class_searched(self, buf: bytes, pos: int) -> int | None:
+        """A class found by its ``</class>`` (any <lines> content, ``<lines/>``, or one
+        that runs past the buffer)."""
         close = buf.find(b"</class>", pos)
         if close < 0:
             return None
         head = _CLASS_HEAD.match(buf, pos, close)
         if head is None:
             raise _Unusual
-        filename = _attrs(head[1]).get("filename")
-        if not filename:
-            raise _Unusual  # a nameless class: the full reader knows what to ignore
+        filename = self._filename(head)
         if head[2] is not None:  # <lines/>
             self.report.files.setdefault(filename, bytearray())
             rest = buf[head.end() : close]
@@ -268,13 +290,13 @@ class _Reader:
             raise _Unusual
         return close + 8
 
-    def _block(self, filename: str, block: bytes) -> None:
+    def _block(self, filename: str, block: bytes, canonical: bool = False) -> None:
         """Record one class's ``<lines>``: kept undecoded if it is canonical, its numbers
         distinct and there is room; decoded now otherwise (a canonical block from its
         tokens, any other by its elements, keeping the stronger state of a repeated line)."""
         files = self.report.files
         if filename not in files:
-            lazy = self._lazy(filename, block)
+            lazy = self._lazy(filename, block, canonical)
             if isinstance(lazy, LazyLines) and self.kept + len(block) > KEEP:
                 try:
                     files[filename] = lazy.table()  # no room to keep it: decoded now
@@ -288,10 +310,13 @@ class _Reader:
         lines = files[filename] = table(files.get(filename, bytearray()))
         self._lines(filename, lines, block)
 
-    def _lazy(self, filename: str, block: bytes) -> LazyLines | bytearray | None:
+    def _lazy(
+        self, filename: str, block: bytes, canonical: bool = False
+    ) -> LazyLines | bytearray | None:
         """Counts of a canonical block with distinct line numbers (C-level passes only),
-        the table to be decoded on first use; ``None`` if it is not such a block."""
-        if _CANONICAL_BLOCK.fullmatch(block) is None:
+        the table to be decoded on first use; ``None`` if it is not such a block.
+        ``canonical``: the caller has matched it already."""
+        if not canonical and _CANONICAL_BLOCK.fullmatch(block) is None:
             return None
         # In a canonical block '%' stands only in condition-coverage="50% (1/2)": one
         # single-byte search says whether any line has branches.
