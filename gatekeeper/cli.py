@@ -378,16 +378,15 @@ def _redacted(line: str, environ: Any) -> str:
 
 def _recorded_run(request: Any, path: Path | None, note: bool) -> tuple[Any, Any]:
     """A check run whose inputs are captured into a decision record."""
-    import json
-
     from gatekeeper import record
+    from gatekeeper.report import json_
     from gatekeeper.run import run_check_with_evidence
 
     with record.capture() as sink:
         report, evidence = run_check_with_evidence(request)
     data = record.build(report, evidence, sink, request.now)
     if path is not None:
-        _write(path, json.dumps(data, indent=2, default=str) + "\n")
+        _write(path, json_.dumps(data, default=str) + "\n")
     if note and report.head:
         record.write_note(evidence.repo_path, report.head, data)
     return report, evidence

@@ -78,14 +78,3 @@ def plain(text: object) -> str:
     ``\\x1b``, ``\\u202e``, ``\\xff``), so text from a change can neither start a line of
     its own nor restyle the output."""
     return _UNSAFE_PLAIN.sub(_show_control, printable(str(text)))
-
-
-def printable_data(value: object) -> object:
-    """``printable`` applied to every string (keys included) of a JSON-like value."""
-    if isinstance(value, str):
-        return printable(value)
-    if isinstance(value, dict):
-        return {printable_data(k): printable_data(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [printable_data(v) for v in value]
-    return value

@@ -322,7 +322,7 @@ class _Reader:
         # single-byte search says whether any line has branches.
         branched = b"%" in block
         plain = _BRANCH_ATTR.sub(b"", block) if branched else block
-        tokens = plain.translate(None, _MARKUP).split()
+        tokens = _tokens(plain)
         numbers = tokens[0::2]
         if len(set(numbers)) != len(numbers):
             return None  # a line listed twice: decoded now, keeping the stronger state
@@ -378,6 +378,11 @@ class _Reader:
                 branches.add(int(number), int(total), int(covered_branches))
 
 
+def _tokens(plain: bytes) -> list[bytes]:
+    """NUMBER, HITS, NUMBER, HITS... of a canonical block without branch attributes."""
+    return plain.translate(None, _MARKUP).split()
+
+
 _STATE = {None: NOT_MEASURED, b"0": MISSED}
 """A line's state from its hit count token (``None``: not listed); any other is covered."""
 
@@ -385,7 +390,7 @@ _STATE = {None: NOT_MEASURED, b"0": MISSED}
 def _lookup(plain: bytes, wanted: Sequence[int]) -> bytes:
     """The states of the lines ``wanted`` in a block ``_Reader._lazy`` proved canonical with
     distinct numbers, without a table: numbers are canonical, so ``str(n)`` is the key."""
-    tokens = plain.translate(None, _MARKUP).split()
+    tokens = _tokens(plain)
     hits = dict(zip(tokens[0::2], tokens[1::2], strict=True))
     found = map(hits.get, map(str.encode, map(str, wanted)))
     return bytes(map(_STATE.get, found, repeat(COVERED)))
@@ -395,16 +400,17 @@ def _decode(plain: bytes, budget: list[int] | None, path: Path) -> bytearray:
     """The line table of a block ``_Reader._lazy`` proved canonical with distinct numbers
     (branch attributes removed), charged to the reading's line-table budget as reading
     it at once would have been."""
-    tokens = plain.translate(None, _MARKUP).split()
+    tokens = _tokens(plain)
     numbers = list(map(int, tokens[0::2]))
     size = max(numbers) + 1
     if budget is not None:
-        budget[0] -= size
-        if budget[0] < 0:
-            raise EvidenceError(
-                f"{path}: its line numbers would need more memory than a report of its "
-                "size can plausibly describe"
-            )
+        token = _budget.set(budget)
+        try:
+            _charge(size)
+        except ReportFormatError as e:
+            raise EvidenceError(f"{path}: {e}") from None
+        finally:
+            _budget.reset(token)
     lines = bytearray(size)
     # hits "0" -> MISSED (1), anything else -> COVERED (2); the stores run in C.
     states = map(add, map(b"0".__ne__, tokens[1::2]), repeat(MISSED))
