@@ -360,10 +360,9 @@ class GitEvidence:
     """The repository and the range under review, resolved once per run."""
 
     def __init__(self, path: Path, base: str, head: str = "HEAD", worktree: bool = False) -> None:
-        self._started: dict[str, _Run] = {}
-        self._taken: set[str] = set()
+        self._taken: set[tuple[str, ...]] = set()
         # The questions below do not depend on one another: git answers them at once.
-        self._early = _start_all(
+        self._started = _start_all(
             path,
             [self._resolve_args(base), self._resolve_args(head)]
             + [a for a in map(_ambiguity_args, (base, head)) if a],
@@ -371,9 +370,7 @@ class GitEvidence:
         try:
             self._construct(path, base, head, worktree)
         finally:
-            for run in self._early.values():
-                run.close()
-            self._early.clear()
+            self.close()  # a lookup the answers made unnecessary
 
     def _construct(self, path: Path, base: str, head: str, worktree: bool) -> None:
         self.path = toplevel(path)
@@ -394,13 +391,9 @@ class GitEvidence:
 
     def git(self, *args: str) -> bytes:
         """Run git in the repository and return its raw standard output (exact bytes)."""
-        run = self._early.pop(args, None)
-        if run is None:
-            return run_git(self.path, *args)
-        try:
-            return run.finish()
-        finally:
-            run.close()
+        if args in self._started:
+            return self._take(args)
+        return run_git(self.path, *args)
 
     def git_many(self, *commands: list[str], env: Mapping[str, str] | None = None) -> list[bytes]:
         """Run several git commands at once and return their outputs."""
@@ -415,34 +408,36 @@ class GitEvidence:
         """Start the diff and the file list now, each in its own git process, so that
         they are ready (or nearly) when a rule first asks: git works on another core
         while this process loads the policy and reads the coverage reports."""
-        for key, (args, env) in self._commands().items():
-            if key not in self._started and key not in self._taken:
-                self._started[key] = _Run.start(self.path, args, env)
+        for args, env in self._commands().values():
+            if args not in self._started and args not in self._taken:
+                self._started[args] = _Run.start(self.path, list(args), env)
 
     def close(self) -> None:
-        """Stop what ``prefetch`` started and no rule asked for."""
+        """Stop what was started ahead and nobody asked for."""
         for run in self._started.values():
             run.close()
         self._started.clear()
 
-    def _commands(self) -> dict[str, tuple[list[str], Mapping[str, str] | None]]:
+    def _commands(self) -> dict[str, tuple[tuple[str, ...], Mapping[str, str] | None]]:
+        files: tuple[str, ...]
         if self.worktree:
-            files = ["ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+            files = ("ls-files", "-z", "--cached", "--others", "--exclude-standard")
         else:
-            files = ["ls-tree", "-r", "-z", "--name-only", "--full-tree", self.head_sha]
-        diff = [
+            files = ("ls-tree", "-r", "-z", "--name-only", "--full-tree", self.head_sha)
+        diff = (
             "diff", "--raw", "-z", "-p", "-U0", "--text", "--no-color", "--no-ext-diff",
             "--no-textconv", "--src-prefix=a/", "--dst-prefix=b/", "-M", *self._range(), "--",
-        ]  # fmt: skip
+        )  # fmt: skip
         return {"files": (files, None), "diff": (diff, {"GIT_ATTR_SOURCE": self.base_sha})}
 
     def _output(self, key: str) -> bytes:
-        """The output of a prefetched command (started now if it was not)."""
-        self._taken.add(key)
-        run = self._started.pop(key, None)
-        if run is None:
-            args, env = self._commands()[key]
-            run = _Run.start(self.path, args, env)
+        """The output of the named command of ``_commands`` (prefetched or not)."""
+        return self._take(*self._commands()[key])
+
+    def _take(self, args: tuple[str, ...], env: Mapping[str, str] | None = None) -> bytes:
+        """The output of ``args``: from the run started ahead, else from one started now."""
+        self._taken.add(args)
+        run = self._started.pop(args, None) or _Run.start(self.path, list(args), env)
         try:
             return run.finish()
         finally:
