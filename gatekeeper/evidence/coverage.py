@@ -33,9 +33,9 @@ from gatekeeper.evidence.coverage_formats import (
     ParsedReport,
     counts,
     read_report,
+    states,
     table,
 )
-from gatekeeper.evidence.coverage_formats import states as line_states
 from gatekeeper.globs import match_any
 
 if TYPE_CHECKING:
@@ -357,10 +357,10 @@ def diff_coverage(
             else:
                 result.without_code.append(file.path)
             continue
-        states = line_states(lines, file.added_lines)
-        result.lines += len(states) - states.count(NOT_MEASURED)
-        result.covered += states.count(COVERED)
-        missed = list(compress(file.added_lines, map(MISSED.__eq__, states)))
+        found = states(lines, file.added_lines)
+        result.lines += len(found) - found.count(NOT_MEASURED)
+        result.covered += found.count(COVERED)
+        missed = list(compress(file.added_lines, map(MISSED.__eq__, found)))
         if missed:
             result.uncovered[file.path] = missed
     return result
