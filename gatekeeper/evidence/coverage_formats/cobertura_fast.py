@@ -51,7 +51,7 @@ _WS = rb"[ \t\r\n]"
 _ATTRS = rb'((?:' + _WS + rb'+[A-Za-z_][A-Za-z0-9_.-]*="[^"<&\x00-\x1f]*")*)' + _WS + rb"*"
 _SPACE = re.compile(_WS + rb"*")
 _TAG = re.compile(rb"<(/?)([A-Za-z][A-Za-z0-9_.-]*)" + _ATTRS + rb"(/?)>")
-_ATTR = re.compile(rb'([A-Za-z_][A-Za-z0-9_.-]*)="([^"]*)"')
+_ATTR_TEXT = re.compile(r'([A-Za-z_][A-Za-z0-9_.-]*)="([^"]*)"')
 _DECL = re.compile(
     rb'<\?xml version="1\.0"(?: encoding="(?:UTF|utf)-8")?(?: standalone="(?:yes|no)")? ?\?>'
 )
@@ -141,8 +141,10 @@ def _text(raw: bytes) -> str:
 
 
 def _attrs(raw: bytes) -> dict[str, str]:
-    pairs = _ATTR.findall(raw)
-    named = {_text(k): _text(v) for k, v in pairs}
+    # One decode for all: the separators are ASCII, so the whole is valid exactly when
+    # every name and value is.
+    pairs = _ATTR_TEXT.findall(_text(raw))
+    named = dict(pairs)
     if len(named) != len(pairs):
         raise _Unusual  # a repeated attribute is not well-formed XML
     if "xmlns" in named:
