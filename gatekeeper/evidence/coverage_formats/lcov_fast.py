@@ -80,10 +80,14 @@ _OTHER = re.compile(
 # The same without BRDA lines: before SF, and around the DA and BRDA runs.
 _NONDATA = re.compile(rb"(?:\n(?:(?!DA:|BRDA:|SF:)[A-Z][A-Z0-9_]*:[^\n]*|#[^\n]*|)(?=\n|\Z))*+")
 # A run of BRDA lines as geninfo writes them (numbers only, "-" for a branch whose line
-# never ran), each of _OTHER's shape; line numbers of at most six digits.
-_BRDA_RUN = re.compile(
-    rb"(?:\nBRDA:[1-9][0-9]{0,5}+,[0-9]*+,[0-9]*+,(?:0|[1-9][0-9]{0,17}+|-)(?=\n|\Z))*+"
-)
+# never ran), each of _OTHER's shape, line numbers of at most N digits (N = 1...6).
+_BRDA_RUNS = [
+    re.compile(
+        rb"(?:\nBRDA:[1-9][0-9]{0,%d}+,[0-9]*+,[0-9]*+,(?:0|[1-9][0-9]{0,17}+|-)(?=\n|\Z))*+"
+        % (digits - 1)
+    )
+    for digits in range(1, 7)
+]
 _AS_JSON = bytes.maketrans(b"\nDA:", b",   ")
 _JSON = json.JSONDecoder()
 _DA_LINE = re.compile(rb"\nDA:[^\n]*")
@@ -223,16 +227,28 @@ class _Reader:
                 block = _proven(record[da:da_end])
             except _Unusual:
                 return False
-        proven = brda >= 0 and _BRDA_RUN.fullmatch(record, brda, brda_end) is not None
-        if brda >= 0 and not proven and _OTHER.fullmatch(record, brda, brda_end) is None:
-            return False
         if block is None:
             self.report.files.setdefault(name, bytearray())
         else:
             self._da_run(name, block)
         if brda >= 0:
+            # Of geninfo's shape, with line numbers no longer than the file's top DA line
+            # (the usual case), or any shape _OTHER accounts for; else the general path,
+            # which checks these lines with _OTHER too, would refuse them.
+            digits = self._digits(name)
+            proven = _BRDA_RUNS[digits - 1].fullmatch(record, brda, brda_end) is not None
+            if not proven and _OTHER.fullmatch(record, brda, brda_end) is None:
+                raise _Unusual
             self._branches(name, record, [(brda, brda_end)], proven)
         return True
+
+    def _digits(self, name: str) -> int:
+        """How many digits the top line of file ``name``'s table has, so far (6 if it
+        has none, or a million lines or more)."""
+        lines = self.report.files.get(name)
+        # (A kept run's table is not built for its length: its top line is known.)
+        size = self.tops[name] + 1 if isinstance(lines, LazyLines) else len(lines or b"")
+        return len(str(size - 1)) if 0 < size < 1_000_000 else 6
 
     def _da_run(self, name: str, block: bytes) -> None:
         """A proven run of DA lines: kept undecoded (its counts known) when its line
@@ -244,7 +260,8 @@ class _Reader:
             raise _Unusual  # line 0: the careful reader's error
         files = self.report.files
         if name not in files and self.kept + len(block) <= KEEP and len(distinct) == len(numbers):
-            top = max(numbers)
+            # Producers list lines in order: then the last is the top (a cheaper check).
+            top = numbers[-1] if numbers == sorted(numbers) else max(numbers)
             if top > MAX_LINE:
                 raise _Unusual  # the careful reader's error
             # What _grow charges for a new table: the budget sees what it would.
@@ -287,7 +304,8 @@ class _Reader:
     def _branches(
         self, name: str, body: bytes, regions: list[tuple[int, int]], proven: bool = False
     ) -> None:
-        """``proven``: the regions are one run of BRDA lines of ``_BRDA_RUN``'s shape."""
+        """``proven``: the regions are one run of BRDA lines of ``_BRDA_RUNS``'s shape,
+        with line numbers no longer than the file's top DA line."""
         if name not in self.report.branches:
             self.report.branches[name] = self._pending(name, body, regions, proven)
         else:
@@ -304,21 +322,27 @@ class _Reader:
             # the arrays its line numbers could need: numbers no longer than the file's
             # last DA line (the usual case), or of six digits at most.
             total = block.count(b"\n")
-            lines = self.report.files.get(name)
-            # (A kept run's table is not built for its length: its top line is known.)
-            size = self.tops[name] + 1 if isinstance(lines, LazyLines) else len(lines or b"")
-            digits = len(str(size - 1)) if 0 < size < 1_000_000 else 6
+            digits = self._digits(name)
             charge = _branch_charge(10**digits - 1)
             if (
-                (proven or total == block.count(b"\nBRDA:"))
-                and total <= MAX_BRANCHES
-                and _DIGITS_AT_LEAST[digits + 1].search(block) is None
+                total <= MAX_BRANCHES
+                and (
+                    proven
+                    or (
+                        total == block.count(b"\nBRDA:")
+                        and _DIGITS_AT_LEAST[digits + 1].search(block) is None
+                    )
+                )
                 and _room(charge)
             ):
                 _charge(charge)
                 self.kept += len(block)
-                untaken = (block.count(b",0\n") + block.count(b",-\n")
-                           + block.endswith((b",0", b",-")))
+                # A count "0" (no leading zeros: "00" is not of the shape) or "-" (only
+                # ever a count in a proven run, whose other fields are digits).
+                untaken = block.count(b",0\n") + block.endswith(b",0") + (
+                    block.count(b"-") if proven
+                    else block.count(b",-\n") + block.endswith(b",-")
+                )
                 pending.run, pending.known = block, (total, total - untaken)
                 return pending
         # Otherwise per line with branches: its number, how many, how many taken, counted
