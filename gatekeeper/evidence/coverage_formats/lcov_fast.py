@@ -88,7 +88,7 @@ _BRDA_RUNS = [
     )
     for digits in range(1, 7)
 ]
-_AS_JSON = bytes.maketrans(b"\nDA:", b",   ")
+_AS_JSON = bytes.maketrans(b"\n", b",")
 _JSON = json.JSONDecoder()
 _DA_LINE = re.compile(rb"\nDA:[^\n]*")
 _CHECKSUM = re.compile(rb",[^,\n]*(?=\n|\Z)")
@@ -219,7 +219,7 @@ class _Reader:
         else:
             gaps = (start, brda, brda_end, da, da_end, end)
         for i in range(0, len(gaps), 2):
-            if _NONDATA.fullmatch(record, gaps[i], gaps[i + 1]) is None:
+            if gaps[i] < gaps[i + 1] and _NONDATA.fullmatch(record, gaps[i], gaps[i + 1]) is None:
                 return False
         block = None
         if da >= 0:
@@ -403,20 +403,12 @@ def _plain(block: bytes) -> bool:
     return shape == _DA_SHAPE * (len(shape) // 5)
 
 
-def _run(record: bytes, lead: bytes, start: int) -> tuple[int, int] | None:
-    """Where the lines led by ``lead`` start and end (the end of the last one)."""
-    first = record.find(lead, start)
-    if first < 0:
-        return None
-    end = record.find(b"\n", record.rfind(lead) + 1)
-    return first, end if end >= 0 else len(record)
-
-
 def _numbers(block: bytes) -> list[int]:
     """0, then line, count, line, count... of a proven DA run."""
-    # "\nDA:12,0\nDA:13,5" -> "[0,   12,0,   13,5]" (a 0 first, for the leading comma):
-    # JSON refuses empty fields and leading zeros. A proven run is ASCII.
-    text = "[0" + block.translate(_AS_JSON).decode("ascii") + "]"
+    # "\nDA:12,0\nDA:13,5" -> "[0,12,0,13,5]" (a 0 first, for the leading comma): JSON
+    # refuses empty fields and leading zeros. A proven run is ASCII, its only letters
+    # and colons those of "DA:".
+    text = "[0" + block.translate(_AS_JSON, b"DA:").decode("ascii") + "]"
     flat, end = _JSON.raw_decode(text)
     if end != len(text):
         raise _Unusual
