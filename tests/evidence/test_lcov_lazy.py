@@ -148,6 +148,8 @@ UNUSUAL = {
     "a count of zeros": RECORD.replace("DA:4,12", "DA:4,00"),
     "a float count": RECORD.replace("DA:4,12", "DA:4,12.0"),
     "line 0": RECORD.replace("DA:1,1", "DA:0,1"),
+    "line 0, missed": RECORD.replace("DA:1,1", "DA:0,0"),
+    "line 0 in a run with a line given twice": RECORD.replace("DA:1,1", "DA:0,1\nDA:2,1"),
     "truncated in the DA run": RECORD[: RECORD.index("DA:7,0")],
     "truncated in a DA line": RECORD[: RECORD.index("DA:7,0") + 4],
     "a letter in a count": RECORD.replace("DA:4,12", "DA:4,1x2"),
@@ -169,8 +171,11 @@ UNUSUAL = {
 }
 
 
+@pytest.mark.parametrize("keep", [0, 1 << 24])
 @pytest.mark.parametrize("case", sorted(UNUSUAL))
-def test_anything_else_goes_to_the_careful_reader(tmp_path, case) -> None:
+def test_anything_else_goes_to_the_careful_reader(tmp_path, monkeypatch, case, keep) -> None:
+    """Whether the run would be kept or decoded now (KEEP 0)."""
+    monkeypatch.setattr(lcov_fast, "KEEP", keep)
     path = write(tmp_path, UNUSUAL[case].replace("{name}", "a.c"))
     assert read_fast(path) is None
     try:

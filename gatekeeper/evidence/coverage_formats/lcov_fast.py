@@ -254,30 +254,33 @@ class _Reader:
         """A proven run of DA lines: kept undecoded (its counts known) when its line
         numbers are distinct and there is room, stored into the file's table otherwise."""
         flat = _numbers(block)
-        numbers = flat[1::2]
-        distinct = set(numbers)
-        if 0 in distinct:
-            raise _Unusual  # line 0: the careful reader's error
         files = self.report.files
-        if name not in files and self.kept + len(block) <= KEEP and len(distinct) == len(numbers):
-            # Producers list lines in order: then the last is the top (a cheaper check).
-            top = numbers[-1] if numbers == sorted(numbers) else max(numbers)
-            if top > MAX_LINE:
-                raise _Unusual  # the careful reader's error
-            # What _grow charges for a new table: the budget sees what it would.
-            _charge(2 * (top + 1))
-            self.kept += len(block)
-            self.tops[name] = top
-            # Distinct lines, counts without leading zeros (JSON refuses them): a missed
-            # line is exactly a count "0" before its line's end.
-            missed = block.count(b",0\n") + block.endswith(b",0")
-            files[name] = LazyLines(
-                missed, len(numbers) - missed, partial(_table, block), partial(_lookup, block)
-            )
-            return
-        lines = self.report.lines_of(name)
-        _grow(lines, max(numbers))
-        _store(lines, flat)
+        if name not in files and self.kept + len(block) <= KEEP:
+            numbers = flat[1::2]
+            distinct = set(numbers)
+            if 0 in distinct:
+                raise _Unusual  # line 0: the careful reader's error
+            if len(distinct) == len(numbers):
+                self._keep(name, block, numbers)
+                return
+        _decode_into(self.report.lines_of(name), flat)
+
+    def _keep(self, name: str, block: bytes, numbers: list[int]) -> None:
+        """Keep a DA run with distinct line numbers ``numbers`` undecoded."""
+        # Producers list lines in order: then the last is the top (a cheaper check).
+        top = numbers[-1] if numbers == sorted(numbers) else max(numbers)
+        if top > MAX_LINE:
+            raise _Unusual  # the careful reader's error
+        # What _grow charges for a new table: the budget sees what it would.
+        _charge(2 * (top + 1))
+        self.kept += len(block)
+        self.tops[name] = top
+        # Distinct lines, counts without leading zeros (JSON refuses them): a missed line
+        # is exactly a count "0" before its line's end.
+        missed = block.count(b",0\n") + block.endswith(b",0")
+        self.report.files[name] = LazyLines(
+            missed, len(numbers) - missed, partial(_table, block), partial(_lookup, block)
+        )
 
     def _lines(self, name: str, body: bytes) -> tuple[bytes, list[tuple[int, int]]]:
         """Read the DA lines of ``body``; return the rest of it to be accounted for, as
@@ -298,7 +301,7 @@ class _Reader:
             block = _proven(b"".join(_DA_LINE.findall(body)))
             body = _DA_LINE.sub(b"", body)
             regions = [(0, len(body))]
-        _decode_into(self.report.lines_of(name), block)
+        _decode_into(self.report.lines_of(name), _numbers(block))
         return body, regions
 
     def _branches(
@@ -415,11 +418,9 @@ def _numbers(block: bytes) -> list[int]:
     return flat
 
 
-def _decode_into(lines: bytearray, block: bytes) -> None:
-    """Store a proven DA run into ``lines``, growing it (charged to the budget)."""
-    flat = _numbers(block)
-    if 0 in flat[1::2]:
-        raise _Unusual  # line 0: the careful reader's error
+def _decode_into(lines: bytearray, flat: list[int]) -> None:
+    """Store the numbers of a proven DA run (``_numbers``) into ``lines``, growing it
+    (charged to the budget)."""
     # Producers list lines in ascending order: the last is the largest, and a table too
     # short for another shows as an IndexError.
     _grow(lines, flat[-2])
@@ -428,6 +429,8 @@ def _decode_into(lines: bytearray, block: bytes) -> None:
     except IndexError:
         _grow(lines, max(flat[1::2]))
         _store(lines, flat)
+    if lines[0]:
+        raise _Unusual  # line 0 (no other store reaches index 0): the careful reader's error
 
 
 def _table(block: bytes) -> bytearray:
