@@ -279,7 +279,7 @@ class _Reader:
         # is exactly a count "0" before its line's end.
         missed = block.count(b",0\n") + block.endswith(b",0")
         self.report.files[name] = LazyLines(
-            missed, len(numbers) - missed, partial(_table, block), partial(_lookup, block)
+            missed, len(numbers) - missed, partial(_table, block, top), partial(_lookup, block)
         )
 
     def _lines(self, name: str, body: bytes) -> tuple[bytes, list[tuple[int, int]]]:
@@ -433,11 +433,14 @@ def _decode_into(lines: bytearray, flat: list[int]) -> None:
         raise _Unusual  # line 0 (no other store reaches index 0): the careful reader's error
 
 
-def _table(block: bytes) -> bytearray:
-    """The line table of a run ``_Reader._da_run`` kept (charged when it was read)."""
-    flat = _numbers(block)
-    lines = bytearray(max(flat[1::2]) + 1)
-    _store(lines, flat)
+def _table(block: bytes, top: int) -> bytearray:
+    """The line table of a run ``_Reader._keep`` kept (charged when it was read): its
+    line numbers are distinct and at most ``top``."""
+    pairs = iter(_numbers(block))
+    next(pairs)  # the 0 before the first line
+    lines = bytearray(top + 1)
+    for n, count in zip(pairs, pairs, strict=True):
+        lines[n] = COVERED if count else MISSED
     return lines
 
 
