@@ -104,6 +104,9 @@ def test_a_plain_run_is_kept_undecoded_with_the_careful_figures(tmp_path) -> Non
             "BRDA:4,0,0,1", "BRDA:4,0,jump to line 5,1").replace(
             "BRDA:4,0,1,-", "BRDA:4,0,return from function 'f',-")),
         ("a huge count", RECORD.replace("DA:4,12", "DA:4," + "9" * 400)),
+        ("the last line missed", RECORD.replace("DA:9,3", "DA:9,0")),
+        ("every line missed", RECORD.replace("DA:1,1", "DA:1,0").replace(
+            "DA:4,12", "DA:4,0").replace("DA:9,3", "DA:9,0")),
         ("no final newline", RECORD.rstrip("\n")),
         ("no branches", RECORD.replace("BRDA:4,0,0,1\nBRDA:4,0,1,-\n", "")),
         ("a comment after the run", RECORD.replace("LF:5", "# done\nLF:5")),

@@ -253,7 +253,8 @@ class _Reader:
     def _da_run(self, name: str, block: bytes) -> None:
         """A proven run of DA lines: kept undecoded (its counts known) when its line
         numbers are distinct and there is room, stored into the file's table otherwise."""
-        flat = _numbers(block)
+        text = _as_json(block)
+        flat = _parse(text)
         files = self.report.files
         if name not in files and self.kept + len(block) <= KEEP:
             numbers = flat[1::2]
@@ -261,11 +262,14 @@ class _Reader:
             if 0 in distinct:
                 raise _Unusual  # line 0: the careful reader's error
             if len(distinct) == len(numbers):
-                self._keep(name, block, numbers)
+                # Distinct lines, no line 0, counts without leading zeros (JSON refuses
+                # them): a missed line is exactly a count "0" between commas, or last.
+                missed = text.count(b",0,") + text.endswith(b",0")
+                self._keep(name, block, numbers, missed)
                 return
         _decode_into(self.report.lines_of(name), flat)
 
-    def _keep(self, name: str, block: bytes, numbers: list[int]) -> None:
+    def _keep(self, name: str, block: bytes, numbers: list[int], missed: int) -> None:
         """Keep a DA run with distinct line numbers ``numbers`` undecoded."""
         # Producers list lines in order: then the last is the top (a cheaper check).
         top = numbers[-1] if numbers == sorted(numbers) else max(numbers)
@@ -275,9 +279,6 @@ class _Reader:
         _charge(2 * (top + 1))
         self.kept += len(block)
         self.tops[name] = top
-        # Distinct lines, counts without leading zeros (JSON refuses them): a missed line
-        # is exactly a count "0" before its line's end.
-        missed = block.count(b",0\n") + block.endswith(b",0")
         self.report.files[name] = LazyLines(
             missed, len(numbers) - missed, partial(_table, block, top), partial(_lookup, block)
         )
@@ -408,12 +409,21 @@ def _plain(block: bytes) -> bool:
 
 def _numbers(block: bytes) -> list[int]:
     """0, then line, count, line, count... of a proven DA run."""
-    # "\nDA:12,0\nDA:13,5" -> "[0,12,0,13,5]" (a 0 first, for the leading comma): JSON
-    # refuses empty fields and leading zeros. A proven run is ASCII, its only letters
-    # and colons those of "DA:".
-    text = "[0" + block.translate(_AS_JSON, b"DA:").decode("ascii") + "]"
-    flat, end = _JSON.raw_decode(text)
-    if end != len(text):
+    return _parse(_as_json(block))
+
+
+def _as_json(block: bytes) -> bytes:
+    """A proven DA run as the inside of a JSON list: "\\nDA:12,0\\nDA:13,5" -> ",12,0,13,5"
+    (a proven run is ASCII, its only letters and colons those of "DA:")."""
+    return block.translate(_AS_JSON, b"DA:")
+
+
+def _parse(text: bytes) -> list[int]:
+    """The numbers of ``_as_json``'s text, after a 0 (for the leading comma). JSON refuses
+    empty fields and leading zeros."""
+    whole = "[0" + text.decode("ascii") + "]"
+    flat, end = _JSON.raw_decode(whole)
+    if end != len(whole):
         raise _Unusual
     return flat
 
