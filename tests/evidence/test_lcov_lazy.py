@@ -105,6 +105,8 @@ def test_a_plain_run_is_kept_undecoded_with_the_careful_figures(tmp_path) -> Non
             "BRDA:4,0,1,-", "BRDA:4,0,return from function 'f',-")),
         ("a huge count", RECORD.replace("DA:4,12", "DA:4," + "9" * 400)),
         ("the last line missed", RECORD.replace("DA:9,3", "DA:9,0")),
+        ("a branch line of seven digits (counted per line)", RECORD.replace(
+            "BRDA:4,0,0,1", "BRDA:1000000,0,0,1")),
         ("every line missed", RECORD.replace("DA:1,1", "DA:1,0").replace(
             "DA:4,12", "DA:4,0").replace("DA:9,3", "DA:9,0")),
         ("no final newline", RECORD.rstrip("\n")),
@@ -170,6 +172,8 @@ UNUSUAL = {
     "a garbage line after the run": RECORD.replace("BRF:2", "BRF 2"),
     "a branch line with a bad count": RECORD.replace("BRDA:4,0,0,1", "BRDA:4,0,0,1x"),
     "a branch count of zeros": RECORD.replace("BRDA:4,0,0,1", "BRDA:4,0,0,00"),
+    "a branch count with a leading zero": RECORD.replace("BRDA:4,0,0,1", "BRDA:4,0,0,05"),
+    "a branch count of 19 digits": RECORD.replace("BRDA:4,0,0,1", "BRDA:4,0,0," + "1" * 19),
     "branch line 0": RECORD.replace("BRDA:4,0,0,1", "BRDA:0,0,0,1"),
 }
 
