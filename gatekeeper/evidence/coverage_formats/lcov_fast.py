@@ -265,7 +265,7 @@ class _Reader:
         text = _as_json(block)
         flat = _parse(text)
         files = self.report.files
-        if name not in files and self.kept + len(block) <= KEEP:
+        if name not in files and self.kept + len(text) <= KEEP:
             numbers = flat[1::2]
             distinct = set(numbers)
             if 0 in distinct:
@@ -274,22 +274,23 @@ class _Reader:
                 # Distinct lines, no line 0, counts without leading zeros (JSON refuses
                 # them): a missed line is exactly a count "0" between commas, or last.
                 missed = text.count(b",0,") + text.endswith(b",0")
-                self._keep(name, block, numbers, missed)
+                self._keep(name, text, numbers, missed)
                 return
         _decode_into(self.report.lines_of(name), flat)
 
-    def _keep(self, name: str, block: bytes, numbers: list[int], missed: int) -> None:
-        """Keep a DA run with distinct line numbers ``numbers`` undecoded."""
+    def _keep(self, name: str, text: bytes, numbers: list[int], missed: int) -> None:
+        """Keep a DA run with distinct line numbers ``numbers`` undecoded, as its JSON
+        text (``_as_json``: 60 % of the run's size, and ready to be read again)."""
         # Producers list lines in order: then the last is the top (a cheaper check).
         top = numbers[-1] if numbers == sorted(numbers) else max(numbers)
         if top > MAX_LINE:
             raise _Unusual  # the careful reader's error
         # What _grow charges for a new table: the budget sees what it would.
         _charge(2 * (top + 1))
-        self.kept += len(block)
+        self.kept += len(text)
         self.tops[name] = top
         self.report.files[name] = LazyLines(
-            missed, len(numbers) - missed, partial(_table, block, top), partial(_lookup, block)
+            missed, len(numbers) - missed, partial(_table, text, top), partial(_lookup, text)
         )
 
     def _lines(self, name: str, body: bytes) -> tuple[bytes, list[tuple[int, int]]]:
@@ -452,10 +453,10 @@ def _decode_into(lines: bytearray, flat: list[int]) -> None:
         raise _Unusual  # line 0 (no other store reaches index 0): the careful reader's error
 
 
-def _table(block: bytes, top: int) -> bytearray:
+def _table(text: bytes, top: int) -> bytearray:
     """The line table of a run ``_Reader._keep`` kept (charged when it was read): its
     line numbers are distinct and at most ``top``."""
-    pairs = iter(_numbers(block))
+    pairs = iter(_parse(text))
     next(pairs)  # the 0 before the first line
     lines = bytearray(top + 1)
     for n, count in zip(pairs, pairs, strict=True):
@@ -467,9 +468,9 @@ _STATE = {None: NOT_MEASURED, 0: MISSED}
 """A line's state from its count (``None``: not listed); any other count is covered."""
 
 
-def _lookup(block: bytes, wanted: Sequence[int]) -> bytes:
+def _lookup(text: bytes, wanted: Sequence[int]) -> bytes:
     """The states of lines ``wanted`` in a kept run (distinct numbers), without a table."""
-    flat = _numbers(block)
+    flat = _parse(text)
     counts = dict(zip(flat[1::2], flat[2::2], strict=True))
     return bytes(map(_STATE.get, map(counts.get, wanted), repeat(COVERED)))
 
