@@ -105,6 +105,9 @@ def test_a_plain_run_is_kept_undecoded_with_the_careful_figures(tmp_path) -> Non
             "BRDA:4,0,1,-", "BRDA:4,0,return from function 'f',-")),
         ("a huge count", RECORD.replace("DA:4,12", "DA:4," + "9" * 400)),
         ("the last line missed", RECORD.replace("DA:9,3", "DA:9,0")),
+        ("a branch name with a comma", RECORD.replace("BRDA:4,0,0,1", "BRDA:4,0,jump, to 5,1")),
+        ("dashes in branch names", RECORD.replace("BRDA:4,0,0,1", "BRDA:4,0,-,1").replace(
+            "BRDA:4,0,1,-", "BRDA:4,0,x-y,-")),
         ("a branch line of seven digits (counted per line)", RECORD.replace(
             "BRDA:4,0,0,1", "BRDA:1000000,0,0,1")),
         ("every line missed", RECORD.replace("DA:1,1", "DA:1,0").replace(
@@ -273,3 +276,32 @@ def test_generated_reports_fast_or_careful_alike(tmp_path, monkeypatch, text, ke
         return
     if fast is not None:
         agree(fast, careful, range(0, 70))
+
+
+def test_real_coverage_py_lcov_is_read_by_the_runs_alone(tmp_path, monkeypatch) -> None:
+    """coverage.py's records (DA run, then named BRDA lines) need no line-by-line pattern:
+    every DA run is kept, every BRDA run proven by its run pattern."""
+    from tests.evidence import realproject
+
+    real = lcov_fast._OTHER
+
+    class NoBranches:
+        """_OTHER for the lines after the last record, never for BRDA lines."""
+
+        def fullmatch(self, text: bytes, *span: int) -> object:
+            assert b"\nBRDA:" not in text[slice(*span or (None,))], "BRDA lines one by one"
+            return real.fullmatch(text, *span)
+
+    def general(*args: object) -> None:
+        raise AssertionError("a record read the general way")
+
+    realproject.build(tmp_path)
+    path = tmp_path / "coverage.lcov"
+    careful = read_lcov_lines(path)
+    monkeypatch.setattr(lcov_fast, "_OTHER", NoBranches())
+    monkeypatch.setattr(lcov_fast._Reader, "_lines", general)
+    fast = read_fast(path)
+    assert fast is not None
+    assert fast.branches
+    assert all(undecoded(lines) or not table(lines) for lines in fast.files.values())
+    agree(fast, careful)

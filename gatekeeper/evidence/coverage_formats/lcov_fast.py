@@ -86,13 +86,14 @@ _OTHER = re.compile(
 )
 # The same without BRDA lines: before SF, and around the DA and BRDA runs.
 _NONDATA = re.compile(rb"(?:\n(?:(?!DA:|BRDA:|SF:)[A-Z][A-Z0-9_]*:[^\n]*|#[^\n]*|)(?=\n|\Z))*+")
-# A run of BRDA lines as geninfo writes them (numbers only, "-" for a branch whose line
-# never ran), each of _OTHER's shape, line numbers of at most N digits (N = 1...6). (Each
+# A run of BRDA lines as geninfo and coverage.py write them: four fields (a branch
+# number or a name without commas third, "jump to line 5"), "-" for a branch whose line
+# never ran, each of _OTHER's shape, line numbers of at most N digits (N = 1...6). (Each
 # line's count ends where the next line's "\n" starts or the run ends: a longer count, or
 # "0" followed by a digit, leaves something the next repetition cannot start with.)
 _BRDA_RUNS = [
     re.compile(
-        rb"(?:\nBRDA:[1-9][0-9]{0,%d}+,[0-9]*+,[0-9]*+,(?:0|[1-9][0-9]{0,17}+|-))*+"
+        rb"(?:\nBRDA:[1-9][0-9]{0,%d}+,[0-9]*+,[^,\n]*+,(?:0|[1-9][0-9]{0,17}+|-))*+"
         % (digits - 1)
     )
     for digits in range(1, 7)
@@ -351,12 +352,9 @@ class _Reader:
             ):
                 _charge(charge)
                 self.kept += len(block)
-                # A count "0" (no leading zeros: "00" is not of the shape) or "-" (only
-                # ever a count in a proven run, whose other fields are digits).
-                untaken = block.count(b",0\n") + block.endswith(b",0") + (
-                    block.count(b"-") if proven
-                    else block.count(b",-\n") + block.endswith(b",-")
-                )
+                # A count "0" (no leading zeros: "00" is not of the shape) or "-".
+                untaken = (block.count(b",0\n") + block.count(b",-\n")
+                           + block.endswith((b",0", b",-")))
                 pending.run, pending.known = block, (total, total - untaken)
                 return pending
         # Otherwise per line with branches: its number, how many, how many taken, counted
