@@ -257,12 +257,15 @@ def reports(draw: st.DrawFn) -> str:
 
 @settings(max_examples=250, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=reports(), keep=st.sampled_from([0, 1 << 24]))
-def test_generated_reports_fast_or_careful_alike(tmp_path, monkeypatch, text, keep) -> None:
-    """Whatever the report, the fast reader gives the careful reader's counts (before any
-    table is built), line states and tables, or steps aside; it never reads a report the
-    careful reader refuses."""
+@given(text=reports(), keep=st.sampled_from([0, 1 << 24]),
+       chunk=st.sampled_from([7, 64, lcov_fast.CHUNK]))
+def test_generated_reports_fast_or_careful_alike(tmp_path, monkeypatch, text, keep,
+                                                 chunk) -> None:
+    """Whatever the report (and however it is cut into reads), the fast reader gives the
+    careful reader's counts (before any table is built), line states and tables, or steps
+    aside; it never reads a report the careful reader refuses."""
     monkeypatch.setattr(lcov_fast, "KEEP", keep)
+    monkeypatch.setattr(lcov_fast, "CHUNK", chunk)
     path = write(tmp_path, text)
     token = _budget.set([1 << 30])
     try:
