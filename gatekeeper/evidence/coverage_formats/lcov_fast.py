@@ -217,8 +217,8 @@ class _Reader:
             brda_end = record.find(b"\n", record.rfind(b"\nBRDA:") + 1)
         if brda_end < 0:
             brda_end = end
-        # Everything else, around the runs (BRDA lines among DA lines fail the DA run's
-        # proof; BRDA lines elsewhere these): lines the careful reader ignores.
+        # Everything else, around the runs, must be lines the careful reader ignores (a
+        # BRDA line among the DA lines fails the DA run's proof, one anywhere else these).
         gaps: tuple[int, ...]
         if brda < 0:
             gaps = (start, da, da_end, end) if da >= 0 else (start, end)
@@ -457,8 +457,9 @@ def _table(text: bytes, top: int) -> bytearray:
     pairs = iter(_parse(text))
     next(pairs)  # the 0 before the first line
     lines = bytearray(top + 1)
+    covered, missed = COVERED, MISSED
     for n, count in zip(pairs, pairs, strict=True):
-        lines[n] = COVERED if count else MISSED
+        lines[n] = covered if count else missed
     return lines
 
 
