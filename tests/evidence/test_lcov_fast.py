@@ -3,6 +3,7 @@ fallback (never numbers) on anything it cannot account for."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -441,3 +442,42 @@ def test_text_that_is_not_utf8_is_named_by_its_line(tmp_path) -> None:
     bad_line = data[: data.index(b"\xff")].count(b"\n") + 1
     with pytest.raises(EvidenceError, match=rf"lcov\.info: line {bad_line}: not UTF-8 text$"):
         read_report(write(tmp_path, data))
+
+
+# Lines that only look like DA lines: digits are not where a DA line has them. The
+# careful reader refuses the first kind and ignores the others (a directive it does not
+# know); neither is line 94 or 93 (the digits of the line run together).
+LOOKALIKES = {
+    "a digit before DA": "9DA:4,0",
+    "a digit in the directive's name": "DA9:3,1",
+    "a digit in the directive's name, with a checksum": "DA9:3,1,abc",
+}
+
+
+@pytest.mark.parametrize("keep", [0, 1 << 24])
+@pytest.mark.parametrize("where", ["DA:3,1\n", "DA:7,3\n"])
+@pytest.mark.parametrize("case", sorted(LOOKALIKES))
+def test_a_line_that_only_looks_like_a_da_line_is_not_read_as_one(
+    tmp_path, monkeypatch, case, where, keep
+) -> None:
+    """The DA run's shape proof deletes digits: it must also pin where they stand."""
+    from gatekeeper.evidence.coverage_formats import lcov_fast
+
+    monkeypatch.setattr(lcov_fast, "KEEP", keep)
+    text = GENINFO.replace(where, where + LOOKALIKES[case] + "\n", 1)
+    if "checksum" in case:  # every DA line with one: the run's checksum path
+        text = re.sub(r"(?m)^(DA:[0-9]+,[0-9]+)$", r"\1,x", text)
+    path = write(tmp_path, text)
+    try:
+        careful = read_lcov_lines(path)
+    except EvidenceError as e:
+        assert read_fast(path) is None
+        with pytest.raises(EvidenceError) as err:
+            read_report(path)
+        assert str(err.value) == str(e)
+        return
+    fast = read_fast(path)
+    if fast is not None:
+        same(fast, careful)
+    same(read_report(path), careful)
+    assert bytes(read_report(path).files["/src/lib.c"])[90:] == b""

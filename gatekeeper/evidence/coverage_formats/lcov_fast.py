@@ -410,9 +410,12 @@ def _proven(block: bytes) -> bytes:
 
 def _plain(block: bytes) -> bool:
     """Whether ``block`` is lines "\\nDA:<digits>,<digits>" (digits maybe none)."""
-    # With the digits gone, exactly "\nDA:," per line is left.
+    # With the digits gone, exactly "\nDA:," per line is left; and every line starts with
+    # "DA:" (digits deleted could have stood anywhere: "9DA:4,0", "DA9:3,1" are not DA
+    # lines, the careful reader refuses the one and ignores the other).
     shape = block.translate(None, _DIGITS)
-    return shape == _DA_SHAPE * (len(shape) // 5)
+    lines = len(shape) // 5
+    return shape == _DA_SHAPE * lines and block.count(b"\nDA:") == lines
 
 
 def _numbers(block: bytes) -> list[int]:
