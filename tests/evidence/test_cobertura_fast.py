@@ -4,6 +4,7 @@ and a fallback (never numbers) on anything it cannot account for."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -315,18 +316,54 @@ def test_past_the_keep_limit_blocks_are_decoded_as_they_come(tmp_path, monkeypat
     same(fast, read_xml_streaming(path))
 
 
-def test_decoding_later_is_held_to_the_report_budget(tmp_path) -> None:
+def test_a_kept_block_is_held_to_the_report_budget_when_read(tmp_path) -> None:
     """A small report whose lines would need more memory than its size can describe:
-    the streaming reader refuses it; the fast one refuses each table it would decode
-    past the same budget (64 MB here), so laziness never lifts the limit."""
+    the streaming reader refuses it, and so does read_report, although the fast reader
+    would never decode these tables (counts and lookups do not): a kept block is charged
+    when it is read, not when it is decoded."""
     classes = "".join(klass('<line number="999999" hits="1"/>', f"m{i}.py") for i in range(70))
     path = write(tmp_path, nobranch_doc(classes))
-    with pytest.raises(EvidenceError, match="more memory"):
+    with pytest.raises(EvidenceError, match="more memory") as careful:
         _read_streaming_with_budget(path)
-    report = read_report(path)
-    with pytest.raises(EvidenceError, match="more memory"):
-        for lines in report.files.values():
-            table(lines)
+    with pytest.raises(EvidenceError, match="more memory") as err:
+        read_report(path)
+    assert str(err.value) == str(careful.value)
+
+
+def _lines_doc(*numbers: int, hits: str = "1", branch: str = "") -> str:
+    return "".join(f'<line number="{n}" hits="{hits}"{branch}/>' for n in numbers)
+
+
+_HALF = ' branch="true" condition-coverage="50% (1/2)"'
+BUDGET_BOMBS = {
+    # The streaming reader's tables grow geometrically: lines 500000 and 500001 cost it
+    # twice 500001 bytes (and 16 bytes a line for branches), 70 such files more than the
+    # 64 MB a small report may use.
+    "kept blocks": "".join(klass(_lines_doc(500000, 500001), f"m{i}.py") for i in range(70)),
+    "blocks decoded at once": "".join(
+        klass(_lines_doc(500000, 500001, hits="00"), f"m{i}.py") for i in range(70)),
+    "branch lines": "".join(
+        klass(_lines_doc(500000, 500001, branch=_HALF), f"m{i}.py") for i in range(14)),
+    # A file's second class: its arrays grow from the first's exact size here, from a
+    # size twice as large in the streaming reader.
+    "branch lines of a file in two classes": "".join(
+        klass(_lines_doc(99998, 99999, branch=_HALF), f"m{i}.py")
+        + klass(_lines_doc(199998, branch=_HALF), f"m{i}.py") for i in range(34)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BUDGET_BOMBS))
+def test_a_report_the_streaming_reader_refuses_for_its_memory_is_refused(
+    tmp_path, case
+) -> None:
+    """The fast reader charges the budget at least what the streaming reader would (its
+    tables grow geometrically), so it never reads a report that one refuses."""
+    path = write(tmp_path, doc(BUDGET_BOMBS[case]))
+    with pytest.raises(EvidenceError, match="more memory") as careful:
+        _read_streaming_with_budget(path)
+    with pytest.raises(EvidenceError, match="more memory") as err:
+        read_report(path)
+    assert str(err.value) == str(careful.value)
 
 
 def _read_streaming_with_budget(path: Path) -> ParsedReport:
@@ -403,3 +440,85 @@ def test_any_chunk_size_gives_the_same_report(tmp_path, monkeypatch, chunk) -> N
     monkeypatch.setattr(cobertura_fast, "CHUNK", chunk)
     monkeypatch.setattr(cobertura_fast, "READ_AT_ONCE", 0)
     same(fast_report(path), read_xml_streaming(path))
+
+
+def _charged(read: Callable[[Path], object], path: Path) -> int:
+    """Bytes of line tables ``read`` charged to the budget reading ``path``."""
+    from gatekeeper.evidence.coverage_formats import _budget
+
+    budget = [1 << 40]
+    token = _budget.set(budget)
+    try:
+        assert read(path) is not None
+    finally:
+        _budget.reset(token)
+    return (1 << 40) - budget[0]
+
+
+_NUMBER = st.integers(min_value=1, max_value=40) | st.integers(min_value=1, max_value=999_999)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(classes=st.lists(
+    st.tuples(
+        st.sampled_from(["a.py", "b.py"]),
+        st.lists(st.tuples(_NUMBER, st.sampled_from(["0", "1", "00"]), st.sampled_from(["", _HALF])),
+                 max_size=5),
+        st.booleans(),
+    ),
+    min_size=1, max_size=4,
+), keep=st.sampled_from([0, 1 << 20]))
+def test_the_fast_reader_charges_the_budget_at_least_what_the_streaming_one_does(
+    tmp_path, monkeypatch, classes, keep
+) -> None:
+    """Whatever the line numbers, their order and the classes a file is split into: what
+    the fast reader charges (when reading, kept blocks included) is at least what the
+    streaming reader does, so a budget one refuses is never enough for the other."""
+    from gatekeeper.evidence.coverage_formats import cobertura_fast
+
+    monkeypatch.setattr(cobertura_fast, "KEEP", keep)
+    body = "".join(
+        klass(_lines_doc_mixed(sorted(lines) if ordered else lines), name)
+        for name, lines, ordered in classes
+    )
+    path = write(tmp_path, nobranch_doc(body), "charged.xml")
+    assert _charged(read_fast, path) >= _charged(read_xml_streaming, path)
+
+
+def _lines_doc_mixed(lines: list[tuple[int, str, str]]) -> str:
+    return "".join(f'<line number="{n}" hits="{h}"{b}/>' for n, h, b in lines)
+
+
+@pytest.mark.parametrize("chunk", [1, 3, 10, 11, 12, 1 << 20])
+@pytest.mark.parametrize("read_at_once", [0, 1 << 20])
+def test_a_comment_before_the_declaration_is_refused_however_it_is_read(
+    tmp_path, monkeypatch, chunk, read_at_once
+) -> None:
+    """expat refuses a declaration after a comment too; a read that ends right after the
+    comment (or inside the "<?xml" after it) must not make it look like the start."""
+    from gatekeeper.evidence.coverage_formats import cobertura_fast
+
+    monkeypatch.setattr(cobertura_fast, "CHUNK", chunk)
+    monkeypatch.setattr(cobertura_fast, "READ_AT_ONCE", read_at_once)
+    path = write(tmp_path, "<!-- c -->" + GOOD)
+    assert read_fast(path) is None
+    with pytest.raises(EvidenceError, match="declaration not at start"):
+        read_report(path)
+
+
+@pytest.mark.parametrize("source", [
+    '<source a="1"><x/></source>',
+    '<source a="1"><source>/w</source></source>',
+    '<source ><!-- c --></source>',
+])
+def test_an_element_inside_a_source_with_attributes_goes_to_the_streaming_reader(
+    tmp_path, source
+) -> None:
+    """<source> holds text only in the common layout; an element in one that has
+    attributes is the streaming reader's to judge (it was a KeyError here)."""
+    path = write(tmp_path, GOOD.replace("<source>/work/app</source>", source))
+    fast = read_fast(path)
+    streamed = read_xml_streaming(path)
+    if fast is not None:
+        same(fast_report(path), streamed)
+    same(read_report(path), streamed)

@@ -219,7 +219,9 @@ class Branches:
                 self.add(line, t, c)
             return
         size = max(lines) + 1
-        _charge(4 * size)
+        # What ``add`` line by line could have charged: its arrays grow geometrically, to
+        # up to twice the top line (4 bytes a line), and at least 16 lines.
+        _charge(8 * size + 64)
         self.total = array("H", bytes(2 * size))
         self.covered = array("H", bytes(2 * size))
         deque(map(self.total.__setitem__, lines, total), maxlen=0)

@@ -27,7 +27,6 @@ from itertools import repeat
 from operator import add
 from pathlib import Path
 
-from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence.coverage_formats import (
     COVERED,
     MAX_LINE,
@@ -36,7 +35,6 @@ from gatekeeper.evidence.coverage_formats import (
     LazyLines,
     ParsedReport,
     ReportFormatError,
-    _budget,
     _charge,
     table,
 )
@@ -81,11 +79,17 @@ _STRAY = re.compile(rb">[ \t\r\n]*+[^< \t\r\n]")
 # counts and line numbers without leading zeros (so equal numbers are equal bytes and
 # "missed" is exactly hits="0"), line numbers of at most six digits (below MAX_LINE).
 # One C-level match, no object per line; possessive everywhere, as it never backtracks.
-_CANONICAL_BLOCK = re.compile(
-    rb'(?:[ \t\r\n]*+<line number="[1-9]\d{0,5}+" hits="(?:0|[1-9]\d{0,17}+)"'
-    rb'(?:/>| branch="true" condition-coverage="\d++% \(\d++/\d++\)"'
-    rb'(?: missing-branches="[^"<&\x00-\x1f\x7f-\xff]*+")?/>))*+[ \t\r\n]*+'
-)
+# One pattern per line-number length (1 to 6 digits): matched in turn, each going on where
+# the one before stopped, they say how many digits the longest number has (the budget).
+_CANONICAL_BLOCKS = [
+    re.compile(
+        rb'(?:[ \t\r\n]*+<line number="[1-9]\d{0,%d}+" hits="(?:0|[1-9]\d{0,17}+)"'
+        rb'(?:/>| branch="true" condition-coverage="\d++%% \(\d++/\d++\)"'
+        rb'(?: missing-branches="[^"<&\x00-\x1f\x7f-\xff]*+")?/>))*+[ \t\r\n]*+' % (digits - 1)
+    )
+    for digits in range(1, 7)
+]
+_CANONICAL_BLOCK = _CANONICAL_BLOCKS[-1]
 _CLASS_TAIL = re.compile(rb"</lines>[ \t\r\n]*+</class>")
 _BRANCH_ATTR = re.compile(
     rb' branch="true" condition-coverage="\d+% \(\d+/\d+\)"(?: missing-branches="[^"<&\x00-\x1f\x7f-\xff]*")?'
@@ -209,6 +213,9 @@ class _Reader:
             if _BAD_COMMENT.search(body) or body.endswith(b"-"):
                 raise _Unusual
             _text(body)
+            # A comment is a start too: a declaration after it is an error for expat,
+            # even when the comment filled the reads before the one where it comes.
+            self.started = True
             return close + 3
         if len(buf) - pos < 5 and b"<?xml".startswith(buf[pos:]):
             return None  # too short to tell a declaration from a tag yet
@@ -243,7 +250,8 @@ class _Reader:
             self.closed = not self.stack
             return
         parent = self.stack[-1] if self.stack else None
-        if name not in _ALLOWED[parent] or name == b"class":
+        # (An element in <source attr="..."> has no entry: <source> holds only text.)
+        if name not in _ALLOWED.get(parent, ()) or name == b"class":
             raise _Unusual
         named = _attrs(attrs)
         if name == b"coverage":
@@ -276,12 +284,20 @@ class _Reader:
         # holds no '<' but its elements', so these are the ends the search below would find.
         head = _CLASS_HEAD.match(buf, pos)
         if head is not None and head[2] is None:
-            block_end = _CANONICAL_BLOCK.match(buf, head.end()).end()  # type: ignore[union-attr]
+            start = block_end = head.end()
+            # Numbers in ascending order: each pattern matches the lines of its length, and
+            # the last to match one (a match holds its trailing whitespace) has the most digits.
+            digits = 1
+            for length, pattern in enumerate(_CANONICAL_BLOCKS, 1):
+                end = pattern.match(buf, block_end).end()  # type: ignore[union-attr]
+                if end > block_end:
+                    digits, block_end = length, end
+                if buf.startswith(b"</lines>", block_end):
+                    break
             tail = _CLASS_TAIL.match(buf, block_end)
             if tail is not None:
-                start = head.end()
                 kept = None if self.whole is None else self.whole[start:block_end]
-                self._block(self._filename(head), buf[start:block_end], True, kept)
+                self._block(self._filename(head), buf[start:block_end], digits, kept)
                 return tail.end()
         return self._class_searched(buf, pos)
 
@@ -318,21 +334,19 @@ class _Reader:
         self,
         filename: str,
         block: bytes,
-        canonical: bool = False,
+        digits: int = 0,
         kept: memoryview | None = None,
     ) -> None:
         """Record one class's ``<lines>``: kept undecoded if it is canonical, its numbers
         distinct and there is room; decoded now otherwise (a canonical block from its
         tokens, any other by its elements, keeping the stronger state of a repeated line).
-        ``kept``: the same bytes in the whole document, to keep instead of ``block``."""
+        ``digits``: see ``_lazy``; ``kept``: the same bytes in the whole document, to keep
+        instead of ``block``."""
         files = self.report.files
         if filename not in files:
-            lazy = self._lazy(filename, block, canonical, kept)
+            lazy = self._lazy(filename, block, digits, kept)
             if isinstance(lazy, LazyLines) and self.kept + len(block) > KEEP:
-                try:
-                    files[filename] = lazy.table()  # no room to keep it: decoded now
-                except EvidenceError:
-                    raise _Unusual from None  # over the budget: the full reader says where
+                files[filename] = lazy.table()  # no room to keep it: decoded now
                 return
             if lazy is not None:
                 files[filename] = lazy
@@ -345,13 +359,14 @@ class _Reader:
         self,
         filename: str,
         block: bytes,
-        canonical: bool = False,
+        digits: int = 0,
         kept: memoryview | None = None,
     ) -> LazyLines | bytearray | None:
         """Counts of a canonical block with distinct line numbers (C-level passes only),
         the table to be decoded on first use; ``None`` if it is not such a block.
-        ``canonical``: the caller has matched it already."""
-        if not canonical and _CANONICAL_BLOCK.fullmatch(block) is None:
+        ``digits``: the caller has matched it already, and its line numbers have at most
+        that many digits (0: not matched yet)."""
+        if not digits and _CANONICAL_BLOCK.fullmatch(block) is None:
             return None
         # In a canonical block '%' stands only in condition-coverage="50% (1/2)": one
         # single-byte search says whether any line has branches.
@@ -365,17 +380,21 @@ class _Reader:
             return None  # a line listed twice: decoded now, keeping the stronger state
         if not numbers:
             return bytearray()
+        # Charged now, not when the table is decoded: counts and lookups never decode it,
+        # and a report the streaming reader refuses for its line numbers must not give
+        # figures here. That reader's table grows geometrically, to at most twice the top
+        # line, and the top is below 10 ** digits (numbers without leading zeros).
+        _charge(2 * 10 ** (digits or max(map(len, numbers))))
         if branched:
             # Distinct lines (proved above): recorded at once, no Python step per line.
             columns = zip(*_BRANCH.findall(block), strict=True)
             at, ran, total = (list(map(int, column)) for column in columns)
             self.report.branches_of(filename).fill(at, total, ran)
         missed = tokens[1::2].count(b"0")  # canonical: "0" is exactly a missed line
-        budget, path = _budget.get(None), self.report.path
         return LazyLines(
             missed,
             len(numbers) - missed,
-            lambda: _decode(plain, budget, path),
+            lambda: _decode(plain),
             lambda wanted: _lookup(plain, wanted),
         )
 
@@ -396,7 +415,9 @@ class _Reader:
         fresh = not lines
         if top >= len(lines):
             grow = top + 1 - len(lines)
-            _charge(grow)
+            # Twice: the streaming reader grows its table geometrically, to up to twice
+            # the top line, and must not be the one to run out of budget where this did not.
+            _charge(2 * grow)
             lines.extend(bytes(grow))
         if fresh:
             # Missed first, then covered: a line listed both ways ends covered, the
@@ -410,9 +431,15 @@ class _Reader:
             for n in covered:
                 lines[n] = COVERED
         if b'branch="true"' in block:
+            found = [(int(n), int(c), int(t)) for n, c, t in _BRANCH.findall(block)]
             branches = self.report.branches_of(filename)
-            for number, covered_branches, total in _BRANCH.findall(block):
-                branches.add(int(number), int(total), int(covered_branches))
+            if branches.total:
+                # Arrays an earlier class made (``fill``: exactly as long as needed) grow
+                # from another size than the streaming reader's: charge all that reader's
+                # arrays for this file could take (4 bytes a line, up to twice the top).
+                _charge(8 * (max(n for n, _, _ in found) + 1) + 64)
+            for number, covered_branches, total in found:
+                branches.add(number, total, covered_branches)
 
 
 def _tokens(plain: bytes | memoryview) -> list[bytes]:
@@ -433,22 +460,12 @@ def _lookup(plain: bytes | memoryview, wanted: Sequence[int]) -> bytes:
     return bytes(map(_STATE.get, found, repeat(COVERED)))
 
 
-def _decode(plain: bytes | memoryview, budget: list[int] | None, path: Path) -> bytearray:
+def _decode(plain: bytes | memoryview) -> bytearray:
     """The line table of a block ``_Reader._lazy`` proved canonical with distinct numbers
-    (branch attributes removed), charged to the reading's line-table budget as reading
-    it at once would have been."""
+    (branch attributes removed); its memory was charged to the budget when it was read."""
     tokens = _tokens(plain)
     numbers = list(map(int, tokens[0::2]))
-    size = max(numbers) + 1
-    if budget is not None:
-        token = _budget.set(budget)
-        try:
-            _charge(size)
-        except ReportFormatError as e:
-            raise EvidenceError(f"{path}: {e}") from None
-        finally:
-            _budget.reset(token)
-    lines = bytearray(size)
+    lines = bytearray(max(numbers) + 1)
     # hits "0" -> MISSED (1), anything else -> COVERED (2); the stores run in C.
     states = map(add, map(b"0".__ne__, tokens[1::2]), repeat(MISSED))
     deque(map(lines.__setitem__, numbers, states), maxlen=0)
