@@ -180,6 +180,12 @@ BAD = {
     "json-no-files": ('{"meta": {}}', "without a 'files' object"),
     "json-bad-lines": ('{"files": {"a.py": {"executed_lines": ["1"], "missing_lines": []}}}',
                        "executed_lines must be a list"),
+    # Python looks a declared encoding up among its codecs: a LookupError (an internal
+    # error) for one it does not know or one that is not a text encoding.
+    "xml-unknown-encoding": ('<?xml version="1.0" encoding="x-none"?><coverage/>',
+                             "encoding 'x-none'"),
+    "xml-not-a-text-encoding": ('<?xml version="1.0" encoding="rot13"?><coverage/>',
+                                "encoding 'rot13'"),
     "unknown-text": ("hello world\n", "not a coverage report format"),
     "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data"),
 }

@@ -108,8 +108,27 @@ def stream(
     except KeyError as e:
         line = parser.CurrentLineNumber
         raise EvidenceError(f"{path}: line {line}: element lacks the {e} attribute") from None
+    except LookupError as e:
+        if isinstance(e, IndexError):
+            raise
+        # expat asks Python's codecs for an encoding it does not know itself: one that is
+        # not there, or not a text encoding (rot13), is a LookupError, not an ExpatError.
+        raise EvidenceError(
+            f"{path}: the XML declares encoding {_declared_encoding(path)!r}, which cannot be "
+            "read (write the report in UTF-8)"
+        ) from None
     except ValueError as e:
         line = parser.CurrentLineNumber
         raise EvidenceError(f"{path}: line {line}: bad value: {e}") from None
     except OSError as e:
         raise EvidenceError(f"{path}: cannot read: {e.strerror or e}") from None
+
+
+def _declared_encoding(path: Path) -> str:
+    """The encoding the XML declaration at the start of ``path`` names (for a message)."""
+    import re
+
+    with path.open("rb") as f:
+        head = f.read(200)
+    found = re.search(rb"""encoding\s*=\s*["']([^"']{0,60})""", head)
+    return found[1].decode("ascii", "replace") if found else "?"
