@@ -52,6 +52,12 @@ def _scan_key(text: str, pos: int) -> tuple[str, int]:
     return _scanstring(text, pos + 1, True)
 
 
+def decode_at(text: str, pos: int) -> Any:
+    """The value at ``text[pos]`` as ``json.loads`` decodes it (the same C scanner), for
+    text a pattern has already proved to be a JSON value that decodes without error."""
+    return _scan_value(text, pos)[0]
+
+
 class JsonSyntaxError(Exception):
     """What ``json.loads`` would raise as ``JSONDecodeError`` for the whole document, at
     character ``offset`` of the whole text (``JsonStream.locate`` gives line and column)."""
@@ -153,6 +159,17 @@ class JsonStream:
     def value(self) -> Any:
         """Decode the value at ``pos`` (after whitespace) whole and move past it."""
         return self._decode(_scan_value)
+
+    def match(self, pattern: re.Pattern[str]) -> re.Match[str] | None:
+        """``pattern``'s match at ``pos``, moving past it, for a pattern that matches only
+        whole JSON values: ``None`` (nothing moved) unless it ends where ``value`` would take
+        a value that ends there (not within ``_MARGIN`` of the text read so far; more text
+        is never read for it: the caller decodes what does not match with ``value``)."""
+        found = pattern.match(self.buf, self.pos)
+        if found is None or (found.end() + _MARGIN >= len(self.buf) and not self.eof):
+            return None
+        self.pos = found.end()
+        return found
 
     def members(self) -> Iterator[str]:
         """Walk the object at ``pos`` (``peek() == "{"``): yields each key with ``pos`` at its

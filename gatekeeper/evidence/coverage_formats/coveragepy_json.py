@@ -39,12 +39,12 @@ import json
 import os
 from array import array
 from bisect import bisect_left
-from collections import Counter, deque
+from collections import Counter
 from datetime import datetime
-from itertools import chain, repeat
+from itertools import chain, filterfalse, repeat
 from operator import add, itemgetter
 from pathlib import Path
-from typing import IO, Any, TypeGuard
+from typing import IO, Any, TypeGuard, cast
 
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence.coverage_formats import (
@@ -57,6 +57,7 @@ from gatekeeper.evidence.coverage_formats import (
     ReportFormatError,
     _budget,
     _charge,
+    coveragepy_json_fast,
     mark,
 )
 from gatekeeper.evidence.coverage_formats._jsonstream import (
@@ -204,7 +205,13 @@ class _Reader:
                 self.files_seen = True
                 self.files_objects += 1
                 for name in stream.members():
-                    self._entry(name, stream.value())
+                    # coverage.py's own layout checked without decoding what is not read
+                    # (coveragepy_json_fast); anything else decoded whole.
+                    fast = coveragepy_json_fast.entry(stream)
+                    if fast is None:
+                        self._entry(name, stream.value())
+                    else:
+                        self._entry(name, fast, proven=True)
             else:
                 value = stream.value()
                 if key == "files":
@@ -225,7 +232,8 @@ class _Reader:
         if self.budget is not None:
             self.budget[0] = self.budget_start
 
-    def _entry(self, name: str, entry: Any) -> None:
+    def _entry(self, name: str, entry: Any, proven: bool = False) -> None:
+        """``proven``: ``coveragepy_json_fast`` read the entry (see ``_mark_all``)."""
         report = self.report
         self.occurrences[name] += 1
         if self.error is not None:
@@ -237,9 +245,9 @@ class _Reader:
             self.duplicate = True
             self._refund(name)
         try:
-            report.files[name] = _lines(self.path, name, entry)
+            report.files[name] = _lines(self.path, name, entry, proven)
             try:
-                _branches(report, name, entry)
+                _branches(report, name, entry, proven)
             except ReportFormatError as e:
                 raise EvidenceError(f"{self.path}: files[{name!r}]: {e}") from None
         except EvidenceError as e:
@@ -455,36 +463,44 @@ def _timestamp(report: ParsedReport, stamp: Any) -> None:
     report.timestamp_source = "meta.timestamp"
 
 
-def _lines(path: Path, name: str, entry: Any) -> bytearray:
+def _lines(path: Path, name: str, entry: Any, proven: bool = False) -> bytearray:
     if not isinstance(entry, dict):
         raise EvidenceError(f"{path}: files[{name!r}] is not an object")
     lines = bytearray()
     for key, state in (("missing_lines", MISSED), ("executed_lines", COVERED)):
-        _part(path, name, entry, key, state, lines)
+        _part(path, name, entry, key, state, lines, proven)
     return lines
 
 
 def _part(
-    path: Path, name: str, entry: dict[str, Any], key: str, state: int, lines: bytearray
+    path: Path,
+    name: str,
+    entry: dict[str, Any],
+    key: str,
+    state: int,
+    lines: bytearray,
+    proven: bool = False,
 ) -> None:
     try:
-        valid = _mark_all(lines, entry.get(key), state)
+        valid = _mark_all(lines, entry.get(key), state, proven)
     except ReportFormatError as e:
         raise EvidenceError(f"{path}: files[{name!r}].{key}: {e}") from None
     if not valid:
         raise EvidenceError(f"{path}: files[{name!r}].{key} must be a list of positive line numbers")
 
 
-def _mark_all(lines: bytearray, numbers: Any, state: int) -> bool:
+def _mark_all(lines: bytearray, numbers: Any, state: int, proven: bool = False) -> bool:
     """``mark`` each of ``numbers`` in turn if they are all line numbers (ints, not
     bools, above 0: else False, nothing marked). Sorted (coverage.py's order), the table
     grows at the same numbers and by the same sizes found by bisection, so the same table
-    is made and the same number raises (beyond MAX_LINE, or over the budget)."""
+    is made and the same number raises (beyond MAX_LINE, or over the budget).
+    ``proven``: the fast path's pattern matched ``numbers`` as a list of integers from 1
+    to 999,999 (their types need no second look)."""
     if not isinstance(numbers, list):
         return False
     if not numbers:
         return True
-    if set(map(type, numbers)) != {int}:
+    if not proven and set(map(type, numbers)) != {int}:
         return False
     if numbers != sorted(numbers):
         if min(numbers) < 1:
@@ -507,13 +523,18 @@ def _mark_all(lines: bytearray, numbers: Any, state: int) -> bool:
         lines.extend(bytes(grow))
         size += grow
     # Missing lines come first into an empty table, executed ones (the stronger) next:
-    # setting is keeping the strongest state.
+    # setting is keeping the strongest state. (A plain loop: deque(map(setitem)) is
+    # slower for a bytearray.)
     for n in numbers:
         lines[n] = state
     return True
 
 
-def _branches(report: ParsedReport, name: str, entry: dict[str, Any]) -> None:
+def _branches(
+    report: ParsedReport, name: str, entry: dict[str, Any], proven: bool = False
+) -> None:
+    """``proven``: the fast path's pattern matched the arcs as lists of [from, to]
+    integer pairs, ``from`` from 1 to 999,999 (``_arcs`` holds)."""
     arcs = {key: entry.get(key) for key in ("executed_branches", "missing_branches")}
     if all(v is None for v in arcs.values()):
         summary = entry.get("summary")
@@ -527,13 +548,13 @@ def _branches(report: ParsedReport, name: str, entry: dict[str, Any]) -> None:
         return
     starts: dict[str, Counter[int]] = {}
     for key, value in arcs.items():
-        if not _arcs(value):
+        if not (proven or _arcs(value)):
             raise ReportFormatError(f"{key} must be a list of [from, to] line pairs")
-        starts[key] = Counter(map(itemgetter(0), value))
+        starts[key] = Counter(map(itemgetter(0), cast(list[list[int]], value)))
     ran, missed = starts["executed_branches"], starts["missing_branches"]
     if ran or missed:
         # Each line's counts, in the order a line first starts an arc, executed ones first.
-        numbers = [*ran, *(n for n in missed if n not in ran)]
+        numbers = [*ran, *filterfalse(ran.__contains__, missed)]
         covered = list(map(ran.get, numbers, repeat(0)))  # dict.get: C, no __missing__
         totals = list(map(add, covered, map(missed.get, numbers, repeat(0))))
         _add_branches(report.branches_of(name), numbers, totals, covered)
@@ -543,21 +564,30 @@ def _add_branches(
     branches: Branches, numbers: list[int], totals: list[int], covered: list[int]
 ) -> None:
     """``branches.add(n, total, covered)`` for each line of a new ``Branches`` (each line
-    once): the same checks and growth in the same order, the arrays filled at C speed."""
+    once): the same checks and growth in the same order."""
     size = len(branches.total)
-    for number, total in zip(numbers, totals, strict=True):
-        if total > MAX_BRANCHES:
-            raise ReportFormatError(f"{total} branches on one line is beyond any real code")
-        if number >= size:
-            if number > MAX_LINE:
-                raise ReportFormatError(f"line number {number} is beyond any real source file")
-            grow = max(number + 1 - size, size, 16)
-            _charge(4 * grow)
-            size += grow
-    branches.total.extend(array("H", bytes(2 * (size - len(branches.total)))))
-    branches.covered.extend(array("H", bytes(2 * (size - len(branches.covered)))))
-    deque(map(branches.total.__setitem__, numbers, totals), maxlen=0)
-    deque(map(branches.covered.__setitem__, numbers, covered), maxlen=0)
+    if max(totals) <= MAX_BRANCHES and max(numbers) <= MAX_LINE:
+        for number in numbers:  # nothing to refuse but the budget
+            if number >= size:
+                grow = max(number + 1 - size, size, 16)
+                _charge(4 * grow)
+                size += grow
+    else:
+        for number, total in zip(numbers, totals, strict=True):
+            if total > MAX_BRANCHES:
+                raise ReportFormatError(f"{total} branches on one line is beyond any real code")
+            if number >= size:
+                if number > MAX_LINE:
+                    raise ReportFormatError(
+                        f"line number {number} is beyond any real source file"
+                    )
+                grow = max(number + 1 - size, size, 16)
+                _charge(4 * grow)
+                size += grow
+    for table, counts in ((branches.total, totals), (branches.covered, covered)):
+        table.extend(array("H", bytes(2 * (size - len(table)))))
+        for number, count in zip(numbers, counts, strict=True):  # faster than deque(map())
+            table[number] = count
 
 
 def _count(value: Any) -> bool:

@@ -1,0 +1,109 @@
+"""A fast path for one file's entry of coverage.py's JSON report, laid out as coverage.py
+lays it out.
+
+coverage.py writes every file's entry with its keys in one order (``executed_lines``,
+``summary``, ``missing_lines``, ``excluded_lines``, then ``contexts``, the two branch arc
+lists and ``functions`` / ``classes`` when it has them) and ``json.dump``'s separators
+(``", "`` and ``": "``, or ``--pretty-print``'s indented lines). The reader uses four of
+those values, but ``json.loads`` refuses a report if any byte of it is not JSON, so all of
+it must be checked: format 3 repeats every line list in ``functions`` and ``classes``, and
+the stdlib scanner that the careful path decodes an entry with builds a Python object
+for every number of them (about two thirds of the read's time).
+
+Here one compiled pattern checks the whole entry without building anything, and only the
+values the reader uses are decoded, by that same scanner. The pattern matches only text
+that is one JSON object whose keys are exactly the ones it names, each once, spelled
+without escapes (so the object ``json.loads`` builds has those keys and no other), and
+whose every value the scanner decodes without an error: strings without control
+characters or unknown escapes, numbers of at most 18 digits before the point (no NaN or
+Infinity), and nothing nested deeper than coverage.py nests (four levels). Everything it
+does not match (keys in another order, a deeper value, unusual spacing, anything that is
+not JSON, an entry that runs past the text read so far) is ``None``: the reader decodes
+that entry whole as before, and says what is wrong with it. The decoded values then go
+through the careful path's own checks, so figures, errors and their order are the same
+by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from gatekeeper.evidence.coverage_formats._jsonstream import JsonStream, decode_at
+
+_STRING = r'"[^"\\\x00-\x1f]*+(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\x00-\x1f]*+)*+"'
+_KEY = rf'(?>"[a-z_]++"|{_STRING})'  # coverage.py's keys first: the cheaper test
+_POSITIVE = r"[1-9][0-9]{0,17}+"
+_LINE = r"[1-9][0-9]{0,5}+"  # a line number the reader takes as it is (up to MAX_LINE)
+_INT = rf"(?:-?+{_POSITIVE}|0)"
+# Numbers as coverage.py writes them first; any other JSON number (a sign, an exponent)
+# next. In an atomic group the first alternative that matches is kept: one that matches
+# only the start of a number ("1" of "1e5") leaves a character no delimiter can follow,
+# so the entry does not match (the careful path reads it), never a wrong success.
+_NUMBER = rf"{_INT}(?:\.[0-9]{{1,20}}+)?+(?:[eE][-+]?+[0-9]{{1,4}}+)?+"
+_SCALAR = rf"(?>(?:{_POSITIVE}|0)(?:\.[0-9]{{1,20}}+)?+|{_STRING}|true|false|null|{_NUMBER})"
+
+
+def _entry_pattern(space: str) -> re.Pattern[str]:
+    """coverage.py's entry, with ``space`` (a pattern) where JSON allows whitespace, or
+    exactly ``json.dump``'s default separators if it is empty."""
+    comma, colon = (f"{space},{space}", f"{space}:{space}") if space else (", ", ": ")
+
+    def seq(opening: str, item: str, closing: str) -> str:
+        # Each item is matched once (not "items, then the last one again": a long last
+        # item would be read twice, and four times two levels down).
+        return rf"\{opening}{space}(?:\{closing}|{item}(?:{comma}{item})*+{space}\{closing})"
+
+    def arc(start: str) -> str:
+        return rf"\[{space}{start}{comma}{_INT}{space}\]"
+
+    ints = seq("[", _POSITIVE, "]")  # line lists: the common case first
+    arcs = seq("[", arc(_POSITIVE), "]")
+    array = seq("[", _SCALAR, "]")
+    arrays = seq("[", f"(?>{ints}|{array})", "]")
+    flat = seq("{", f"{_KEY}{colon}(?>{_SCALAR}|{ints}|{array})", "}")  # summary, contexts
+    # Atomic: each value is matched one way only (no backtracking into nested values).
+    value = f"(?>{ints}|{arcs}|{flat}|{array}|{arrays}|{_SCALAR})"
+    region = seq("{", f"{_KEY}{colon}{value}", "}")
+    regions = seq("{", f"{_KEY}{colon}{region}", "}")  # functions, classes
+    # The values the reader uses, in the one shape the fast path reads: line numbers
+    # and arcs' starts of at most six digits (below MAX_LINE), arcs of two integers.
+    lines = seq("[", _LINE, "]")
+    starts = seq("[", arc(_LINE), "]")
+    return re.compile(
+        rf'\{{{space}"executed_lines"{colon}(?P<executed_lines>{lines}){comma}'
+        rf'"summary"{colon}(?P<summary>{value}){comma}'
+        rf'"missing_lines"{colon}(?P<missing_lines>{lines}){comma}'
+        rf'"excluded_lines"{colon}{value}'
+        rf'(?:{comma}"contexts"{colon}{value})?+'
+        rf'(?:{comma}"executed_branches"{colon}(?P<executed_branches>{starts}){comma}'
+        rf'"missing_branches"{colon}(?P<missing_branches>{starts}))?+'
+        rf'(?:{comma}"functions"{colon}{regions}{comma}"classes"{colon}{regions})?+'
+        rf"{space}\}}"
+    )
+
+
+_COMPACT = _entry_pattern("")
+_SPACED = _entry_pattern(r"[ \t\n\r]*+")
+_BRANCH_KEYS = ("executed_branches", "missing_branches")
+
+
+def entry(stream: JsonStream) -> dict[str, Any] | None:
+    """The values the reader uses of the entry at the stream's position (as ``json.loads``
+    would give them, keyed as in the entry; ``summary`` only where there are no arcs,
+    the only case the reader reads it), the stream moved past it; ``None`` (nothing moved) if the
+    entry is not coverage.py's layout or does not end in the text read so far."""
+    found = stream.match(_COMPACT) or stream.match(_SPACED)
+    if found is None:
+        return None
+    text, starts = found.string, found.start
+    values = {
+        "executed_lines": decode_at(text, starts("executed_lines")),
+        "missing_lines": decode_at(text, starts("missing_lines")),
+    }
+    if starts("executed_branches") >= 0:
+        for key in _BRANCH_KEYS:
+            values[key] = decode_at(text, starts(key))
+    else:
+        values["summary"] = decode_at(text, starts("summary"))
+    return values
