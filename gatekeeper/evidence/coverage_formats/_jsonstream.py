@@ -135,6 +135,14 @@ class JsonStream:
             if len(self.buf) - self.pos >= target:
                 break
 
+    def read_ahead(self) -> None:
+        """Have at least a quarter of a chunk past ``pos`` (or the rest of the document), so
+        that a value of that size is whole in the text (when it was read never changes
+        what is decoded: any chunk size gives ``json.loads``'s outcome)."""
+        want = self._chunk // 4
+        while len(self.buf) - self.pos < want and not self.eof:
+            self._more(want)
+
     def drain(self) -> None:
         """Read to the end, so that bytes that are not UTF-8 anywhere are found (json.loads
         decodes the whole file before it parses anything)."""

@@ -510,18 +510,20 @@ def _mark_all(lines: bytearray, numbers: Any, state: int, proven: bool = False) 
         return True
     if numbers[0] < 1:
         return False
-    size, i, count = len(lines), 0, len(numbers)
-    while True:
-        i = bisect_left(numbers, size, i)  # the first number the table is too short for
-        if i == count:
-            break
+    start = size = len(lines)
+    i, count = 0, len(numbers)
+    # The first number the table is too short for grows it as ``mark`` does; the growth
+    # is charged at once (the budget only ever shrinks: over it at once is over it on the
+    # way, in this list, with the same message).
+    while (i := bisect_left(numbers, size, i)) < count:
         number = numbers[i]
         if number > MAX_LINE:
+            _charge(size - start)  # what ``mark`` charged before it met this number
             raise ReportFormatError(f"line number {number} is beyond any real source file")
-        grow = max(number + 1 - size, size)
-        _charge(grow)
-        lines.extend(bytes(grow))
-        size += grow
+        size = max(number + 1, 2 * size)
+    if size > start:
+        _charge(size - start)
+        lines.extend(bytes(size - start))
     # Missing lines come first into an empty table, executed ones (the stronger) next:
     # setting is keeping the strongest state. (A plain loop: deque(map(setitem)) is
     # slower for a bytearray.)
@@ -565,13 +567,13 @@ def _add_branches(
 ) -> None:
     """``branches.add(n, total, covered)`` for each line of a new ``Branches`` (each line
     once): the same checks and growth in the same order."""
-    size = len(branches.total)
+    start = size = len(branches.total)
     if max(totals) <= MAX_BRANCHES and max(numbers) <= MAX_LINE:
-        for number in numbers:  # nothing to refuse but the budget
+        # Nothing to refuse but the budget: the growth charged at once (as in _mark_all).
+        for number in numbers:
             if number >= size:
-                grow = max(number + 1 - size, size, 16)
-                _charge(4 * grow)
-                size += grow
+                size += max(number + 1 - size, size, 16)
+        _charge(4 * (size - start))
     else:
         for number, total in zip(numbers, totals, strict=True):
             if total > MAX_BRANCHES:

@@ -93,6 +93,7 @@ def entry(stream: JsonStream) -> dict[str, Any] | None:
     would give them, keyed as in the entry; ``summary`` only where there are no arcs,
     the only case the reader reads it), the stream moved past it; ``None`` (nothing moved) if the
     entry is not coverage.py's layout or does not end in the text read so far."""
+    stream.read_ahead()  # entries up to a quarter of a chunk are never cut by its end
     found = stream.match(_COMPACT) or stream.match(_SPACED)
     if found is None:
         return None
