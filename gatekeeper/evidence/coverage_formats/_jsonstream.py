@@ -52,10 +52,11 @@ def _scan_key(text: str, pos: int) -> tuple[str, int]:
     return _scanstring(text, pos + 1, True)
 
 
-def decode_at(text: str, pos: int) -> Any:
-    """The value at ``text[pos]`` as ``json.loads`` decodes it (the same C scanner), for
-    text a pattern has already proved to be a JSON value that decodes without error."""
-    return _scan_value(text, pos)[0]
+def decode_at(text: str, pos: int) -> tuple[Any, int]:
+    """The value at ``text[pos]`` as ``json.loads`` decodes it (the same C scanner) and
+    where it ends. Raises ``ValueError`` (``JSONDecodeError``, or a number of more digits
+    than ``int()`` reads) or ``StopIteration`` (no value there)."""
+    return _scan_value(text, pos)
 
 
 class JsonSyntaxError(Exception):
@@ -135,13 +136,16 @@ class JsonStream:
             if len(self.buf) - self.pos >= target:
                 break
 
-    def read_ahead(self) -> None:
+    def read_ahead(self) -> bool:
         """Have at least a quarter of a chunk past ``pos`` (or the rest of the document), so
-        that a value of that size is whole in the text (when it was read never changes
-        what is decoded: any chunk size gives ``json.loads``'s outcome)."""
-        want = self._chunk // 4
+        that a value of that size is whole in the text; whether more was read. (When text
+        is read never changes what is decoded: any chunk size gives ``json.loads``'s
+        outcome.)"""
+        want, read = self._chunk // 4, False
         while len(self.buf) - self.pos < want and not self.eof:
             self._more(want)
+            read = True
+        return read
 
     def drain(self) -> None:
         """Read to the end, so that bytes that are not UTF-8 anywhere are found (json.loads
@@ -169,14 +173,14 @@ class JsonStream:
         return self._decode(_scan_value)
 
     def match(self, pattern: re.Pattern[str]) -> re.Match[str] | None:
-        """``pattern``'s match at ``pos``, moving past it, for a pattern that matches only
-        whole JSON values: ``None`` (nothing moved) unless it ends where ``value`` would take
-        a value that ends there (not within ``_MARGIN`` of the text read so far; more text
-        is never read for it: the caller decodes what does not match with ``value``)."""
+        """``pattern``'s match at ``pos``, for a pattern that matches only whole JSON values,
+        if it ends where ``value`` would take a value that ends there (not within
+        ``_MARGIN`` of the text read so far; more text is never read for it: the caller
+        decodes what does not match with ``value``). The caller that takes the match moves
+        ``pos`` to its end."""
         found = pattern.match(self.buf, self.pos)
         if found is None or (found.end() + _MARGIN >= len(self.buf) and not self.eof):
             return None
-        self.pos = found.end()
         return found
 
     def members(self) -> Iterator[str]:

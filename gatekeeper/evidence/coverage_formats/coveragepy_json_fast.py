@@ -44,10 +44,12 @@ _NUMBER = rf"{_INT}(?:\.[0-9]{{1,20}}+)?+(?:[eE][-+]?+[0-9]{{1,4}}+)?+"
 _SCALAR = rf"(?>(?:{_POSITIVE}|0)(?:\.[0-9]{{1,20}}+)?+|{_STRING}|true|false|null|{_NUMBER})"
 
 
-def _entry_pattern(space: str) -> re.Pattern[str]:
-    """coverage.py's entry, with ``space`` (a pattern) where JSON allows whitespace, or
-    exactly ``json.dump``'s default separators if it is empty."""
-    comma, colon = (f"{space},{space}", f"{space}:{space}") if space else (", ", ": ")
+def _entry_pattern(spaced: bool) -> re.Pattern[str]:
+    """coverage.py's entry: with any JSON whitespace where JSON allows it (``spaced``), or
+    exactly ``json.dump``'s default separators."""
+    blanks = r" \t\n\r" if spaced else " "  # in a character class
+    space = f"[{blanks}]*+" if spaced else ""
+    comma, colon = (f"{space},{space}", f"{space}:{space}") if spaced else (", ", ": ")
 
     def seq(opening: str, item: str, closing: str) -> str:
         # Each item is matched once (not "items, then the last one again": a long last
@@ -66,9 +68,11 @@ def _entry_pattern(space: str) -> re.Pattern[str]:
     value = f"(?>{ints}|{arcs}|{flat}|{array}|{arrays}|{_SCALAR})"
     region = seq("{", f"{_KEY}{colon}{value}", "}")
     regions = seq("{", f"{_KEY}{colon}{region}", "}")  # functions, classes
-    # The values the reader uses, in the one shape the fast path reads: line numbers
-    # and arcs' starts of at most six digits (below MAX_LINE), arcs of two integers.
-    lines = seq("[", _LINE, "]")
+    # The values the reader uses, in the one shape the fast path reads. Line lists: only
+    # digits, commas and spaces here (one cheap pass), the scanner that decodes them
+    # checks the rest (a list of integers, or the careful path). Arcs: integer pairs
+    # whose starts have at most six digits (below MAX_LINE), as the reader takes them.
+    lines = rf"\[[0-9,{blanks}]*+\]"
     starts = seq("[", arc(_LINE), "]")
     return re.compile(
         rf'\{{{space}"executed_lines"{colon}(?P<executed_lines>{lines}){comma}'
@@ -83,9 +87,14 @@ def _entry_pattern(space: str) -> re.Pattern[str]:
     )
 
 
-_COMPACT = _entry_pattern("")
-_SPACED = _entry_pattern(r"[ \t\n\r]*+")
-_BRANCH_KEYS = ("executed_branches", "missing_branches")
+_COMPACT = _entry_pattern(spaced=False)
+_SPACED = _entry_pattern(spaced=True)
+_READ = ("executed_lines", "missing_lines", "executed_branches", "missing_branches")
+_READ_WITHOUT_ARCS = ("executed_lines", "missing_lines", "summary")  # the branch counts
+
+
+def _match(stream: JsonStream) -> re.Match[str] | None:
+    return stream.match(_COMPACT) or stream.match(_SPACED)
 
 
 def entry(stream: JsonStream) -> dict[str, Any] | None:
@@ -93,18 +102,19 @@ def entry(stream: JsonStream) -> dict[str, Any] | None:
     would give them, keyed as in the entry; ``summary`` only where there are no arcs,
     the only case the reader reads it), the stream moved past it; ``None`` (nothing moved) if the
     entry is not coverage.py's layout or does not end in the text read so far."""
-    stream.read_ahead()  # entries up to a quarter of a chunk are never cut by its end
-    found = stream.match(_COMPACT) or stream.match(_SPACED)
+    found = _match(stream)
+    if found is None and stream.read_ahead():  # an entry cut by the end of a chunk
+        found = _match(stream)
     if found is None:
         return None
-    text, starts = found.string, found.start
-    values = {
-        "executed_lines": decode_at(text, starts("executed_lines")),
-        "missing_lines": decode_at(text, starts("missing_lines")),
-    }
-    if starts("executed_branches") >= 0:
-        for key in _BRANCH_KEYS:
-            values[key] = decode_at(text, starts(key))
-    else:
-        values["summary"] = decode_at(text, starts("summary"))
+    keys = _READ if found.start("executed_branches") >= 0 else _READ_WITHOUT_ARCS
+    values = {}
+    for key in keys:
+        try:
+            values[key], end = decode_at(found.string, found.start(key))
+        except (ValueError, StopIteration):  # a line list of digits that is not JSON
+            return None
+        if end != found.end(key):
+            return None  # pragma: no cover (the pattern ends each value where JSON does)
+    stream.pos = found.end()
     return values
