@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 from gatekeeper.errors import GatekeeperError, UsageError
 from gatekeeper.evidence import Evidence, RunContext, ci
 from gatekeeper.evidence.git import GitEvidence, base_from_environment
-from gatekeeper.report import Report
 
 if TYPE_CHECKING:
     from gatekeeper.policy import Policy
+    from gatekeeper.report import Report
 
 
 @dataclass
@@ -103,6 +103,7 @@ def _run_check(
     from gatekeeper.engine import evaluate
     from gatekeeper.policy.conditions import check_environment, waiting_note
     from gatekeeper.policy.waivers import attach as attach_waivers
+    from gatekeeper.report import Report
     from gatekeeper.trust import refuse_linked_policy, relative_path, trusted_policy
 
     early = trusted_policy(req.policy, None, choice) if choice.origin == "worktree" else None
@@ -208,6 +209,7 @@ def run_verify(req: VerifyRequest) -> tuple[Report, Evidence]:
     from gatekeeper.policy import load_policy
     from gatekeeper.policy.conditions import check_environment, waiting_note
     from gatekeeper.policy.waivers import attach as attach_waivers
+    from gatekeeper.report import Report
 
     policy = load_policy(req.policy)
     # As in `check`: an unknown --env is refused (it would skip rules by omission), and

@@ -102,6 +102,7 @@ def test_classes_across_chunk_boundaries(tmp_path, monkeypatch) -> None:
     from gatekeeper.evidence.coverage_formats import cobertura_fast
 
     monkeypatch.setattr(cobertura_fast, "CHUNK", 7)
+    monkeypatch.setattr(cobertura_fast, "READ_AT_ONCE", 0)
     path = write(tmp_path, GOOD)
     assert read_fast(path) is not None
     same(read_report(path), read_xml_streaming(path))
@@ -178,12 +179,18 @@ def test_malformed_documents_are_never_numbers(tmp_path, case) -> None:
     insert=st.binary(max_size=6) | st.sampled_from(
         [b"<", b">", b"&", b'"', b"</lines>", b"<line/>", b"\x00", b"--", b"<!--", b"]]>"]),
     drop=st.integers(min_value=0, max_value=4),
+    at_once=st.booleans(),
 )
 def test_a_corrupted_report_is_read_fast_only_if_the_streaming_reader_agrees(
-    tmp_path, cut, insert, drop
+    tmp_path, monkeypatch, cut, insert, drop, at_once
 ) -> None:
     """Whatever the corruption, the fast reader returns the streaming reader's figures
-    or steps aside: it never reads a document the streaming reader refuses."""
+    or steps aside: it never reads a document the streaming reader refuses (read in one
+    piece, or in pieces that cut it anywhere)."""
+    from gatekeeper.evidence.coverage_formats import cobertura_fast
+
+    monkeypatch.setattr(cobertura_fast, "READ_AT_ONCE", 1 << 20 if at_once else 0)
+    monkeypatch.setattr(cobertura_fast, "CHUNK", 1 << 20 if at_once else 1 + cut % 97)
     data = GOOD.encode()
     data = data[:cut] + insert + data[cut + drop :]
     path = write(tmp_path, data, "c.xml")
@@ -257,6 +264,27 @@ def test_a_file_in_two_classes_is_merged(tmp_path) -> None:
     fast = fast_report(path)
     assert bytes(fast.files["app.py"]) == bytes([0, 1, 2, 0, 0, 0, 0, 0, 0, 1])
     same(fast, read_xml_streaming(path))
+
+
+def test_a_report_read_at_once_keeps_views_of_its_buffer(tmp_path, monkeypatch) -> None:
+    """Read in one piece, a kept block is a view of the document (no copy); read in
+    pieces, a copy. Both give the same lines."""
+    from gatekeeper.evidence.coverage_formats import cobertura_fast
+
+    path = write(tmp_path, nobranch_doc(klass('<line number="1" hits="1"/><line number="3" hits="0"/>')))
+    at_once = fast_report(path)
+    monkeypatch.setattr(cobertura_fast, "READ_AT_ONCE", 0)
+    in_pieces = fast_report(path)
+    kept = [
+        cell.cell_contents
+        for report in (at_once, in_pieces)
+        for cell in report.files["app.py"]._decode.__closure__  # type: ignore[union-attr]
+        if isinstance(cell.cell_contents, bytes | memoryview)
+    ]
+    assert [type(k) for k in kept] == [memoryview, bytes]
+    assert bytes(kept[0]) == kept[1]
+    same(at_once, in_pieces)
+    same(at_once, read_xml_streaming(path))
 
 
 def test_past_the_keep_limit_blocks_are_decoded_as_they_come(tmp_path, monkeypatch) -> None:
@@ -356,4 +384,5 @@ def test_any_chunk_size_gives_the_same_report(tmp_path, monkeypatch, chunk) -> N
     )
     path = write(tmp_path, nobranch_doc(body), "chunks.xml")
     monkeypatch.setattr(cobertura_fast, "CHUNK", chunk)
+    monkeypatch.setattr(cobertura_fast, "READ_AT_ONCE", 0)
     same(fast_report(path), read_xml_streaming(path))
