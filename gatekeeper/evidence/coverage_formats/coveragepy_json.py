@@ -41,8 +41,8 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from datetime import datetime
-from itertools import chain, filterfalse, repeat
-from operator import add, itemgetter
+from itertools import chain, filterfalse
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, TypeGuard, cast
 
@@ -548,34 +548,35 @@ def _branches(
             # No arcs: the file's counts only, kept at line 0 (no line of its own).
             report.branches_of(name).add(0, int(total), int(covered))
         return
-    starts: dict[str, Counter[int]] = {}
     for key, value in arcs.items():
         if not (proven or _arcs(value)):
             raise ReportFormatError(f"{key} must be a list of [from, to] line pairs")
-        starts[key] = Counter(map(itemgetter(0), cast(list[list[int]], value)))
-    ran, missed = starts["executed_branches"], starts["missing_branches"]
-    if ran or missed:
-        # Each line's counts, in the order a line first starts an arc, executed ones first.
-        numbers = [*ran, *filterfalse(ran.__contains__, missed)]
-        covered = list(map(ran.get, numbers, repeat(0)))  # dict.get: C, no __missing__
-        totals = list(map(add, covered, map(missed.get, numbers, repeat(0))))
-        _add_branches(report.branches_of(name), numbers, totals, covered)
+    executed = cast(list[list[int]], arcs["executed_branches"])
+    missing = cast(list[list[int]], arcs["missing_branches"])
+    # Per line the arcs that start there: executed ones, and all of them. The lines in the
+    # order they first start an arc, executed ones first (the order ``add`` saw them).
+    ran = Counter(map(itemgetter(0), executed))
+    totals = Counter(map(itemgetter(0), chain(missing, executed)))
+    if totals:
+        _add_branches(report.branches_of(name), [*ran, *filterfalse(ran.__contains__, totals)],
+                      totals, ran)
 
 
 def _add_branches(
-    branches: Branches, numbers: list[int], totals: list[int], covered: list[int]
+    branches: Branches, numbers: list[int], totals: Counter[int], covered: Counter[int]
 ) -> None:
-    """``branches.add(n, total, covered)`` for each line of a new ``Branches`` (each line
-    once): the same checks and growth in the same order."""
+    """``branches.add(n, totals[n], covered[n])`` for each of ``numbers`` (distinct) in a new
+    ``Branches``: the same checks and growth in the same order."""
     start = size = len(branches.total)
-    if max(totals) <= MAX_BRANCHES and max(numbers) <= MAX_LINE:
+    if max(totals.values()) <= MAX_BRANCHES and max(numbers) <= MAX_LINE:
         # Nothing to refuse but the budget: the growth charged at once (as in _mark_all).
         for number in numbers:
             if number >= size:
                 size += max(number + 1 - size, size, 16)
         _charge(4 * (size - start))
     else:
-        for number, total in zip(numbers, totals, strict=True):
+        for number in numbers:
+            total = totals[number]
             if total > MAX_BRANCHES:
                 raise ReportFormatError(f"{total} branches on one line is beyond any real code")
             if number >= size:
@@ -588,7 +589,7 @@ def _add_branches(
                 size += grow
     for table, counts in ((branches.total, totals), (branches.covered, covered)):
         table.extend(array("H", bytes(2 * (size - len(table)))))
-        for number, count in zip(numbers, counts, strict=True):  # faster than deque(map())
+        for number, count in counts.items():  # a loop: faster than deque(map(setitem))
             table[number] = count
 
 
