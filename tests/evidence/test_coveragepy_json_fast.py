@@ -87,6 +87,17 @@ def report(*entries: str) -> str:
 GOOD = json.dumps(entry([1, 2, 5], [3, 9]))
 
 
+def replaced(old: str, new: str, text: str = GOOD) -> str:
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+def replaced_last(old: str, new: str, text: str = GOOD) -> str:
+    assert old in text
+    at = text.rindex(old)
+    return text[:at] + new + text[at + len(old):]
+
+
 # --- coverage.py's own output is read fast -------------------------------------------------
 
 
@@ -139,6 +150,7 @@ def test_the_benchmark_layout_is_read_fast(tmp_path):
         json.dumps({**entry([4], [1]), "executed_branches": [[4, 5]] * 70_000}),
         json.dumps({**entry([4], [1]), "missing_branches": [[999_999, -1], [4, 0]]}),
         # Values the reader does not use may be anything the pattern knows to be JSON.
+        replaced("66.66666666666667", "-6.6E+01"),
         json.dumps({**entry([4], [1]), "excluded_lines": [-1, 0, 1.5, "x", None, True]}),
         json.dumps({**entry([4], [1]), "functions": {"é\ud800\n\"\\/": region([4], [], -1)}},
                    ensure_ascii=True),
@@ -152,11 +164,6 @@ def test_entries_in_coverage_pys_layout_are_read_fast(tmp_path, text):
 
 
 # --- anything else is read by the careful path --------------------------------------------
-
-
-def replaced(old: str, new: str, text: str = GOOD) -> str:
-    assert old in text
-    return text.replace(old, new, 1)
 
 
 UNUSUAL = {
@@ -183,7 +190,6 @@ UNUSUAL = {
                                 '"executed_branches": [[1, -1, 2]]'),
     "an arc to a float": replaced('"executed_branches": [[1, -1]]',
                                   '"executed_branches": [[1, -1.0]]'),
-    "an exponent in a summary": replaced("66.66666666666667", "6.6e1"),
     "NaN in a summary": replaced("66.66666666666667", "NaN"),
     "a number of 19 digits": replaced("66.66666666666667", "6" * 19),
     "a number of 5,000 digits in a region": replaced('"start_line": 1', '"start_line": ' + "1" * 5000),
@@ -206,6 +212,13 @@ UNUSUAL = {
     "a non-breaking space as space": replaced(', "summary"', ",\xa0\"summary\""),
     "non-ASCII digits": replaced('"executed_lines": [1, 2, 5]', '"executed_lines": [1, \u0662, 5]'),
     "cut short": GOOD[:-1],
+    # The class "" repeats the entry's values (read by comparison): a copy that differs.
+    "a leading zero in a class's copy": replaced_last('"executed_lines": [1, 2, 5]',
+                                                      '"executed_lines": [1, 2, 05]'),
+    "a control character in a class's copy": replaced_last('"67"', '"6\x027"'),
+    "a missing bracket in a class's copy": replaced_last('[[1, -1]]', '[[1, -1]'),
+    "a list that is not JSON, and its class's copy": GOOD.replace(
+        '"executed_lines": [1, 2, 5]', '"executed_lines": [1,, 2, 5]'),
 }
 
 
@@ -274,6 +287,9 @@ def regions(draw: st.DrawFn, top: bool) -> dict[str, Any]:
     if top and draw(st.booleans()):
         for kind in ("functions", "classes"):
             out[kind] = draw(st.dictionaries(st.text(max_size=3), regions(top=False), max_size=2))
+        if draw(st.booleans()):  # coverage.py's class "" of a module without classes
+            out["classes"][""] = {**{k: v for k, v in out.items() if k not in (
+                "functions", "classes")}, "start_line": 1}
     if draw(st.integers(0, 9)) == 0:  # now and then a key dropped, added or moved
         key = draw(st.sampled_from(sorted(out)))
         value = out.pop(key)

@@ -31,17 +31,15 @@ from typing import Any
 
 from gatekeeper.evidence.coverage_formats._jsonstream import JsonStream, decode_at
 
+# Every piece below matches one way only: alternatives differ in their first character
+# (a number, a string, a literal, "[" or "{" ones aside, see ``value``), and every
+# repetition is possessive, so a failed entry costs one pass, not backtracking.
 _STRING = r'"[^"\\\x00-\x1f]*+(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\x00-\x1f]*+)*+"'
-_KEY = rf'(?>"[a-z_]++"|{_STRING})'  # coverage.py's keys first: the cheaper test
 _POSITIVE = r"[1-9][0-9]{0,17}+"
 _LINE = r"[1-9][0-9]{0,5}+"  # a line number the reader takes as it is (up to MAX_LINE)
-_INT = rf"(?:-?+{_POSITIVE}|0)"
-# Numbers as coverage.py writes them first; any other JSON number (a sign, an exponent)
-# next. In an atomic group the first alternative that matches is kept: one that matches
-# only the start of a number ("1" of "1e5") leaves a character no delimiter can follow,
-# so the entry does not match (the careful path reads it), never a wrong success.
+_INT = rf"-?+(?:{_POSITIVE}|0)"
 _NUMBER = rf"{_INT}(?:\.[0-9]{{1,20}}+)?+(?:[eE][-+]?+[0-9]{{1,4}}+)?+"
-_SCALAR = rf"(?>(?:{_POSITIVE}|0)(?:\.[0-9]{{1,20}}+)?+|{_STRING}|true|false|null|{_NUMBER})"
+_SCALAR = rf"(?:{_NUMBER}|{_STRING}|true|false|null)"
 
 
 def _entry_pattern(spaced: bool) -> re.Pattern[str]:
@@ -53,8 +51,11 @@ def _entry_pattern(spaced: bool) -> re.Pattern[str]:
 
     def seq(opening: str, item: str, closing: str) -> str:
         # Each item is matched once (not "items, then the last one again": a long last
-        # item would be read twice, and four times two levels down).
-        return rf"\{opening}{space}(?:\{closing}|{item}(?:{comma}{item})*+{space}\{closing})"
+        # item would be read twice, and four times two levels down). The repetition is
+        # possessive and the first item atomic: no backtracking into an item once matched.
+        return (
+            rf"\{opening}{space}(?:\{closing}|(?>{item})(?:{comma}{item})*+{space}\{closing})"
+        )
 
     def arc(start: str) -> str:
         return rf"\[{space}{start}{comma}{_INT}{space}\]"
@@ -62,12 +63,20 @@ def _entry_pattern(spaced: bool) -> re.Pattern[str]:
     ints = seq("[", _POSITIVE, "]")  # line lists: the common case first
     arcs = seq("[", arc(_POSITIVE), "]")
     array = seq("[", _SCALAR, "]")
-    arrays = seq("[", f"(?>{ints}|{array})", "]")
-    flat = seq("{", f"{_KEY}{colon}(?>{_SCALAR}|{ints}|{array})", "}")  # summary, contexts
-    # Atomic: each value is matched one way only (no backtracking into nested values).
-    value = f"(?>{ints}|{arcs}|{flat}|{array}|{arrays}|{_SCALAR})"
-    region = seq("{", f"{_KEY}{colon}{value}", "}")
-    regions = seq("{", f"{_KEY}{colon}{region}", "}")  # functions, classes
+    arrays = seq("[", f"(?:{ints}|{array})", "]")
+    flat = seq("{", f"{_STRING}{colon}(?:{_SCALAR}|{ints}|{array})", "}")  # summary, contexts
+    # Lists are tried from the narrowest shape to the widest (a list that is not ``ints``
+    # is matched again as ``array``): always inside a possessive repetition or an atomic
+    # group, so the first shape that matches is kept.
+    value = f"(?:{ints}|{arcs}|{flat}|{array}|{arrays}|{_SCALAR})"
+    region = seq("{", f"{_STRING}{colon}{value}", "}")
+    functions = seq("{", f"{_STRING}{colon}{region}", "}")
+    # A class region often repeats a value of the entry's own word for word (the class ""
+    # of a module without classes is the whole file): the same text as a value already
+    # matched (and decoded) is the same JSON, compared at C speed.
+    same = "|".join(f"(?P={name})" for name in (*_READ, "summary"))
+    class_region = seq("{", f"{_STRING}{colon}(?:{same}|{value})", "}")
+    classes = seq("{", f"{_STRING}{colon}{class_region}", "}")
     # The values the reader uses, in the one shape the fast path reads. Line lists: only
     # digits, commas and spaces here (one cheap pass), the scanner that decodes them
     # checks the rest (a list of integers, or the careful path). Arcs: integer pairs
@@ -76,21 +85,21 @@ def _entry_pattern(spaced: bool) -> re.Pattern[str]:
     starts = seq("[", arc(_LINE), "]")
     return re.compile(
         rf'\{{{space}"executed_lines"{colon}(?P<executed_lines>{lines}){comma}'
-        rf'"summary"{colon}(?P<summary>{value}){comma}'
+        rf'"summary"{colon}(?P<summary>(?>{value})){comma}'
         rf'"missing_lines"{colon}(?P<missing_lines>{lines}){comma}'
-        rf'"excluded_lines"{colon}{value}'
-        rf'(?:{comma}"contexts"{colon}{value})?+'
+        rf'"excluded_lines"{colon}(?>{value})'
+        rf'(?:{comma}"contexts"{colon}(?>{value}))?+'
         rf'(?:{comma}"executed_branches"{colon}(?P<executed_branches>{starts}){comma}'
         rf'"missing_branches"{colon}(?P<missing_branches>{starts}))?+'
-        rf'(?:{comma}"functions"{colon}{regions}{comma}"classes"{colon}{regions})?+'
+        rf'(?:{comma}"functions"{colon}{functions}{comma}"classes"{colon}{classes})?+'
         rf"{space}\}}"
     )
 
 
-_COMPACT = _entry_pattern(spaced=False)
-_SPACED = _entry_pattern(spaced=True)
 _READ = ("executed_lines", "missing_lines", "executed_branches", "missing_branches")
 _READ_WITHOUT_ARCS = ("executed_lines", "missing_lines", "summary")  # the branch counts
+_COMPACT = _entry_pattern(spaced=False)
+_SPACED = _entry_pattern(spaced=True)
 
 
 def _match(stream: JsonStream) -> re.Match[str] | None:
