@@ -31,9 +31,10 @@ from typing import Any
 
 from gatekeeper.evidence.coverage_formats._jsonstream import JsonStream, decode_at
 
-# Every piece below matches one way only: alternatives differ in their first character
-# (a number, a string, a literal, "[" or "{" ones aside, see ``value``), and every
-# repetition is possessive, so a failed entry costs one pass, not backtracking.
+# Each piece matches one way only: alternatives differ in their first character (a
+# number, a string, a literal; lists aside, see ``value``), every repetition is possessive
+# and the first item of a container atomic. So an entry that fails costs a few passes over
+# its text (a list may be tried in several shapes), never backtracking through it.
 _STRING = r'"[^"\\\x00-\x1f]*+(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\x00-\x1f]*+)*+"'
 _POSITIVE = r"[1-9][0-9]{0,17}+"
 _LINE = r"[1-9][0-9]{0,5}+"  # a line number the reader takes as it is (up to MAX_LINE)
