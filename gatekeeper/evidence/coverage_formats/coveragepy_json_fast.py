@@ -27,6 +27,7 @@ by construction.
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 from gatekeeper.evidence.coverage_formats._jsonstream import JsonStream, decode_at
@@ -50,20 +51,30 @@ def _entry_pattern(spaced: bool) -> re.Pattern[str]:
     space = f"[{blanks}]*+" if spaced else ""
     comma, colon = (f"{space},{space}", f"{space}:{space}") if spaced else (", ", ": ")
 
-    def seq(opening: str, item: str, closing: str) -> str:
-        # Each item is matched once (not "items, then the last one again": a long last
-        # item would be read twice, and four times two levels down). The repetition is
-        # possessive and the first item atomic: no backtracking into an item once matched.
+    def leaf(opening: str, item: str, closing: str) -> str:
+        # A container of small items (numbers, pairs, scalars): the first item, then
+        # ", item" repeated (possessive, the first item atomic: nothing matched is tried
+        # again). Not "items with their commas, then the last one": that reads a long
+        # last item twice.
         return (
             rf"\{opening}{space}(?:\{closing}|(?>{item})(?:{comma}{item})*+{space}\{closing})"
+        )
+
+    def seq(opening: str, item: str, closing: str) -> str:
+        # A container of large items, each written once in the pattern (``leaf`` writes
+        # its item twice: nested, the pattern would double at each level and take ~0.1 s
+        # to compile): an item then a comma not followed by the closing, or the closing.
+        return (
+            rf"\{opening}{space}(?:{item}(?:{comma}(?!\{closing})|(?={space}\{closing})))*+"
+            rf"{space}\{closing}"
         )
 
     def arc(start: str) -> str:
         return rf"\[{space}{start}{comma}{_INT}{space}\]"
 
-    ints = seq("[", _POSITIVE, "]")  # line lists: the common case first
-    arcs = seq("[", arc(_POSITIVE), "]")
-    array = seq("[", _SCALAR, "]")
+    ints = leaf("[", _POSITIVE, "]")  # line lists: the common case first
+    arcs = leaf("[", arc(_POSITIVE), "]")
+    array = leaf("[", _SCALAR, "]")
     arrays = seq("[", f"(?:{ints}|{array})", "]")
     flat = seq("{", f"{_STRING}{colon}(?:{_SCALAR}|{ints}|{array})", "}")  # summary, contexts
     # Lists are tried from the narrowest shape to the widest (a list that is not ``ints``
@@ -83,13 +94,13 @@ def _entry_pattern(spaced: bool) -> re.Pattern[str]:
     # checks the rest (a list of integers, or the careful path). Arcs: integer pairs
     # whose starts have at most six digits (below MAX_LINE), as the reader takes them.
     lines = rf"\[[0-9,{blanks}]*+\]"
-    starts = seq("[", arc(_LINE), "]")
+    starts = leaf("[", arc(_LINE), "]")
     return re.compile(
         rf'\{{{space}"executed_lines"{colon}(?P<executed_lines>{lines}){comma}'
-        rf'"summary"{colon}(?P<summary>(?>{value})){comma}'
+        rf'"summary"{colon}(?P<summary>(?>{flat})){comma}'
         rf'"missing_lines"{colon}(?P<missing_lines>{lines}){comma}'
-        rf'"excluded_lines"{colon}(?>{value})'
-        rf'(?:{comma}"contexts"{colon}(?>{value}))?+'
+        rf'"excluded_lines"{colon}(?>{ints}|{array})'
+        rf'(?:{comma}"contexts"{colon}(?>{flat}))?+'
         rf'(?:{comma}"executed_branches"{colon}(?P<executed_branches>{starts}){comma}'
         rf'"missing_branches"{colon}(?P<missing_branches>{starts}))?+'
         rf'(?:{comma}"functions"{colon}{functions}{comma}"classes"{colon}{classes})?+'
@@ -100,11 +111,16 @@ def _entry_pattern(spaced: bool) -> re.Pattern[str]:
 _READ = ("executed_lines", "missing_lines", "executed_branches", "missing_branches")
 _READ_WITHOUT_ARCS = ("executed_lines", "missing_lines", "summary")  # the branch counts
 _COMPACT = _entry_pattern(spaced=False)
-_SPACED = _entry_pattern(spaced=True)
+
+
+@cache
+def _spaced() -> re.Pattern[str]:
+    """The pattern for ``--pretty-print`` and other spacing, compiled when first needed."""
+    return _entry_pattern(spaced=True)
 
 
 def _match(stream: JsonStream) -> re.Match[str] | None:
-    return stream.match(_COMPACT) or stream.match(_SPACED)
+    return stream.match(_COMPACT) or stream.match(_spaced())
 
 
 def entry(stream: JsonStream) -> dict[str, Any] | None:
