@@ -119,18 +119,16 @@ def _spaced() -> re.Pattern[str]:
     return _entry_pattern(spaced=True)
 
 
-def _match(stream: JsonStream) -> re.Match[str] | None:
-    return stream.match(_COMPACT) or stream.match(_spaced())
-
-
 def entry(stream: JsonStream) -> dict[str, Any] | None:
     """The values the reader uses of the entry at the stream's position (as ``json.loads``
     would give them, keyed as in the entry; ``summary`` only where there are no arcs,
     the only case the reader reads it), the stream moved past it; ``None`` (nothing moved) if the
     entry is not coverage.py's layout or does not end in the text read so far."""
-    found = _match(stream)
+    found = stream.match(_COMPACT)
     if found is None and stream.read_ahead():  # an entry cut by the end of a chunk
-        found = _match(stream)
+        found = stream.match(_COMPACT)
+    if found is None:  # --pretty-print, or not coverage.py's layout
+        found = stream.match(_spaced())
     if found is None:
         return None
     keys = _READ if found.start("executed_branches") >= 0 else _READ_WITHOUT_ARCS
