@@ -111,6 +111,7 @@ def _entry_pattern(spaced: bool) -> re.Pattern[str]:
 _READ = ("executed_lines", "missing_lines", "executed_branches", "missing_branches")
 _READ_WITHOUT_ARCS = ("executed_lines", "missing_lines", "summary")  # the branch counts
 _COMPACT = _entry_pattern(spaced=False)
+_START = re.compile(r'\{[ \t\n\r]*+"executed_lines"')
 
 
 @cache
@@ -122,8 +123,10 @@ def _spaced() -> re.Pattern[str]:
 def entry(stream: JsonStream) -> dict[str, Any] | None:
     """The values the reader uses of the entry at the stream's position (as ``json.loads``
     would give them, keyed as in the entry; ``summary`` only where there are no arcs,
-    the only case the reader reads it), the stream moved past it; ``None`` (nothing moved) if the
-    entry is not coverage.py's layout or does not end in the text read so far."""
+    the only case the reader reads it), the stream moved past it; ``None`` (nothing moved)
+    if the entry is not coverage.py's layout."""
+    if _START.match(stream.buf, stream.pos) is None:
+        return None  # not even its first key: no pattern to try
     found = stream.match(_COMPACT)
     if found is None and stream.read_ahead():  # an entry cut by the end of a chunk
         found = stream.match(_COMPACT)
