@@ -6,7 +6,9 @@ the same checks), and anything unusual is left to the careful path."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -260,6 +262,16 @@ def test_an_entry_that_ends_at_the_end_of_the_text_read_is_read_by_the_careful_p
         assert taken == [end + _jsonstream._MARGIN < size], size
 
 
+def test_the_string_pattern_is_json_strings_exactly():
+    symbols = ["a", "_", "Z", '"', "\\", "n", "u", "0", "F", "\x01", "\x1f", "é", " ", "/", "\ud800",
+               "\\u00e9", "\\u004"]
+    pattern = re.compile(fast._STRING)
+    for size in range(5):
+        for chars in itertools.product(symbols, repeat=size):
+            text = '"' + "".join(chars) + '"'
+            assert bool(pattern.fullmatch(text)) == isinstance(loads(text), str), text
+
+
 # --- properties ------------------------------------------------------------------------------
 
 line_lists = st.one_of(
@@ -335,11 +347,14 @@ SETTINGS = settings(max_examples=300, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
+REFUSED = object()
+
+
 def loads(text: str) -> Any:
     try:
         return json.loads(text)
     except (ValueError, RecursionError):
-        return "refused"
+        return REFUSED
 
 
 @SETTINGS
