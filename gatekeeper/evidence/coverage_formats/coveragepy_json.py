@@ -11,7 +11,10 @@ Streamed (``read_json``): the top-level object and ``files`` are walked member b
 member, and each file's entry is decoded whole by the stdlib's C scanner
 (``_jsonstream``), so memory is a read chunk plus one entry, whatever the report's size.
 (Not ijson: its C backend decodes these entries more slowly than the stdlib's scanner, and
-refuses NaN by default and words its errors otherwise: no new dependency.)
+refuses NaN by default and words its errors otherwise: no new dependency.) An entry laid
+out as coverage.py lays it out is checked by one compiled pattern instead, and only its
+line lists and arcs are decoded (``coveragepy_json_fast``; the same checks follow, so the
+same figures and errors); anything else is decoded whole as described.
 It gives what ``json.loads`` of the whole file followed by the checks below gives
 (``_read_whole``, kept as the reference, and the reader of UTF-16/32 JSON): the same
 figures, the same errors with the same positions, and their precedence — bytes that are
