@@ -43,6 +43,7 @@ import os
 from array import array
 from bisect import bisect_left
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from itertools import chain, filterfalse
 from operator import itemgetter
@@ -539,7 +540,12 @@ def _branches(
     report: ParsedReport, name: str, entry: dict[str, Any], proven: bool = False
 ) -> None:
     """``proven``: the fast path's pattern matched the arcs as lists of [from, to]
-    integer pairs, ``from`` from 1 to 999,999 (``_arcs`` holds)."""
+    integer pairs, ``from`` from 1 to 999,999 (``_arcs`` holds), and gives each list as
+    its arcs' start lines."""
+    if proven and "executed_branches" in entry:
+        ran, missed = entry["executed_branches"], entry["missing_branches"]
+        _count_starts(report, name, ran, chain(missed, ran))
+        return
     arcs = {key: entry.get(key) for key in ("executed_branches", "missing_branches")}
     if all(v is None for v in arcs.values()):
         summary = entry.get("summary")
@@ -552,17 +558,26 @@ def _branches(
             report.branches_of(name).add(0, int(total), int(covered))
         return
     for key, value in arcs.items():
-        if not (proven or _arcs(value)):
+        if not _arcs(value):
             raise ReportFormatError(f"{key} must be a list of [from, to] line pairs")
     executed = cast(list[list[int]], arcs["executed_branches"])
     missing = cast(list[list[int]], arcs["missing_branches"])
+    _count_starts(report, name, map(itemgetter(0), executed),
+                  map(itemgetter(0), chain(missing, executed)))
+
+
+def _count_starts(
+    report: ParsedReport, name: str, ran: Iterable[int], every: Iterable[int]
+) -> None:
+    """The branches of ``name`` from the start lines of its executed arcs (``ran``) and of
+    all its arcs, missing ones first (``every``)."""
     # Per line the arcs that start there: executed ones, and all of them. The lines in the
     # order they first start an arc, executed ones first (the order ``add`` saw them).
-    ran = Counter(map(itemgetter(0), executed))
-    totals = Counter(map(itemgetter(0), chain(missing, executed)))
+    covered = Counter(ran)
+    totals = Counter(every)
     if totals:
-        _add_branches(report.branches_of(name), [*ran, *filterfalse(ran.__contains__, totals)],
-                      totals, ran)
+        numbers = [*covered, *filterfalse(covered.__contains__, totals)]
+        _add_branches(report.branches_of(name), numbers, totals, covered)
 
 
 def _add_branches(

@@ -112,8 +112,10 @@ def _entry_pattern(spaced: bool) -> re.Pattern[str]:
     )
 
 
-_READ = ("executed_lines", "missing_lines", "executed_branches", "missing_branches")
-_READ_WITHOUT_ARCS = ("executed_lines", "missing_lines", "summary")  # the branch counts
+_LINES = ("executed_lines", "missing_lines")
+_ARCS = ("executed_branches", "missing_branches")
+_READ = (*_LINES, *_ARCS)
+_READ_WITHOUT_ARCS = (*_LINES, "summary")  # the branch counts
 _COMPACT = _entry_pattern(spaced=False)
 _START = re.compile(r'\{[ \t\n\r]*+"executed_lines"')
 
@@ -127,8 +129,8 @@ def _spaced() -> re.Pattern[str]:
 def entry(stream: JsonStream) -> dict[str, Any] | None:
     """The values the reader uses of the entry at the stream's position (as ``json.loads``
     would give them, keyed as in the entry; ``summary`` only where there are no arcs,
-    the only case the reader reads it), the stream moved past it; ``None`` (nothing moved)
-    if the entry is not coverage.py's layout."""
+    the only case the reader reads it; arcs as the list of their start lines), the stream
+    moved past it; ``None`` (nothing moved) if the entry is not coverage.py's layout."""
     if _START.match(stream.buf, stream.pos) is None:
         return None  # not even its first key: no pattern to try
     found = stream.match(_COMPACT)
@@ -138,14 +140,18 @@ def entry(stream: JsonStream) -> dict[str, Any] | None:
         found = stream.match(_spaced())
     if found is None:
         return None
-    keys = _READ if found.start("executed_branches") >= 0 else _READ_WITHOUT_ARCS
-    values = {}
-    for key in keys:
+    text, values = found.string, {}
+    for key in _LINES if found.start("executed_branches") >= 0 else _READ_WITHOUT_ARCS:
         try:
-            values[key], end = decode_at(found.string, found.start(key))
+            values[key], end = decode_at(text, found.start(key))
         except (ValueError, StopIteration):  # a line list of digits that is not JSON
             return None
         if end != found.end(key):
             return None  # pragma: no cover (the pattern ends each value where JSON does)
+    for key in _ARCS if found.start("executed_branches") >= 0 else ():
+        # Pairs of integers (the pattern's proof): without their brackets, one flat list
+        # of integers, every other one a start (no list per arc is built).
+        inner = text[found.start(key) + 1 : found.end(key) - 1]
+        values[key] = decode_at("[" + inner.replace("[", "").replace("]", "") + "]", 0)[0][::2]
     stream.pos = found.end()
     return values
