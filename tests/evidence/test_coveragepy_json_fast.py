@@ -274,6 +274,54 @@ def test_the_string_pattern_is_json_strings_exactly():
             assert bool(pattern.fullmatch(text)) == isinstance(loads(text), str), text
 
 
+# --- the line-table budget, on the fast path ---------------------------------------------------
+
+
+def big(line: int, arcs: bool = False) -> str:
+    """An entry in coverage.py's layout whose tables reach ``line``."""
+    return json.dumps(region([line], [], arcs=arcs))
+
+
+@pytest.mark.parametrize(
+    ("arcs", "where"),
+    [
+        # 1,000,000 bytes of line table per file: the 68th crosses 64 MiB.
+        (False, "files['f67.py'].executed_lines: its line numbers would need more memory"),
+        # And 4 x 1,000,000 bytes of branch tables (``Branches.add``'s growth): the 14th.
+        (True, "files['f13.py']: its line numbers would need more memory"),
+    ],
+)
+def test_tables_over_the_budget_give_the_careful_readers_error(tmp_path, arcs, where):
+    # 100 files whose tables reach line 999,999: over the 64 MiB budget at the same file
+    # and list as the careful reader, and where the table sizes say.
+    path = write(tmp_path, report(*[big(999_999, arcs)] * 100))
+    with fast_reads() as taken:
+        got = outcome(cj.read_json, path)
+    assert got == outcome(cj._read_whole, path)
+    assert got[0] == "error" and where in got[1]
+    assert taken and all(taken)
+
+
+def test_a_replaced_fast_entry_gives_its_budget_back(tmp_path):
+    # One name 70 times with a 1 MB table each: only the last counts (json.loads keeps one).
+    files = ", ".join([f'"a.py": {big(999_999, arcs=True)}'] * 70)
+    path = write(tmp_path, '{"files": {' + files + "}}")
+    with fast_reads() as taken:
+        got = outcome(cj.read_json, path)
+    assert got == outcome(cj._read_whole, path)
+    assert got[0] == "report" and all(taken)
+
+
+def test_a_bad_fast_entry_replaced_later_is_decided_by_the_last_entries(tmp_path):
+    bad = json.dumps(region([0], [], arcs=False))  # line 0: read fast, refused by the checks
+    files = f'"a.py": {bad}, "b.py": {GOOD}, "a.py": {GOOD}'
+    path = write(tmp_path, '{"files": {' + files + "}}")
+    with fast_reads() as taken:
+        got = outcome(cj.read_json, path)
+    assert got == outcome(cj._read_whole, path)
+    assert got[0] == "report" and taken[:3] == [True, True, True]
+
+
 # --- properties ------------------------------------------------------------------------------
 
 line_lists = st.one_of(
