@@ -165,6 +165,23 @@ MALFORMED = {
 }
 
 
+@pytest.mark.parametrize("chunk", [1, 2, 3, 1 << 20])
+@pytest.mark.parametrize("read_at_once", [0, 1 << 20])
+def test_whitespace_before_the_declaration_is_refused_however_it_is_read(
+    tmp_path, monkeypatch, chunk, read_at_once
+) -> None:
+    """expat refuses anything before ``<?xml``; a read that ends right after leading
+    whitespace must not make the declaration look like the document's start."""
+    from gatekeeper.evidence.coverage_formats import cobertura_fast
+
+    monkeypatch.setattr(cobertura_fast, "CHUNK", chunk)
+    monkeypatch.setattr(cobertura_fast, "READ_AT_ONCE", read_at_once)
+    path = write(tmp_path, " " + GOOD)
+    assert read_fast(path) is None
+    with pytest.raises(EvidenceError):
+        read_report(path)
+
+
 @pytest.mark.parametrize("case", sorted(MALFORMED))
 def test_malformed_documents_are_never_numbers(tmp_path, case) -> None:
     path = write(tmp_path, MALFORMED[case])

@@ -183,7 +183,10 @@ class _Reader:
         pos = 0
         end = len(buf)
         while True:
-            pos = _SPACE.match(buf, pos).end()  # type: ignore[union-attr]
+            start, pos = pos, _SPACE.match(buf, pos).end()  # type: ignore[union-attr]
+            # Whitespace is a start too: none may stand before an XML declaration, even
+            # when it fills the reads before the one where the declaration comes.
+            self.started = self.started or pos > start
             if pos >= end:
                 return pos
             if buf[pos] != 0x3C:  # '<': text outside any element that allows it
