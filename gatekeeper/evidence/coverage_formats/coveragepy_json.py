@@ -498,8 +498,8 @@ def _mark_all(lines: bytearray, numbers: Any, state: int, proven: bool = False) 
     bools, above 0: else False, nothing marked). Sorted (coverage.py's order), the table
     grows at the same numbers and by the same sizes found by bisection, so the same table
     is made and the same number raises (beyond MAX_LINE, or over the budget).
-    ``proven``: the fast path's pattern matched ``numbers`` as a list of integers from 1
-    to 999,999 (their types need no second look)."""
+    ``proven``: the fast path decoded ``numbers`` from text of digits, commas and spaces
+    only, so they are ints (their types need no second look; their values do)."""
     if not isinstance(numbers, list):
         return False
     if not numbers:

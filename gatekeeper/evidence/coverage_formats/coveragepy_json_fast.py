@@ -126,15 +126,15 @@ def entry(stream: JsonStream) -> dict[str, Any] | None:
         found = stream.match(_PATTERN)
     if found is None:
         return None
-    text, values = found.string, {}
-    for key in _LINES if found.start("executed_branches") >= 0 else _READ_WITHOUT_ARCS:
+    text, values, arcs = found.string, {}, found.start("executed_branches") >= 0
+    for key in _LINES if arcs else _READ_WITHOUT_ARCS:
         try:
             values[key], end = decode_at(text, found.start(key))
         except (ValueError, StopIteration):  # a line list of digits that is not JSON
             return None
         if end != found.end(key):
             return None  # pragma: no cover (the pattern ends each value where JSON does)
-    for key in _ARCS if found.start("executed_branches") >= 0 else ():
+    for key in _ARCS if arcs else ():
         # Pairs of integers (the pattern's proof): without their brackets, one flat list
         # of integers, every other one a start (no list per arc is built).
         inner = text[found.start(key) + 1 : found.end(key) - 1]
