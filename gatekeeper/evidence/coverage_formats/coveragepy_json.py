@@ -11,7 +11,10 @@ Streamed (``read_json``): the top-level object and ``files`` are walked member b
 member, and each file's entry is decoded whole by the stdlib's C scanner
 (``_jsonstream``), so memory is a read chunk plus one entry, whatever the report's size.
 (Not ijson: its C backend decodes these entries more slowly than the stdlib's scanner, and
-refuses NaN by default and words its errors otherwise: no new dependency.)
+refuses NaN by default and words its errors otherwise: no new dependency.) An entry laid
+out as coverage.py lays it out is checked by one compiled pattern instead, and only its
+line lists and arcs are decoded (``coveragepy_json_fast``; the same checks follow, so the
+same figures and errors); anything else is decoded whole as described.
 It gives what ``json.loads`` of the whole file followed by the checks below gives
 (``_read_whole``, kept as the reference, and the reader of UTF-16/32 JSON): the same
 figures, the same errors with the same positions, and their precedence — bytes that are
@@ -39,12 +42,13 @@ import json
 import os
 from array import array
 from bisect import bisect_left
-from collections import Counter, deque
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
-from itertools import chain, repeat
-from operator import add, itemgetter
+from itertools import chain, filterfalse
+from operator import itemgetter
 from pathlib import Path
-from typing import IO, Any, TypeGuard
+from typing import IO, Any, TypeGuard, cast
 
 from gatekeeper.errors import EvidenceError
 from gatekeeper.evidence.coverage_formats import (
@@ -57,6 +61,7 @@ from gatekeeper.evidence.coverage_formats import (
     ReportFormatError,
     _budget,
     _charge,
+    coveragepy_json_fast,
     mark,
 )
 from gatekeeper.evidence.coverage_formats._jsonstream import (
@@ -204,7 +209,13 @@ class _Reader:
                 self.files_seen = True
                 self.files_objects += 1
                 for name in stream.members():
-                    self._entry(name, stream.value())
+                    # coverage.py's own layout checked without decoding what is not read
+                    # (coveragepy_json_fast); anything else decoded whole.
+                    fast = coveragepy_json_fast.entry(stream)
+                    if fast is None:
+                        self._entry(name, stream.value())
+                    else:
+                        self._entry(name, fast, proven=True)
             else:
                 value = stream.value()
                 if key == "files":
@@ -225,7 +236,8 @@ class _Reader:
         if self.budget is not None:
             self.budget[0] = self.budget_start
 
-    def _entry(self, name: str, entry: Any) -> None:
+    def _entry(self, name: str, entry: Any, proven: bool = False) -> None:
+        """``proven``: ``coveragepy_json_fast`` read the entry (see ``_mark_all``)."""
         report = self.report
         self.occurrences[name] += 1
         if self.error is not None:
@@ -237,9 +249,9 @@ class _Reader:
             self.duplicate = True
             self._refund(name)
         try:
-            report.files[name] = _lines(self.path, name, entry)
+            report.files[name] = _lines(self.path, name, entry, proven)
             try:
-                _branches(report, name, entry)
+                _branches(report, name, entry, proven)
             except ReportFormatError as e:
                 raise EvidenceError(f"{self.path}: files[{name!r}]: {e}") from None
         except EvidenceError as e:
@@ -455,36 +467,44 @@ def _timestamp(report: ParsedReport, stamp: Any) -> None:
     report.timestamp_source = "meta.timestamp"
 
 
-def _lines(path: Path, name: str, entry: Any) -> bytearray:
+def _lines(path: Path, name: str, entry: Any, proven: bool = False) -> bytearray:
     if not isinstance(entry, dict):
         raise EvidenceError(f"{path}: files[{name!r}] is not an object")
     lines = bytearray()
     for key, state in (("missing_lines", MISSED), ("executed_lines", COVERED)):
-        _part(path, name, entry, key, state, lines)
+        _part(path, name, entry, key, state, lines, proven)
     return lines
 
 
 def _part(
-    path: Path, name: str, entry: dict[str, Any], key: str, state: int, lines: bytearray
+    path: Path,
+    name: str,
+    entry: dict[str, Any],
+    key: str,
+    state: int,
+    lines: bytearray,
+    proven: bool = False,
 ) -> None:
     try:
-        valid = _mark_all(lines, entry.get(key), state)
+        valid = _mark_all(lines, entry.get(key), state, proven)
     except ReportFormatError as e:
         raise EvidenceError(f"{path}: files[{name!r}].{key}: {e}") from None
     if not valid:
         raise EvidenceError(f"{path}: files[{name!r}].{key} must be a list of positive line numbers")
 
 
-def _mark_all(lines: bytearray, numbers: Any, state: int) -> bool:
+def _mark_all(lines: bytearray, numbers: Any, state: int, proven: bool = False) -> bool:
     """``mark`` each of ``numbers`` in turn if they are all line numbers (ints, not
     bools, above 0: else False, nothing marked). Sorted (coverage.py's order), the table
     grows at the same numbers and by the same sizes found by bisection, so the same table
-    is made and the same number raises (beyond MAX_LINE, or over the budget)."""
+    is made and the same number raises (beyond MAX_LINE, or over the budget).
+    ``proven``: the fast path decoded ``numbers`` from text of digits, commas and spaces
+    only, so they are ints (their types need no second look; their values do)."""
     if not isinstance(numbers, list):
         return False
     if not numbers:
         return True
-    if set(map(type, numbers)) != {int}:
+    if not proven and set(map(type, numbers)) != {int}:
         return False
     if numbers != sorted(numbers):
         if min(numbers) < 1:
@@ -494,26 +514,38 @@ def _mark_all(lines: bytearray, numbers: Any, state: int) -> bool:
         return True
     if numbers[0] < 1:
         return False
-    size, i, count = len(lines), 0, len(numbers)
-    while True:
-        i = bisect_left(numbers, size, i)  # the first number the table is too short for
-        if i == count:
-            break
+    start = size = len(lines)
+    i, count = 0, len(numbers)
+    # The first number the table is too short for grows it as ``mark`` does; the growth
+    # is charged at once (the budget only ever shrinks: over it at once is over it on the
+    # way, in this list, with the same message).
+    while (i := bisect_left(numbers, size, i)) < count:
         number = numbers[i]
         if number > MAX_LINE:
+            _charge(size - start)  # what ``mark`` charged before it met this number
             raise ReportFormatError(f"line number {number} is beyond any real source file")
-        grow = max(number + 1 - size, size)
-        _charge(grow)
-        lines.extend(bytes(grow))
-        size += grow
+        size = max(number + 1, 2 * size)
+    if size > start:
+        _charge(size - start)
+        lines.extend(bytes(size - start))
     # Missing lines come first into an empty table, executed ones (the stronger) next:
-    # setting is keeping the strongest state.
+    # setting is keeping the strongest state. (A plain loop: deque(map(setitem)) is
+    # slower for a bytearray.)
     for n in numbers:
         lines[n] = state
     return True
 
 
-def _branches(report: ParsedReport, name: str, entry: dict[str, Any]) -> None:
+def _branches(
+    report: ParsedReport, name: str, entry: dict[str, Any], proven: bool = False
+) -> None:
+    """``proven``: the fast path's pattern matched the arcs as lists of [from, to]
+    integer pairs, ``from`` from 1 to 999,999 (``_arcs`` holds), and gives each list as
+    its arcs' start lines."""
+    if proven and "executed_branches" in entry:
+        ran, missed = entry["executed_branches"], entry["missing_branches"]
+        _count_starts(report, name, ran, chain(missed, ran))
+        return
     arcs = {key: entry.get(key) for key in ("executed_branches", "missing_branches")}
     if all(v is None for v in arcs.values()):
         summary = entry.get("summary")
@@ -525,39 +557,58 @@ def _branches(report: ParsedReport, name: str, entry: dict[str, Any]) -> None:
             # No arcs: the file's counts only, kept at line 0 (no line of its own).
             report.branches_of(name).add(0, int(total), int(covered))
         return
-    starts: dict[str, Counter[int]] = {}
     for key, value in arcs.items():
         if not _arcs(value):
             raise ReportFormatError(f"{key} must be a list of [from, to] line pairs")
-        starts[key] = Counter(map(itemgetter(0), value))
-    ran, missed = starts["executed_branches"], starts["missing_branches"]
-    if ran or missed:
-        # Each line's counts, in the order a line first starts an arc, executed ones first.
-        numbers = [*ran, *(n for n in missed if n not in ran)]
-        covered = list(map(ran.get, numbers, repeat(0)))  # dict.get: C, no __missing__
-        totals = list(map(add, covered, map(missed.get, numbers, repeat(0))))
+    executed = cast(list[list[int]], arcs["executed_branches"])
+    missing = cast(list[list[int]], arcs["missing_branches"])
+    _count_starts(report, name, map(itemgetter(0), executed),
+                  map(itemgetter(0), chain(missing, executed)))
+
+
+def _count_starts(
+    report: ParsedReport, name: str, ran: Iterable[int], every: Iterable[int]
+) -> None:
+    """The branches of ``name`` from the start lines of its executed arcs (``ran``) and of
+    all its arcs, missing ones first (``every``)."""
+    # Per line the arcs that start there: executed ones, and all of them. The lines in the
+    # order they first start an arc, executed ones first (the order ``add`` saw them).
+    covered = Counter(ran)
+    totals = Counter(every)
+    if totals:
+        numbers = [*covered, *filterfalse(covered.__contains__, totals)]
         _add_branches(report.branches_of(name), numbers, totals, covered)
 
 
 def _add_branches(
-    branches: Branches, numbers: list[int], totals: list[int], covered: list[int]
+    branches: Branches, numbers: list[int], totals: Counter[int], covered: Counter[int]
 ) -> None:
-    """``branches.add(n, total, covered)`` for each line of a new ``Branches`` (each line
-    once): the same checks and growth in the same order, the arrays filled at C speed."""
-    size = len(branches.total)
-    for number, total in zip(numbers, totals, strict=True):
-        if total > MAX_BRANCHES:
-            raise ReportFormatError(f"{total} branches on one line is beyond any real code")
-        if number >= size:
-            if number > MAX_LINE:
-                raise ReportFormatError(f"line number {number} is beyond any real source file")
-            grow = max(number + 1 - size, size, 16)
-            _charge(4 * grow)
-            size += grow
-    branches.total.extend(array("H", bytes(2 * (size - len(branches.total)))))
-    branches.covered.extend(array("H", bytes(2 * (size - len(branches.covered)))))
-    deque(map(branches.total.__setitem__, numbers, totals), maxlen=0)
-    deque(map(branches.covered.__setitem__, numbers, covered), maxlen=0)
+    """``branches.add(n, totals[n], covered[n])`` for each of ``numbers`` (distinct) in a new
+    ``Branches``: the same checks and growth in the same order."""
+    start = size = len(branches.total)
+    if max(totals.values()) <= MAX_BRANCHES and max(numbers) <= MAX_LINE:
+        # Nothing to refuse but the budget: the growth charged at once (as in _mark_all).
+        for number in numbers:
+            if number >= size:
+                size += max(number + 1 - size, size, 16)
+        _charge(4 * (size - start))
+    else:
+        for number in numbers:
+            total = totals[number]
+            if total > MAX_BRANCHES:
+                raise ReportFormatError(f"{total} branches on one line is beyond any real code")
+            if number >= size:
+                if number > MAX_LINE:
+                    raise ReportFormatError(
+                        f"line number {number} is beyond any real source file"
+                    )
+                grow = max(number + 1 - size, size, 16)
+                _charge(4 * grow)
+                size += grow
+    for table, counts in ((branches.total, totals), (branches.covered, covered)):
+        table.extend(array("H", bytes(2 * (size - len(table)))))
+        for number, count in counts.items():  # a loop: faster than deque(map(setitem))
+            table[number] = count
 
 
 def _count(value: Any) -> bool:
