@@ -522,3 +522,19 @@ def test_an_element_inside_a_source_with_attributes_goes_to_the_streaming_reader
     if fast is not None:
         same(fast_report(path), streamed)
     same(read_report(path), streamed)
+
+
+def test_whitespace_after_a_class_head_costs_linear_time(tmp_path) -> None:
+    """A class head followed by a long run of whitespace and then anything but <lines>:
+    the head's pattern had two whitespace runs around an optional <methods/>, each split
+    of the run tried in turn (quadratic: a 1 MB report took about 40 minutes). Read in a
+    child with a generous limit (it takes milliseconds), not timed here."""
+    import subprocess
+
+    path = write(tmp_path, doc(klass("").replace("<methods/>", " " * 1_000_000 + "x")))
+    code = (
+        "import sys; from pathlib import Path; "
+        "from gatekeeper.evidence.coverage_formats.cobertura_fast import read_fast; "
+        "assert read_fast(Path(sys.argv[1])) is None"
+    )
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True, timeout=60)

@@ -61,8 +61,8 @@ _SOURCE = re.compile(rb"<source>([^<&\x00-\x08\x0b\x0c\x0d\x0e-\x1f]*)</source>"
 _BAD_COMMENT = re.compile(rb"--|[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _CLASS_START = re.compile(rb"<class[ \t\r\n>]")
 _CLASS_HEAD = re.compile(
-    rb"<class" + _ATTRS + rb">" + _WS + rb"*(?:<methods" + _WS + rb"*/>|<methods>" + _WS
-    + rb"*</methods>)?" + _WS + rb"*<lines(" + _WS + rb"*/)?>"
+    rb"<class" + _ATTRS + rb">" + _WS + rb"*+(?:<methods" + _WS + rb"*/>|<methods>" + _WS
+    + rb"*</methods>)?" + _WS + rb"*+<lines(" + _WS + rb"*/)?>"
 )
 _BRANCH_ATTRS = (
     rb'(?: branch="true" condition-coverage="\d+% \(\d+/\d+\)"'
