@@ -129,6 +129,7 @@ def test_selection_from_options():
     ('<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaa">]><testsuites>&a;</testsuites>',
      "declares entities"),
     ('<?xml version="1.0"?><coverage/>', "<coverage> is not JUnit XML"),
+    ('<?xml version="1.0" encoding="rot13"?><testsuites/>', "declares encoding 'rot13'"),
 ])
 def test_bad_junit_is_an_evidence_error_naming_the_file(tmp_path, content, expected):
     path = write(tmp_path, "junit.xml", content)
