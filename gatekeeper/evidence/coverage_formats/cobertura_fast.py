@@ -371,10 +371,10 @@ class _Reader:
         # In a canonical block '%' stands only in condition-coverage="50% (1/2)": one
         # single-byte search says whether any line has branches.
         branched = b"%" in block
-        plain: bytes | memoryview = _BRANCH_ATTR.sub(b"", block) if branched else block
-        tokens = _tokens(plain)
-        if kept is not None and not branched:
-            plain = kept  # the same bytes, without a copy of its own
+        tokens = _tokens(block)
+        # Kept as read (a view of the whole document if there is one: no copy of its own);
+        # the branch attributes are stripped again if it is ever decoded.
+        raw: bytes | memoryview = block if kept is None else kept
         numbers = tokens[0::2]
         if len(set(numbers)) != len(numbers):
             return None  # a line listed twice: decoded now, keeping the stronger state
@@ -394,8 +394,8 @@ class _Reader:
         return LazyLines(
             missed,
             len(numbers) - missed,
-            lambda: _decode(plain),
-            lambda wanted: _lookup(plain, wanted),
+            lambda: _decode(raw),
+            lambda wanted: _lookup(raw, wanted),
         )
 
     def _lines(self, filename: str, lines: bytearray, block: bytes) -> None:
@@ -442,28 +442,32 @@ class _Reader:
                 branches.add(number, total, covered_branches)
 
 
-def _tokens(plain: bytes | memoryview) -> list[bytes]:
-    """NUMBER, HITS, NUMBER, HITS... of a canonical block without branch attributes."""
-    return bytes(plain).translate(None, _MARKUP).split()
+def _tokens(block: bytes | memoryview) -> list[bytes]:
+    """NUMBER, HITS, NUMBER, HITS... of a canonical block (its branch attributes, where
+    '%' says it has some, removed first)."""
+    data = bytes(block)
+    if b"%" in data:
+        data = _BRANCH_ATTR.sub(b"", data)
+    return data.translate(None, _MARKUP).split()
 
 
 _STATE = {None: NOT_MEASURED, b"0": MISSED}
 """A line's state from its hit count token (``None``: not listed); any other is covered."""
 
 
-def _lookup(plain: bytes | memoryview, wanted: Sequence[int]) -> bytes:
+def _lookup(block: bytes | memoryview, wanted: Sequence[int]) -> bytes:
     """The states of the lines ``wanted`` in a block ``_Reader._lazy`` proved canonical with
     distinct numbers, without a table: numbers are canonical, so ``str(n)`` is the key."""
-    tokens = _tokens(plain)
+    tokens = _tokens(block)
     hits = dict(zip(tokens[0::2], tokens[1::2], strict=True))
     found = map(hits.get, map(str.encode, map(str, wanted)))
     return bytes(map(_STATE.get, found, repeat(COVERED)))
 
 
-def _decode(plain: bytes | memoryview) -> bytearray:
-    """The line table of a block ``_Reader._lazy`` proved canonical with distinct numbers
-    (branch attributes removed); its memory was charged to the budget when it was read."""
-    tokens = _tokens(plain)
+def _decode(block: bytes | memoryview) -> bytearray:
+    """The line table of a block ``_Reader._lazy`` proved canonical with distinct numbers;
+    its memory was charged to the budget when it was read."""
+    tokens = _tokens(block)
     numbers = list(map(int, tokens[0::2]))
     lines = bytearray(max(numbers) + 1)
     # hits "0" -> MISSED (1), anything else -> COVERED (2); the stores run in C.
