@@ -23,6 +23,7 @@ from gatekeeper.evidence.coverage_formats import (
 )
 from gatekeeper.evidence.coverage_formats.lcov import read_lcov_lines
 from gatekeeper.evidence.coverage_formats.lcov_fast import read_fast
+from tests.evidence.test_lcov_fast import gives_the_careful_answer
 
 RECORD = """TN:
 SF:{name}
@@ -188,14 +189,7 @@ def test_anything_else_goes_to_the_careful_reader(tmp_path, monkeypatch, case, k
     monkeypatch.setattr(lcov_fast, "KEEP", keep)
     path = write(tmp_path, UNUSUAL[case].replace("{name}", "a.c"))
     assert read_fast(path) is None
-    try:
-        careful = read_lcov_lines(path)
-    except EvidenceError as e:
-        with pytest.raises(EvidenceError) as err:
-            read_report(path)
-        assert str(err.value) == str(e)
-    else:
-        agree(read_report(path), careful)
+    gives_the_careful_answer(path, agree)
 
 
 def test_a_kept_run_is_charged_when_read(tmp_path) -> None:
