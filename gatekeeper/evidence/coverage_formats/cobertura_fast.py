@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from itertools import repeat
 from operator import add
 from pathlib import Path
+from typing import BinaryIO
 
 from gatekeeper.evidence.coverage_formats import (
     COVERED,
@@ -121,17 +122,13 @@ def read_fast(path: Path) -> tuple[ParsedReport, dict[str, str]] | None:
     try:
         with path.open("rb") as f:
             if os.fstat(f.fileno()).st_size <= READ_AT_ONCE:
-                return _read_whole(f.read(), reader)
-            buf = b""
-            while True:
-                chunk = f.read(CHUNK)
-                buf += chunk
-                used = reader.feed(buf, eof=not chunk)
-                buf = buf[used:]
-                if not chunk:
-                    break
-                if len(buf) > MAX_BLOCK:
-                    return None
+                # Read at once, kept blocks are views of the one buffer, not copies of it
+                # (half the memory, a third fewer page faults). At EOF feed uses it all.
+                data = f.read()
+                reader.whole = memoryview(data)
+                reader.feed(data, eof=True)
+            else:
+                _read_in_pieces(f, reader)
         if not reader.closed:
             return None
     except (_Unusual, ReportFormatError, ValueError):
@@ -139,13 +136,19 @@ def read_fast(path: Path) -> tuple[ParsedReport, dict[str, str]] | None:
     return report, reader.root
 
 
-def _read_whole(data: bytes, reader: _Reader) -> tuple[ParsedReport, dict[str, str]] | None:
-    """A report that fits in the room for kept blocks, read at once: its kept blocks are
-    views of the one buffer, not copies of it (half the memory, a third fewer page faults)."""
-    reader.whole = memoryview(data)
-    if reader.feed(data, eof=True) != len(data) or not reader.closed:
-        return None
-    return reader.report, reader.root
+def _read_in_pieces(f: BinaryIO, reader: _Reader) -> None:
+    """Feed ``reader`` the file ``CHUNK`` bytes at a time (``_Unusual`` past ``MAX_BLOCK``
+    without the end of a token)."""
+    buf = b""
+    while True:
+        chunk = f.read(CHUNK)
+        buf += chunk
+        used = reader.feed(buf, eof=not chunk)
+        buf = buf[used:]
+        if not chunk:
+            return
+        if len(buf) > MAX_BLOCK:
+            raise _Unusual
 
 
 def _text(raw: bytes) -> str:
