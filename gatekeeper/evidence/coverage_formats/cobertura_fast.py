@@ -36,6 +36,7 @@ from gatekeeper.evidence.coverage_formats import (
     LazyLines,
     ParsedReport,
     ReportFormatError,
+    _budget,
     _charge,
     table,
 )
@@ -49,6 +50,8 @@ stand for); past this, blocks are decoded as they are read, so memory stays boun
 READ_AT_ONCE = KEEP
 """A document of at most this size is read in one piece and its kept blocks are views of
 it; a larger one is read in ``CHUNK`` pieces and its kept blocks are copies."""
+PARALLEL_MIN = 4 << 20
+"""A document read at once and at least this large is read on several cores, if any."""
 
 _WS = rb"[ \t\r\n]"
 _ATTRS = rb'((?:' + _WS + rb'+[A-Za-z_][A-Za-z0-9_.-]*="[^"<&\x00-\x1f]*")*)' + _WS + rb"*"
@@ -117,23 +120,41 @@ class _Unusual(Exception):
 
 def read_fast(path: Path) -> tuple[ParsedReport, dict[str, str]] | None:
     """The report and its root's attributes, or ``None`` for the full reader."""
-    report = ParsedReport(path, "cobertura")
-    reader = _Reader(report)
     try:
         with path.open("rb") as f:
             if os.fstat(f.fileno()).st_size <= READ_AT_ONCE:
-                # Read at once, kept blocks are views of the one buffer, not copies of it
-                # (half the memory, a third fewer page faults). At EOF feed uses it all.
-                data = f.read()
-                reader.whole = memoryview(data)
-                reader.feed(data, eof=True)
+                reader = _read_at_once(path, f.read())
             else:
+                reader = _Reader(ParsedReport(path, "cobertura"))
                 _read_in_pieces(f, reader)
         if not reader.closed:
             return None
     except (_Unusual, ReportFormatError, ValueError):
         return None
-    return report, reader.root
+    return reader.report, reader.root
+
+
+def _read_at_once(path: Path, data: bytes) -> _Reader:
+    """Read a document held whole: on several cores if it is large and this machine has
+    them (see ``cobertura_parallel``), else in one pass. Kept blocks are views of the one
+    buffer, not copies of it (half the memory, a third fewer page faults)."""
+    if len(data) >= PARALLEL_MIN:
+        from gatekeeper.evidence.coverage_formats import cobertura_parallel
+
+        workers = cobertura_parallel.workers()
+        if workers > 1:
+            budget = _budget.get(None)
+            left = budget[0] if budget is not None else 0
+            reader = _Reader.whole_of(path, data)
+            if cobertura_parallel.read(reader, data, workers):
+                return reader
+            # Not provably the same as one pass (a file in two pieces, a cut inside a
+            # comment): one pass decides, from the budget as it was.
+            if budget is not None:
+                budget[0] = left
+    reader = _Reader.whole_of(path, data)
+    reader.feed(data, eof=True)  # at EOF feed uses it all
+    return reader
 
 
 def _read_in_pieces(f: BinaryIO, reader: _Reader) -> None:
@@ -174,6 +195,10 @@ def _attrs(raw: bytes) -> dict[str, str]:
     return named
 
 
+IN_CLASSES = [b"coverage", b"packages", b"package", b"classes"]
+"""The open elements wherever a ``<class>`` may start (see ``_ALLOWED``)."""
+
+
 class _Reader:
     def __init__(self, report: ParsedReport) -> None:
         self.report = report
@@ -184,11 +209,27 @@ class _Reader:
         self.kept = 0
         self.whole: memoryview | None = None
         """The whole document, when it was read at once (``feed`` is given all of it)."""
+        self.spans: dict[str, tuple[int, int]] = {}
+        """Where in ``whole`` each file's kept block is (files kept as views of it)."""
 
-    def feed(self, buf: bytes, eof: bool) -> int:
-        """Consume the complete tokens of ``buf``; return how many bytes were used."""
-        pos = 0
-        end = len(buf)
+    @classmethod
+    def whole_of(cls, path: Path, data: bytes) -> _Reader:
+        """A reader for ``data``, the whole document, read at once."""
+        reader = cls(ParsedReport(path, "cobertura"))
+        reader.whole = memoryview(data)
+        return reader
+
+    def resume_in_classes(self) -> None:
+        """Go on as if everything before had been read and ended where a ``<class>`` may
+        start (the reader of the piece before must prove that it did)."""
+        self.stack = list(IN_CLASSES)
+        self.started = True
+
+    def feed(self, buf: bytes, eof: bool, start: int = 0, stop: int | None = None) -> int:
+        """Consume the complete tokens of ``buf`` from ``start``; return where they end.
+        With ``stop``, tokens from before it only (the last may end past it)."""
+        pos = start
+        end = len(buf) if stop is None else stop
         while True:
             start, pos = pos, _SPACE.match(buf, pos).end()  # type: ignore[union-attr]
             # Whitespace is a start too: none may stand before an XML declaration, even
@@ -299,8 +340,8 @@ class _Reader:
                     break
             tail = _CLASS_TAIL.match(buf, block_end)
             if tail is not None:
-                kept = None if self.whole is None else self.whole[start:block_end]
-                self._block(self._filename(head), buf[start:block_end], digits, kept)
+                span = None if self.whole is None else (start, block_end)
+                self._block(self._filename(head), buf[start:block_end], digits, span)
                 return tail.end()
         return self._class_searched(buf, pos)
 
@@ -338,15 +379,16 @@ class _Reader:
         filename: str,
         block: bytes,
         digits: int = 0,
-        kept: memoryview | None = None,
+        span: tuple[int, int] | None = None,
     ) -> None:
         """Record one class's ``<lines>``: kept undecoded if it is canonical, its numbers
         distinct and there is room; decoded now otherwise (a canonical block from its
         tokens, any other by its elements, keeping the stronger state of a repeated line).
-        ``digits``: see ``_lazy``; ``kept``: the same bytes in the whole document, to keep
-        instead of ``block``."""
+        ``digits``: see ``_lazy``; ``span``: where the same bytes are in the whole
+        document, to keep a view of instead of ``block``."""
         files = self.report.files
         if filename not in files:
+            kept = None if span is None or self.whole is None else self.whole[slice(*span)]
             lazy = self._lazy(filename, block, digits, kept)
             if isinstance(lazy, LazyLines) and self.kept + len(block) > KEEP:
                 files[filename] = lazy.table()  # no room to keep it: decoded now
@@ -354,6 +396,8 @@ class _Reader:
             if lazy is not None:
                 files[filename] = lazy
                 self.kept += len(block)
+                if kept is not None and span is not None:
+                    self.spans[filename] = span
                 return
         lines = files[filename] = table(files.get(filename, bytearray()))
         self._lines(filename, lines, block)
@@ -394,12 +438,7 @@ class _Reader:
             at, ran, total = (list(map(int, column)) for column in columns)
             self.report.branches_of(filename).fill(at, total, ran)
         missed = tokens[1::2].count(b"0")  # canonical: "0" is exactly a missed line
-        return LazyLines(
-            missed,
-            len(numbers) - missed,
-            lambda: _decode(raw),
-            lambda wanted: _lookup(raw, wanted),
-        )
+        return kept_lines(raw, missed, len(numbers) - missed)
 
     def _lines(self, filename: str, lines: bytearray, block: bytes) -> None:
         missed = list(map(int, _MISSED.findall(block)))
@@ -452,6 +491,12 @@ def _tokens(block: bytes | memoryview) -> list[bytes]:
     if b"%" in data:
         data = _BRANCH_ATTR.sub(b"", data)
     return data.translate(None, _MARKUP).split()
+
+
+def kept_lines(raw: bytes | memoryview, missed: int, covered: int) -> LazyLines:
+    """The lines of a block ``_Reader._lazy`` proved canonical with distinct numbers,
+    counted already, decoded when first looked at."""
+    return LazyLines(missed, covered, lambda: _decode(raw), lambda wanted: _lookup(raw, wanted))
 
 
 _STATE = {None: NOT_MEASURED, b"0": MISSED}
