@@ -292,3 +292,55 @@ def test_one_process_while_other_threads_run() -> None:
     finally:
         stop.set()
         thread.join()
+
+
+def test_no_process_to_spare_leaves_the_document_to_the_one_pass(
+    tmp_path, forced, monkeypatch
+) -> None:
+    """A container's process limit (fork fails): the workers already started are
+    stopped and the document is read in one pass."""
+    real_fork = os.fork
+    forks: list[int] = []
+
+    def fork() -> int:
+        if forks:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    path = write(tmp_path, doc(body(12)))
+    report = fast_report(path)
+    assert forced["read"] == [False]
+    same(report, read_xml_streaming(path))
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forks[0], os.WNOHANG)
+
+
+def test_a_worker_reaped_by_somebody_else_is_not_trusted(tmp_path, forced, monkeypatch) -> None:
+    real_waitpid = os.waitpid
+
+    def waitpid(pid: int, options: int) -> tuple[int, int]:
+        real_waitpid(pid, options)
+        raise ChildProcessError(10, "No child processes")
+
+    monkeypatch.setattr(os, "waitpid", waitpid)
+    path = write(tmp_path, doc(body(12)))
+    report = fast_report(path)
+    assert forced["read"] == [False]
+    same(report, read_xml_streaming(path))
+
+
+def test_one_process_when_children_are_reaped_unseen() -> None:
+    """SIGCHLD ignored (inherited from a parent): exit statuses would be lost."""
+    import signal
+
+    before = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        assert cobertura_parallel.workers() == 1
+    finally:
+        signal.signal(signal.SIGCHLD, before)
+    if threading.active_count() == 1:
+        assert cobertura_parallel.workers() == min(4, len(os.sched_getaffinity(0)))

@@ -24,6 +24,7 @@ when there are no other threads (a lock one of them held would stay held in the 
 
 from __future__ import annotations
 
+import contextlib
 import marshal
 import os
 import signal
@@ -69,6 +70,8 @@ def workers() -> int:
     """How many processes may read one document (1: read it in this one)."""
     if sys.platform != "linux" or threading.active_count() > 1:
         return 1
+    if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
+        return 1  # workers would be reaped unseen: no exit status to trust
     return min(MAX_WORKERS, len(os.sched_getaffinity(0)))
 
 
@@ -150,9 +153,12 @@ def _read(
     reader = new()
     started: list[tuple[int, int]] = []
     try:
-        for k in range(1, len(bounds) - 1):
-            last = k == len(bounds) - 2
-            started.append(_start(worker or new, feed, bounds[k], bounds[k + 1], last))
+        try:
+            for k in range(1, len(bounds) - 1):
+                last = k == len(bounds) - 2
+                started.append(_start(worker or new, feed, bounds[k], bounds[k + 1], last))
+        except OSError:
+            return None  # no process or pipe to spare (a container's limit): one pass
         if not feed(reader, 0, bounds[1], False) or not _open(reader):
             return None
         while started:
@@ -227,7 +233,10 @@ def _result(pid: int, fd: int) -> Piece | None:
     """A worker's piece, once it has exited; ``None`` if it failed or found none."""
     with os.fdopen(fd, "rb") as source:
         sent = source.read()
-    _, status = os.waitpid(pid, 0)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:
+        return None  # reaped by somebody else: no exit status to trust
     if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
         return None
     try:
@@ -240,8 +249,9 @@ def _result(pid: int, fd: int) -> Piece | None:
 def _stop(pid: int, fd: int) -> None:
     """End a worker whose piece is no longer wanted."""
     os.close(fd)
-    os.kill(pid, signal.SIGKILL)  # not reaped yet, so the pid is still this worker's
-    os.waitpid(pid, 0)
+    with contextlib.suppress(ChildProcessError, ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)  # not reaped by us yet, so the pid is still this worker's
+        os.waitpid(pid, 0)
 
 
 def _join(reader: _Reader, piece: Piece) -> bool:
