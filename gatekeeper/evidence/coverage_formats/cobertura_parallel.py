@@ -17,17 +17,28 @@ dies, or one that finds the document unusual, and ``read`` says no: the caller r
 document in one pass, which then decides. So the figures are always the one pass's.
 
 Only on Linux, where ``fork`` is cheap and safe for a process without threads, and only
-when there are no other threads (a lock one of them held would stay held in the copy).
+when there are no other threads (a lock one of them held would stay held in the copy) and
+SIGCHLD is not ignored (the kernel would reap the workers: no exit status to read).
+
+A worker is a copy of the caller's process, so it must never run the caller's code: it is
+forked with every signal blocked and the garbage collector off, and keeps them so until
+``os._exit`` (no handler raising KeyboardInterrupt into the caller's frames, no finalizer
+of the caller's garbage flushing or deleting anything a second time). The parent's
+bookkeeping of its workers is not interrupted either (none is left behind, not even a
+zombie, nor a pipe); a fork or pipe the system refuses means one pass.
 """
 
 from __future__ import annotations
 
+import gc
 import marshal
 import os
 import signal
 import sys
 import threading
 from array import array
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from gatekeeper.evidence.coverage_formats import (
@@ -56,7 +67,11 @@ its table), branches (name, totals, covered, as 16-bit arrays' bytes), sources, 
 
 def workers() -> int:
     """How many processes may read one document (1: read it in this one)."""
-    if sys.platform != "linux" or threading.active_count() > 1:
+    if (
+        sys.platform != "linux"
+        or threading.active_count() > 1
+        or signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN
+    ):
         return 1
     return min(MAX_WORKERS, len(os.sched_getaffinity(0)))
 
@@ -80,23 +95,46 @@ def read(reader: _Reader, data: bytes, pieces: int) -> bool:
     bounds = [0, *cuts(data, pieces), len(data)]
     if len(bounds) < 3:
         return False
-    started: list[tuple[int, int]] = []
+    started: list[tuple[int, int]] = []  # workers not reaped yet, their pipes still open
     try:
-        for k in range(1, len(bounds) - 1):
-            started.append(_start(reader.report.path, data, bounds[k], bounds[k + 1]))
+        with _undisturbed():  # and so is every worker, for good
+            for k in range(1, len(bounds) - 1):
+                started.append(_start(reader.report.path, data, bounds[k], bounds[k + 1]))
         if reader.feed(data, eof=False, stop=bounds[1]) != bounds[1] or not _open(reader):
             return False
         while started:
-            piece = _result(*started.pop(0))
+            piece = _result(started)
             if piece is None or not _join(reader, piece):
                 return False
         # The last piece's reader closed the root after the rest of the document.
         reader.stack = []
         reader.closed = True
         return True
+    except OSError:
+        # No process or pipe to be had (a runner's limits, which a pull request's tests
+        # can exhaust), or no exit status (the kernel reaped a worker): one pass reads.
+        return False
     finally:
-        for pid, fd in started:
-            _stop(pid, fd)
+        with _undisturbed():
+            for pid, fd in started:
+                _stop(pid, fd)
+
+
+@contextmanager
+def _undisturbed() -> Iterator[None]:
+    """No signal handler and no garbage collection in between. A worker forked here
+    keeps both off (it never leaves this block: ``os._exit``), so it never runs the
+    caller's handlers or finalizers; the parent's bookkeeping of its workers is never
+    left halfway (a signal comes after it)."""
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _open(reader: _Reader) -> bool:
@@ -107,7 +145,12 @@ def _open(reader: _Reader) -> bool:
 def _start(path: Path, data: bytes, start: int, stop: int) -> tuple[int, int]:
     """Fork a worker reading ``data[start:stop]``: its pid and the pipe to read it from."""
     rfd, wfd = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(rfd)
+        os.close(wfd)
+        raise
     if pid == 0:  # the worker: never returns, whatever happens
         code = 1
         try:
@@ -154,11 +197,16 @@ def _piece(path: Path, data: bytes, start: int, stop: int) -> Piece | None:
     return files, branches, report.sources, used
 
 
-def _result(pid: int, fd: int) -> Piece | None:
-    """A worker's piece, once it has exited; ``None`` if it failed or found none."""
-    with os.fdopen(fd, "rb") as source:
-        sent = source.read()
-    _, status = os.waitpid(pid, 0)
+def _result(started: list[tuple[int, int]]) -> Piece | None:
+    """The first worker's piece, once it has exited and is off ``started``; ``None`` if
+    it failed or found none."""
+    pid, fd = started[0]
+    with open(fd, "rb", closefd=False) as source:
+        sent = source.read()  # may be interrupted: the worker is still on ``started``
+    with _undisturbed():
+        started.pop(0)
+        os.close(fd)
+        _, status = os.waitpid(pid, 0)  # it closed its pipe: it is exiting
     if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
         return None
     try:
@@ -171,8 +219,12 @@ def _result(pid: int, fd: int) -> Piece | None:
 def _stop(pid: int, fd: int) -> None:
     """End a worker whose piece is no longer wanted."""
     os.close(fd)
-    os.kill(pid, signal.SIGKILL)  # not reaped yet, so the pid is still this worker's
-    os.waitpid(pid, 0)
+    # Not reaped yet, so the pid is still this worker's (unless SIGCHLD is ignored by
+    # means ``workers`` cannot see: the kernel reaped it, and kill and wait find none).
+    with suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with suppress(ChildProcessError):
+        os.waitpid(pid, 0)
 
 
 def _join(reader: _Reader, piece: Piece) -> bool:
