@@ -92,10 +92,11 @@ def check_cuts(path: Path, monkeypatch: pytest.MonkeyPatch, cuts: list[list[int]
 
 
 def _class_starts(data: bytes) -> list[int]:
-    found, at = [], data.find(b"<class")
+    """Where the real reader may cut: every ``<class `` (in a comment too)."""
+    found, at = [], data.find(b"<class ")
     while at >= 0:
         found.append(at)
-        at = data.find(b"<class", at + 1)
+        at = data.find(b"<class ", at + 1)
     return found
 
 
@@ -178,7 +179,29 @@ def test_wherever_a_crafted_document_is_cut_the_answer_is_the_one_pass_s(
     starts = _class_starts(path.read_bytes())
     assert starts
     sets = [[at] for at in starts] + [starts[::2], starts[1::2], starts[::3], starts[-3:]]
-    check_cuts(path, monkeypatch, [sorted(set(at)) for at in sets if at])
+    joined = check_cuts(path, monkeypatch, [sorted(set(at)) for at in sets if at])
+    # Some join wherever the one pass gives figures (none of these cuts a file in two);
+    # none where it gives none.
+    assert bool(joined) == (one_pass(path, monkeypatch) is not None)
+
+
+def test_a_piece_with_more_table_than_text_is_left_to_the_one_pass(tmp_path, monkeypatch) -> None:
+    """A line at 900000 in a block the reader decodes at once (hits="00") is a 900 kB
+    table from 40 bytes: a worker would send a copy of it, to be copied again. The one
+    pass reads such a document (its budget bounds the tables it holds, not the copies)."""
+    bombs = "".join(klass('<line number="900000" hits="00"/>\n', f"b{i}.py") for i in range(3))
+    path = write(tmp_path, doc(bombs + body(6)))
+    at = _class_starts(path.read_bytes())
+    expected = one_pass(path, monkeypatch)
+    assert expected is not None
+    spawned: list[int] = []
+    found, joined = in_pieces(path, monkeypatch, [at[1], at[6]], spawned)
+    assert not joined
+    agree(found, expected)
+    found, joined = in_pieces(path, monkeypatch, [at[3], at[6]], spawned)  # read by this process
+    assert joined
+    agree(found, expected)
+    assert _reaped(spawned)
 
 
 def test_a_cut_anywhere_is_the_one_pass_s(tmp_path, monkeypatch) -> None:
@@ -191,20 +214,28 @@ def test_a_cut_anywhere_is_the_one_pass_s(tmp_path, monkeypatch) -> None:
     assert joined  # a few land between classes, where the pieces join
 
 
-_CHUNKS = st.sampled_from(
+_LINES = st.sampled_from(
     [
-        klass('<line number="1" hits="1"/>\n<line number="2" hits="0"/>\n', "a.py"),
-        klass('<line number="3" hits="2" branch="true" condition-coverage="50% (1/2)"/>\n', "b.py"),
-        klass('<line number="2" hits="0"/>\n<line number="2" hits="1"/>\n', "c.py"),
-        klass('<line number="40" hits="00"/>\n', "a.py"),
-        klass("", "d.py").replace("<lines>\n\t\t\t\t\t</lines>", "<lines/>"),
-        klass('<line number="7" hits="1"/>\n', "e.py"),
-        f"<!-- {GHOST} -->\n",
-        "\n",
-        '</classes></package><package name="q"><classes>',
-        "</classes></package></packages><sources><source>/s</source></sources>"
-        '<packages><package name="r"><classes>',
+        '<line number="1" hits="1"/>\n<line number="2" hits="0"/>\n',  # kept undecoded
+        '<line number="3" hits="2" branch="true" condition-coverage="50% (1/2)"/>\n',
+        '<line number="2" hits="0"/>\n<line number="2" hits="1"/>\n',  # a line twice
+        '<line number="40" hits="00"/>\n',  # not canonical: decoded at once
+        '<line number="900000" hits="1"/>\n',
+        "",
     ]
+)
+_CHUNKS = st.one_of(
+    st.builds(klass, _LINES, st.sampled_from([f"{name}.py" for name in "abcdefghijkl"])),
+    st.sampled_from(
+        [
+            klass("", "d.py").replace("<lines>\n\t\t\t\t\t</lines>", "<lines/>"),
+            f"<!-- {GHOST} -->\n",
+            "\n",
+            '</classes></package><package name="q"><classes>',
+            "</classes></package></packages><sources><source>/s</source></sources>"
+            '<packages><package name="r"><classes>',
+        ]
+    ),
 )
 _DAMAGE = st.sampled_from([b"", b"<", b">", b'"', b"/", b"-", b" ", b"&", b"<class ", b"<!--", b"-->"])
 
@@ -429,3 +460,10 @@ def test_the_caller_s_garbage_is_not_collected_in_a_worker(tmp_path, monkeypatch
     assert cobertura_fast.read_fast(path) is not None
     gc.collect()
     assert ran.read_text().split() == [str(os.getpid())] * 2
+
+
+def test_no_document_read_at_once_fills_what_a_reader_keeps() -> None:
+    """Each piece's reader starts with nothing kept, the one pass with what the pieces
+    before kept: they decide alike (keep a block, or decode it for want of room) only
+    while no document read at once can hold more than ``KEEP`` bytes of blocks."""
+    assert cobertura_fast.PARALLEL_MIN <= cobertura_fast.READ_AT_ONCE <= cobertura_fast.KEEP

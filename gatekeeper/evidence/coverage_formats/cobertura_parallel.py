@@ -59,8 +59,8 @@ from gatekeeper.evidence.coverage_formats.cobertura_fast import (
 MAX_WORKERS = 4
 """Pieces at most: past a few, forking and joining cost more than they save."""
 
-Piece = tuple[list[tuple[str, tuple[int, int, int, int] | bytes]], list[tuple[str, bytes, bytes]],
-              list[str], int]
+Piece = tuple[list[tuple[str, tuple[int, int, int, int] | bytes | bytearray]],
+              list[tuple[str, bytes, bytes]], list[str], int]
 """What a worker sends back: files (name, (start, end, missed, covered) of a kept block or
 its table), branches (name, totals, covered, as 16-bit arrays' bytes), sources, budget used."""
 
@@ -182,17 +182,23 @@ def _piece(path: Path, data: bytes, start: int, stop: int) -> Piece | None:
     if end != stop or not (reader.closed if last else _open(reader)):
         return None
     report = reader.report
-    files: list[tuple[str, tuple[int, int, int, int] | bytes]] = []
+    files: list[tuple[str, tuple[int, int, int, int] | bytes | bytearray]] = []
     for name, lines in report.files.items():
         span = reader.spans.get(name)
         if isinstance(lines, LazyLines) and span is not None:
             files.append((name, (*span, lines.missed, lines.covered)))
         else:
-            files.append((name, bytes(table(lines))))
+            files.append((name, table(lines)))  # marshal sends it as bytes
     branches = [
         (name, found.total.tobytes(), found.covered.tobytes())
         for name, found in report.branches.items()
     ]
+    # Tables are sent as copies (and copied again to be joined): a few small ones in a
+    # real report, but a hostile one can decode a megabyte from a line of text. More table
+    # than text, and the one pass reads it, with no copies (the budget bounds its tables).
+    tables = sum(len(lines) for _, lines in files if not isinstance(lines, tuple))
+    if tables + sum(len(total) * 2 for _, total, _ in branches) > stop - start:
+        return None
     used = left - budget[0] if budget is not None else 0
     return files, branches, report.sources, used
 
