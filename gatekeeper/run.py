@@ -85,8 +85,7 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
     # work-tree policy is reported before anything git says.
     try:
         base = resolve_base(req)
-        git = GitEvidence(req.repo, base, req.head, req.worktree)
-        git.prefetch()
+        git = _open_git(req, base)
     except GatekeeperError:
         if choice.origin == "worktree":
             trusted_policy(req.policy, None, choice)
@@ -95,6 +94,45 @@ def run_check_with_evidence(req: CheckRequest) -> tuple[Report, Evidence]:
         return _run_check(req, choice, base, git)
     finally:
         git.close()
+
+
+def _open_git(req: CheckRequest, base: str) -> GitEvidence:
+    """The run's git evidence, its diff started. A thread asks git (resolve the refs, the
+    merge base, start the diff: each step waits on git) while this one imports what the
+    run needs next, which would otherwise wait its turn; it has ended on return (so the
+    coverage readers may fork)."""
+    import threading
+
+    opened: list[GitEvidence] = []
+    failed: list[BaseException] = []
+
+    def open_git() -> None:
+        try:
+            git = GitEvidence(req.repo, base, req.head, req.worktree)
+            opened.append(git)
+            git.prefetch()
+        except BaseException as e:
+            failed.append(e)
+
+    thread = threading.Thread(target=open_git, name="gatekeeper-git", daemon=True)
+    thread.start()
+    try:
+        _import_run_modules()
+    finally:
+        thread.join()
+    if failed:
+        for git in opened:
+            git.close()
+        raise failed[0]
+    return opened[0]
+
+
+def _import_run_modules() -> None:
+    """Import the modules ``_run_check`` uses (the policy loader, PyYAML, the engine)."""
+    import gatekeeper.engine
+    import gatekeeper.policy.conditions
+    import gatekeeper.policy.waivers
+    import gatekeeper.report  # noqa: F401
 
 
 def _run_check(
