@@ -18,7 +18,8 @@ document in one pass, which then decides. So the figures are always the one pass
 
 Only on Linux, where ``fork`` is cheap and safe for a process without threads, and only
 when there are no other threads (a lock one of them held would stay held in the copy) and
-SIGCHLD is not ignored (the kernel would reap the workers: no exit status to read).
+SIGCHLD is left alone (ignored, the kernel reaps the workers; a handler may reap them: no
+exit status to read, and a pid to SIGKILL that may be another process's by then).
 
 A worker is a copy of the caller's process, so it must never run the caller's code: it is
 forked with every signal blocked and the garbage collector off, and keeps them so until
@@ -70,7 +71,7 @@ def workers() -> int:
     if (
         sys.platform != "linux"
         or threading.active_count() > 1
-        or signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN
+        or signal.getsignal(signal.SIGCHLD) != signal.SIG_DFL
     ):
         return 1
     return min(MAX_WORKERS, len(os.sched_getaffinity(0)))
@@ -225,8 +226,8 @@ def _result(started: list[tuple[int, int]]) -> Piece | None:
 def _stop(pid: int, fd: int) -> None:
     """End a worker whose piece is no longer wanted."""
     os.close(fd)
-    # Not reaped yet, so the pid is still this worker's (unless SIGCHLD is ignored by
-    # means ``workers`` cannot see: the kernel reaped it, and kill and wait find none).
+    # Not reaped yet, so the pid is still this worker's (unless SIGCHLD was set where
+    # ``workers`` cannot see it, in C: then kill and wait may find none).
     with suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
     with suppress(ChildProcessError):
