@@ -148,14 +148,16 @@ def main() -> None:
                 walls[tree].append((time.perf_counter() - start) * 1000)
     head = f"median of {args.runs} runs, ms"
     print(f"{head:<36}" + "".join(f"{t.name[:14]:>16}" for t in trees))
-    for name in (*MODULES, "(all imports)", "(gatekeeper's own time)"):
+    for name in (*MODULES, "(all imports)"):  # own times: see the path imports
         row = [statistics.median(run.get(name, 0.0) for run in imports[t]) for t in trees]
         print(f"{name:<36}" + "".join(f"{value:>16.1f}" for value in row))
     print(f"{'wall, without -X importtime':<36}" + "".join(
         f"{statistics.median(walls[t]):>16.1f}" for t in trees
     ))
     # A module's cumulative time depends on what was imported before it, and the path
-    # imports start with the standard library's: only the sums mean the same here.
+    # imports start with the standard library's: only the sums mean the same here. (The
+    # sum of own times is printed only here: with the git thread, -X importtime's own
+    # times come out negative where the thread's imports nest in the main thread's.)
     print("path imports (the run's modules again, no git thread):")
     for name in ("(all imports)", "(gatekeeper's own time)"):
         row = [statistics.median(run.get(name, 0.0) for run in paths[t]) for t in trees]
