@@ -22,12 +22,15 @@ def request(tmp_path, base: str) -> run.CheckRequest:
                             environ={})
 
 
+def git_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "gatekeeper-git"]
+
+
 def test_git_is_opened_with_its_diff_started_and_no_thread_left(tmp_path) -> None:
     req = request(tmp_path, "main")
-    before = set(threading.enumerate())  # an earlier test's server threads may end meanwhile
     git = run._open_git(req, "main")
     try:
-        assert not set(threading.enumerate()) - before  # the coverage readers may fork
+        assert not git_threads()  # the coverage readers may fork
         assert git.base_sha != git.head_sha
         assert any(args[0] == "diff" for args in git._started)
     finally:
@@ -36,10 +39,9 @@ def test_git_is_opened_with_its_diff_started_and_no_thread_left(tmp_path) -> Non
 
 def test_what_git_refuses_is_the_run_s_error(tmp_path) -> None:
     req = request(tmp_path, "no-such-branch")
-    before = set(threading.enumerate())
     with pytest.raises(UsageError, match="'no-such-branch' is not a commit"):
         run.run_check(req)
-    assert not set(threading.enumerate()) - before
+    assert not git_threads()
 
 
 def test_a_failure_after_git_opened_closes_it(tmp_path, monkeypatch) -> None:
