@@ -19,19 +19,29 @@ dies, or one that finds the document unusual, and ``read`` says no: the caller r
 document in one pass, which then decides. So the figures are always the one pass's.
 
 Only on Linux, where ``fork`` is cheap and safe for a process without threads, and only
-when there are no other threads (a lock one of them held would stay held in the copy).
+when there are no other threads (a lock one of them held would stay held in the copy) and
+SIGCHLD is left alone (ignored, the kernel reaps the workers; a handler may reap them: no
+exit status to read, and a pid to SIGKILL that may be another process's by then).
+
+A worker is a copy of the caller's process, so it must never run the caller's code: it is
+forked with every signal blocked and the garbage collector off, and keeps them so until
+``os._exit`` (no handler raising KeyboardInterrupt into the caller's frames, no finalizer
+of the caller's garbage flushing or deleting anything a second time). The parent's
+bookkeeping of its workers is not interrupted either (none is left behind, not even a
+zombie, nor a pipe); a fork or pipe the system refuses means one pass.
 """
 
 from __future__ import annotations
 
-import contextlib
+import gc
 import marshal
 import os
 import signal
 import sys
 import threading
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from gatekeeper.evidence.coverage_formats import (
@@ -57,8 +67,8 @@ CUT = b"<class "
 WINDOW = 1 << 20
 """Bytes of a file searched for a cut after each target (a class is rarely this long)."""
 
-Piece = tuple[list[tuple[str, tuple[int, int, int, int] | bytes]], list[tuple[str, bytes, bytes]],
-              list[str], int]
+Piece = tuple[list[tuple[str, tuple[int, int, int, int] | bytes | bytearray]],
+              list[tuple[str, bytes, bytes]], list[str], int]
 """What a worker sends back: files (name, (start, end, missed, covered) of a kept block or
 its table), branches (name, totals, covered, as 16-bit arrays' bytes), sources, budget used."""
 
@@ -68,10 +78,12 @@ Feed = Callable[[_Reader, int, int, bool], bool]
 
 def workers() -> int:
     """How many processes may read one document (1: read it in this one)."""
-    if sys.platform != "linux" or threading.active_count() > 1:
+    if (
+        sys.platform != "linux"
+        or threading.active_count() > 1
+        or signal.getsignal(signal.SIGCHLD) != signal.SIG_DFL
+    ):
         return 1
-    if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
-        return 1  # workers would be reaped unseen: no exit status to trust
     return min(MAX_WORKERS, len(os.sched_getaffinity(0)))
 
 
@@ -151,27 +163,47 @@ def _read(
     if len(bounds) < 3:
         return None
     reader = new()
-    started: list[tuple[int, int]] = []
+    started: list[tuple[int, int]] = []  # workers not reaped yet, their pipes still open
     try:
-        try:
+        with _undisturbed():  # and so is every worker, for good
             for k in range(1, len(bounds) - 1):
                 last = k == len(bounds) - 2
                 started.append(_start(worker or new, feed, bounds[k], bounds[k + 1], last))
-        except OSError:
-            return None  # no process or pipe to spare (a container's limit): one pass
         if not feed(reader, 0, bounds[1], False) or not _open(reader):
             return None
         while started:
-            piece = _result(*started.pop(0))
+            piece = _result(started)
             if piece is None or not _join(reader, piece):
                 return None
         # The last piece's reader closed the root after the rest of the document.
         reader.stack = []
         reader.closed = True
         return reader
+    except OSError:
+        # No process or pipe to be had (a runner's limits, which a pull request's tests
+        # can exhaust), or no exit status (the kernel reaped a worker): one pass reads.
+        return None
     finally:
-        for pid, fd in started:
-            _stop(pid, fd)
+        with _undisturbed():
+            for pid, fd in started:
+                _stop(pid, fd)
+
+
+@contextmanager
+def _undisturbed() -> Iterator[None]:
+    """No signal handler and no garbage collection in between. A worker forked here
+    keeps both off (it never leaves this block: ``os._exit``), so it never runs the
+    caller's handlers or finalizers; the parent's bookkeeping of its workers is never
+    left halfway (a signal comes after it)."""
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def _open(reader: _Reader) -> bool:
@@ -183,7 +215,12 @@ def _start(new: Callable[[], _Reader], feed: Feed, start: int, stop: int, last: 
            ) -> tuple[int, int]:
     """Fork a worker reading one piece: its pid and the pipe to read it from."""
     rfd, wfd = os.pipe()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(rfd)
+        os.close(wfd)
+        raise
     if pid == 0:  # the worker: never returns, whatever happens
         code = 1
         try:
@@ -214,29 +251,37 @@ def _piece(reader: _Reader, feed: Feed, start: int, stop: int, last: bool) -> Pi
     if not (reader.closed if last else _open(reader)):
         return None
     report = reader.report
-    files: list[tuple[str, tuple[int, int, int, int] | bytes]] = []
+    files: list[tuple[str, tuple[int, int, int, int] | bytes | bytearray]] = []
     for name, lines in report.files.items():
         span = reader.spans.get(name)
         if isinstance(lines, LazyLines) and span is not None:
             files.append((name, (*span, lines.missed, lines.covered)))
         else:
-            files.append((name, bytes(table(lines))))
+            files.append((name, table(lines)))  # marshal sends it as bytes
     branches = [
         (name, found.total.tobytes(), found.covered.tobytes())
         for name, found in report.branches.items()
     ]
+    # Tables are sent as copies (and copied again to be joined): a few small ones in a
+    # real report, but a hostile one can decode a megabyte from a line of text. More table
+    # than text, and the one pass reads it, with no copies (the budget bounds its tables).
+    tables = sum(len(lines) for _, lines in files if not isinstance(lines, tuple))
+    if tables + sum(len(total) * 2 for _, total, _ in branches) > stop - start:
+        return None
     used = left - budget[0] if budget is not None else 0
     return files, branches, report.sources, used
 
 
-def _result(pid: int, fd: int) -> Piece | None:
-    """A worker's piece, once it has exited; ``None`` if it failed or found none."""
-    with os.fdopen(fd, "rb") as source:
-        sent = source.read()
-    try:
-        _, status = os.waitpid(pid, 0)
-    except ChildProcessError:
-        return None  # reaped by somebody else: no exit status to trust
+def _result(started: list[tuple[int, int]]) -> Piece | None:
+    """The first worker's piece, once it has exited and is off ``started``; ``None`` if
+    it failed or found none."""
+    pid, fd = started[0]
+    with open(fd, "rb", closefd=False) as source:
+        sent = source.read()  # may be interrupted: the worker is still on ``started``
+    with _undisturbed():
+        started.pop(0)
+        os.close(fd)
+        _, status = os.waitpid(pid, 0)  # it closed its pipe: it is exiting
     if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
         return None
     try:
@@ -249,8 +294,11 @@ def _result(pid: int, fd: int) -> Piece | None:
 def _stop(pid: int, fd: int) -> None:
     """End a worker whose piece is no longer wanted."""
     os.close(fd)
-    with contextlib.suppress(ChildProcessError, ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)  # not reaped by us yet, so the pid is still this worker's
+    # Not reaped yet, so the pid is still this worker's (unless SIGCHLD was set where
+    # ``workers`` cannot see it, in C: then kill and wait may find none).
+    with suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with suppress(ChildProcessError):
         os.waitpid(pid, 0)
 
 
