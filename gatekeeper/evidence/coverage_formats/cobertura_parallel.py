@@ -123,7 +123,7 @@ def read_file(path: Path, fd: int, size: int, pieces: int) -> _Reader | None:
         return target + at if at >= 0 else -1
 
     def feed(reader: _Reader, start: int, stop: int, last: bool) -> bool:
-        part = _Part(fd, start, None if last else stop)
+        part = FilePart(fd, start, None if last else stop)
         return read_in_pieces(part.read, reader, eof=last) and (last or part.pos == stop)
 
     def new() -> _Reader:
@@ -138,7 +138,7 @@ def read_file(path: Path, fd: int, size: int, pieces: int) -> _Reader | None:
     return _read(bounds, new, feed, worker)
 
 
-class _Part:
+class FilePart:
     """Reads of one part of a file, from ``pos`` to ``stop`` (``None``: its end)."""
 
     def __init__(self, fd: int, pos: int, stop: int | None) -> None:
@@ -282,10 +282,7 @@ def _piece(reader: _Reader, feed: Feed, start: int, stop: int, last: bool) -> Pi
             files.append((name, (*span, lines.missed, lines.covered)))
         else:
             files.append((name, table(lines)))  # marshal sends it as bytes
-    branches = [
-        (name, found.total.tobytes(), found.covered.tobytes())
-        for name, found in report.branches.items()
-    ]
+    branches = sent_branches(report)
     # Tables are sent as copies (and copied again to be joined): a few small ones in a
     # real report, but a hostile one can decode a megabyte from a line of text. More table
     # than text, and the one pass reads it, with no copies (the budget bounds its tables).
@@ -342,10 +339,23 @@ def _join(reader: _Reader, piece: Piece) -> bool:
             reader.spans[name] = (start, stop)
         else:
             report.files[name] = bytearray(lines)
-    for name, total, covered_branches in branches:
-        found = report.branches[name] = Branches()
-        found.total = array("H", total)
-        found.covered = array("H", covered_branches)
+    add_branches(report, branches)
     report.sources.extend(sources)
     _charge(used)
     return True
+
+
+def sent_branches(report: ParsedReport) -> list[tuple[str, bytes, bytes]]:
+    """A worker's branches, to be sent: per file its two arrays as bytes."""
+    return [
+        (name, found.total.tobytes(), found.covered.tobytes())
+        for name, found in report.branches.items()
+    ]
+
+
+def add_branches(report: ParsedReport, branches: list[tuple[str, bytes, bytes]]) -> None:
+    """The branches a worker sent (``sent_branches``), for files new to ``report``."""
+    for name, total, covered in branches:
+        found = report.branches[name] = Branches()
+        found.total = array("H", total)
+        found.covered = array("H", covered)

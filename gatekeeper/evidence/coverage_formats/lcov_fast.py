@@ -31,10 +31,11 @@ numbers is refused here too.
 from __future__ import annotations
 
 import json
+import os
 import re
 from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from itertools import repeat
 from pathlib import Path
@@ -65,6 +66,8 @@ TINY, TINY_AFTER = 160, 1 << 20
 """Records shorter than ``TINY`` bytes on average over the first ``TINY_AFTER`` bytes (two or
 three DA lines each) are left to the careful reader: this reader's cost per record (a few
 microseconds) is then more than the careful reader's per line."""
+PARALLEL_MIN = 2 << 20
+"""A report at least this large is read on several cores, where there are some."""
 KEEP = 16 << 20
 """Bytes of DA and BRDA runs kept for building tables and branch arrays later (a few
 times what their tables take); past this, DA runs are decoded as they are read and a
@@ -117,31 +120,65 @@ class _Unusual(Exception):
 
 def read_fast(path: Path) -> ParsedReport | None:
     """The report, or ``None`` for the careful reader (which must start afresh)."""
-    reader = _Reader(ParsedReport(path, "lcov"))
-    read = count = 0
     try:
         with path.open("rb") as f:
-            # A "\n" before the first line: every line, the first too, follows one.
-            buf = b"\n"
-            while chunk := f.read(CHUNK):
-                if b"\r" in chunk:
-                    raise _Unusual  # a line break to the careful reader's text mode
-                buf += chunk
-                records = buf.split(_END)
-                buf = records.pop()  # the unfinished record (or the tail)
-                for record in records:
-                    reader.record(record)
-                if len(buf) > MAX_RECORD:
-                    return None
-                before, read, count = read, read + len(chunk), count + len(records)
-                if before < TINY_AFTER <= read and count * TINY > read:
-                    return None  # records of a few lines: the careful reader is faster
-        _tail(buf)
+            reader = _in_parallel(path, f.fileno(), os.fstat(f.fileno()).st_size)
+            if reader is None:
+                reader = _Reader(ParsedReport(path, "lcov"))
+                read_records(reader, f.read)
     except (_Unusual, ReportFormatError, ValueError, OverflowError, OSError):
         return None
     if not reader.report.files:
         return None
     return reader.report
+
+
+def _in_parallel(path: Path, fd: int, size: int) -> _Reader | None:
+    """The reader of a report large enough, read on several cores where this machine can
+    (``lcov_parallel``); ``None``: read it in one pass."""
+    if size < PARALLEL_MIN:
+        return None
+    from gatekeeper.evidence.coverage_formats import cobertura_parallel, lcov_parallel
+
+    processes = cobertura_parallel.workers()
+    if processes < 2:
+        return None
+    budget = _budget.get(None)
+    left = budget[0] if budget is not None else 0
+    reader = lcov_parallel.read(path, fd, size, processes)
+    if reader is None and budget is not None:
+        budget[0] = left  # the one pass decides, from the budget as it was
+    return reader
+
+
+def read_records(
+    reader: _Reader, read: Callable[[int], bytes], first: bool = True, last: bool = True
+) -> bool:
+    """Give ``reader`` the records of what ``read(CHUNK)`` returns until it returns
+    nothing: the file from its start if ``first`` (else from just after an
+    ``end_of_record``), to its end if ``last``. Whether that part ended right after an
+    ``end_of_record`` (or, ``last``, with lines the careful reader ignores); ``_Unusual``
+    for anything this reader leaves to the careful one."""
+    # A "\n" before the first line: every line, the first too, follows one.
+    buf = b"\n" if first else b""
+    done = count = 0
+    while chunk := read(CHUNK):
+        if b"\r" in chunk:
+            raise _Unusual  # a line break to the careful reader's text mode
+        buf += chunk
+        records = buf.split(_END)
+        buf = records.pop()  # the unfinished record (or the tail)
+        for record in records:
+            reader.record(record)
+        if len(buf) > MAX_RECORD:
+            raise _Unusual
+        before, done, count = done, done + len(chunk), count + len(records)
+        if before < TINY_AFTER <= done and count * TINY > done:
+            raise _Unusual  # records of a few lines: the careful reader is faster
+    if last:
+        _tail(buf)
+        return True
+    return not buf
 
 
 def _tail(buf: bytes) -> None:
@@ -161,6 +198,8 @@ class _Reader:
         self.kept = 0
         self.tops: dict[str, int] = {}
         """The top line number of each file whose DA run is kept undecoded."""
+        self.runs: dict[str, bytes] = {}
+        """The kept DA run of each such file (``_as_json``'s text)."""
 
     def record(self, record: bytes) -> None:
         """One record: "\\n"-led lines, from after the previous end_of_record to before
@@ -290,9 +329,8 @@ class _Reader:
         _charge(2 * (top + 1))
         self.kept += len(text)
         self.tops[name] = top
-        self.report.files[name] = LazyLines(
-            missed, len(numbers) - missed, partial(_table, text, top), partial(_lookup, text)
-        )
+        self.runs[name] = text
+        self.report.files[name] = kept_run(text, top, missed, len(numbers) - missed)
 
     def _lines(self, name: str, body: bytes) -> tuple[bytes, list[tuple[int, int]]]:
         """Read the DA lines of ``body``; return the rest of it to be accounted for, as
@@ -375,6 +413,12 @@ class _Reader:
         pending.sparse = sparse
         pending.known = (total_of.total(), taken_of.total())
         return pending
+
+
+def kept_run(text: bytes, top: int, missed: int, covered: int) -> LazyLines:
+    """The lines of a DA run ``_Reader._keep`` kept: distinct numbers up to ``top``,
+    counted already, decoded when first looked at."""
+    return LazyLines(missed, covered, partial(_table, text, top), partial(_lookup, text))
 
 
 def _one_run(body: bytes, regions: list[tuple[int, int]]) -> bytes | None:
