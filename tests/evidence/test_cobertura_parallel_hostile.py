@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import threading
 from contextlib import suppress
 from pathlib import Path
 
@@ -491,3 +492,74 @@ def test_no_document_read_at_once_fills_what_a_reader_keeps() -> None:
     before kept: they decide alike (keep a block, or decode it for want of room) only
     while no document read at once can hold more than ``KEEP`` bytes of blocks."""
     assert cobertura_fast.PARALLEL_MIN <= cobertura_fast.READ_AT_ONCE <= cobertura_fast.KEEP
+
+
+def _feed_fifo(path: Path, data: bytes) -> threading.Thread:
+    """A FIFO at ``path`` that a thread fills with ``data`` (once, for one reader)."""
+    os.mkfifo(path)
+
+    def write() -> None:
+        with path.open("wb") as out:
+            out.write(data)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    return thread
+
+
+def test_a_fifo_is_never_read_at_once(tmp_path, monkeypatch) -> None:
+    """A pull request's tests can leave a FIFO where the report should be, its writer
+    running: its size says 0, and reading it "at once" took all it wrote (a writer that
+    never stops: all memory), then cut that into pieces as a document of at most
+    ``READ_AT_ONCE`` bytes. It is read in ``CHUNK`` pieces, like a large file."""
+    text = doc(body(40)).encode()
+    monkeypatch.setattr(cobertura_fast, "READ_AT_ONCE", len(text) // 4)
+    at_once: list[int] = []
+    real = cobertura_fast._read_at_once
+    monkeypatch.setattr(cobertura_fast, "_read_at_once",
+                        lambda path, data: at_once.append(len(data)) or real(path, data))
+    expected = one_pass(write(tmp_path, text), monkeypatch)
+    fifo = tmp_path / "fifo.xml"
+    thread = _feed_fifo(fifo, text)
+    try:
+        found = cobertura_fast.read_fast(fifo)
+    finally:
+        thread.join()
+    assert all(n <= cobertura_fast.READ_AT_ONCE for n in at_once)
+    agree(found, expected)
+
+
+def test_a_file_that_grows_while_read_is_never_read_at_once_past_its_limit(
+    tmp_path, monkeypatch
+) -> None:
+    """Its size was small when asked (a process of the pull request's tests still
+    appending): what is read at once stops a byte past that size, and a document longer
+    than it said is left to the streaming reader."""
+    text = doc(body(40)).encode()
+    path = write(tmp_path, text)
+    monkeypatch.setattr(cobertura_fast, "READ_AT_ONCE", len(text) // 4)
+    real = os.fstat
+
+    def fstat(fd: int) -> os.stat_result:
+        found = real(fd)
+        return os.stat_result((*found[:6], 100, *found[7:]))  # st_size: 100, as it was
+
+    reads: list[int] = []
+    opened = Path.open
+
+    def open_(self: Path, *args: object, **kwargs: object) -> object:
+        f = opened(self, *args, **kwargs)  # type: ignore[arg-type]
+        read = f.read
+
+        def counted(*n: int) -> bytes:
+            data = read(*n)
+            reads.append(len(data))
+            return data
+
+        f.read = counted  # type: ignore[method-assign]
+        return f
+
+    monkeypatch.setattr(os, "fstat", fstat)
+    monkeypatch.setattr(Path, "open", open_)
+    assert cobertura_fast.read_fast(path) is None
+    assert max(reads) == 101

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections import deque
 from collections.abc import Sequence
 from itertools import repeat
@@ -122,8 +123,16 @@ def read_fast(path: Path) -> tuple[ParsedReport, dict[str, str]] | None:
     """The report and its root's attributes, or ``None`` for the full reader."""
     try:
         with path.open("rb") as f:
-            if os.fstat(f.fileno()).st_size <= READ_AT_ONCE:
-                reader = _read_at_once(path, f.read())
+            found = os.fstat(f.fileno())
+            # Only a regular file says its size (a FIFO says 0 and has no end), and only
+            # as it was: read at once no more than it said (at most the limit, which the
+            # parallel reader relies on too); one that grew since is the streaming
+            # reader's, which reads any size in bounded memory.
+            if stat.S_ISREG(found.st_mode) and found.st_size <= READ_AT_ONCE:
+                data = f.read(found.st_size + 1)  # one allocation of the right size
+                if len(data) > found.st_size:
+                    return None
+                reader = _read_at_once(path, data)
             else:
                 reader = _Reader(ParsedReport(path, "cobertura"))
                 _read_in_pieces(f, reader)
