@@ -99,8 +99,12 @@ def test_a_coverage_only_check_imports_what_it_uses_and_nothing_else(tmp_path) -
     }
     # The one format asked for (JSON to standard output and to a file): no other renderer.
     assert modules & RENDERERS == {"gatekeeper.report.json_"}
-    # No GitHub client on a laptop run that publishes nothing, no GitPython.
+    # No GitHub client on a laptop run that publishes nothing, no GitPython, and none of
+    # the publishing modules (job summary, outputs, annotations, comment, status).
     assert not modules & {"gatekeeper.evidence.github", "requests", "git"}
+    assert not modules & {
+        "gatekeeper.publish.actions", "gatekeeper.publish.comment", "gatekeeper.publish.status",
+    }
     # Imported only where used: an `extends` base, a typo's suggestion, the report schema's
     # data file, a crash's debug log (concurrent.futures would import logging too).
     assert not modules & {

@@ -12,9 +12,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from gatekeeper.errors import EvidenceError
-from gatekeeper.publish import actions
-from gatekeeper.publish import comment as sticky
-from gatekeeper.publish import status as commit_status
 
 if TYPE_CHECKING:
     from gatekeeper.evidence import Evidence
@@ -47,6 +44,11 @@ def publish(
     for a job summary or a comment (a local run needs neither)."""
     environ = ev.environ
     out = Published()
+    if not wanted(environ, comment=comment, status=status):
+        return out
+    # Imported here: a run that publishes nothing (a laptop's) need not load them.
+    from gatekeeper.publish import actions
+
     if environ.get("GITHUB_STEP_SUMMARY") and actions.append_summary(environ, _text(markdown)):
         out.done.append("job summary")
     outputs = {"decision": "approve" if approved else "block"}
@@ -68,6 +70,18 @@ def publish(
     return out
 
 
+def wanted(environ: Mapping[str, str], *, comment: bool, status: bool) -> bool:
+    """Whether ``publish`` has anything to do: a comment or a status asked for, a job
+    summary or step outputs file to write, or annotations in a GitHub Actions job. A
+    laptop run has none of these, and imports no publishing module."""
+    return (
+        comment
+        or status
+        or bool(environ.get("GITHUB_STEP_SUMMARY") or environ.get("GITHUB_OUTPUT"))
+        or environ.get("GITHUB_ACTIONS") == "true"
+    )
+
+
 def _text(markdown: str | Callable[[], str]) -> str:
     return markdown if isinstance(markdown, str) else markdown()
 
@@ -76,6 +90,7 @@ def _attempt(
     out: Published, environ: Mapping[str, str], what: str, action: Callable[[], str]
 ) -> None:
     from gatekeeper.evidence.github import GitHubHTTPError
+    from gatekeeper.publish import actions
 
     try:
         result = action()
@@ -95,6 +110,7 @@ def _attempt(
 
 def _comment(ev: Evidence, policy_name: str | None, markdown: str) -> str:
     from gatekeeper.evidence import github as gh
+    from gatekeeper.publish import comment as sticky
 
     cfg = gh.config(ev)
     repository = cfg.require_repository()
@@ -108,6 +124,7 @@ def _comment(ev: Evidence, policy_name: str | None, markdown: str) -> str:
 
 def _status(ev: Evidence, policy_name: str | None, approved: bool, summary: str) -> str:
     from gatekeeper.evidence import github as gh
+    from gatekeeper.publish import status as commit_status
 
     cfg = gh.config(ev)
     repository = cfg.require_repository()

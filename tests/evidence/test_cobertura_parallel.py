@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from gatekeeper.evidence.coverage_formats import (
     cobertura_fast,
     cobertura_parallel,
     read_report,
+    states,
 )
 from gatekeeper.evidence.coverage_formats.xmlreports import read_xml_streaming
 from tests.evidence.test_cobertura_fast import (
@@ -47,21 +49,28 @@ def body(files: int, lines: int = 30, prefix: str = "m") -> str:
     )
 
 
-@pytest.fixture
-def forced(monkeypatch) -> dict[str, list[bool]]:
-    """Every document read at once goes to the parallel reader (with 3 pieces, whatever
-    this machine has); ``outcome["read"]`` lists what each parallel read answered."""
+@pytest.fixture(params=["held whole", "read in parts"])
+def forced(request, monkeypatch) -> dict[str, list[bool]]:
+    """Every document goes to the parallel reader (with 3 pieces, whatever this machine
+    has): held whole, or (as one past ``READ_AT_ONCE`` is) read from the file in small
+    chunks; ``outcome["read"]`` lists whether each parallel read gave a reader."""
     outcome: dict[str, list[bool]] = {"read": []}
-    real = cobertura_parallel.read
 
-    def spy(reader: object, data: bytes, pieces: int) -> bool:
-        answer = real(reader, data, pieces)  # type: ignore[arg-type]
-        outcome["read"].append(answer)
-        return answer
+    def spy(real: Callable[..., object]) -> Callable[..., object]:
+        def read(*args: object) -> object:
+            answer = real(*args)
+            outcome["read"].append(answer is not None)
+            return answer
+
+        return read
 
     monkeypatch.setattr(cobertura_fast, "PARALLEL_MIN", 0)
     monkeypatch.setattr(cobertura_parallel, "workers", lambda: 3)
-    monkeypatch.setattr(cobertura_parallel, "read", spy)
+    monkeypatch.setattr(cobertura_parallel, "read", spy(cobertura_parallel.read))
+    monkeypatch.setattr(cobertura_parallel, "read_file", spy(cobertura_parallel.read_file))
+    if request.param == "read in parts":
+        monkeypatch.setattr(cobertura_fast, "READ_AT_ONCE", 0)
+        monkeypatch.setattr(cobertura_fast, "CHUNK", 97)
     return outcome
 
 
@@ -83,15 +92,19 @@ def test_a_document_is_read_in_pieces_with_the_one_pass_figures(
 
 
 def test_blocks_of_other_pieces_are_views_of_the_one_document(tmp_path, forced) -> None:
-    """A worker sends spans, not tables: the files of its piece are still undecoded and
-    answer counts and lookups from the parent's copy of the document."""
+    """A worker of a document held whole sends spans, not tables: the files of its piece
+    are still undecoded and answer counts and lookups from the parent's copy of the
+    document. One read in parts sends tables (the blocks are not here to view)."""
     path = write(tmp_path, doc(body(9)))
     report = fast_report(path)
     assert forced["read"] == [True]
     last = report.files["m8.py"]
-    assert isinstance(last, cobertura_fast.LazyLines)
-    assert last._table is None
-    assert last.states([1, 2, 3]) == bytes([2, 2, 1])
+    if cobertura_fast.READ_AT_ONCE:
+        assert isinstance(last, cobertura_fast.LazyLines)
+        assert last._table is None
+    else:
+        assert isinstance(last, bytearray)
+    assert states(last, [1, 2, 3]) == bytes([2, 2, 1])
 
 
 def test_sources_after_the_cut_are_kept_in_order(tmp_path, forced, monkeypatch) -> None:
@@ -127,7 +140,8 @@ def test_a_cut_inside_a_comment_is_left_to_the_one_pass(tmp_path, forced) -> Non
     path = write(tmp_path, text)
     data = path.read_bytes()
     inside = data.index(b"<!-- \t")
-    assert any(inside < cut < data.index(b" -->", inside) for cut in cobertura_parallel.cuts(data, 3))
+    cuts = cobertura_parallel.cuts(len(data), 3, lambda at: data.find(b"<class ", at))
+    assert any(inside < cut < data.index(b" -->", inside) for cut in cuts)
     report = fast_report(path)
     assert forced["read"] == [False]
     assert "ghost.py" not in report.files
@@ -235,10 +249,14 @@ _CLASS = st.tuples(
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(classes=st.lists(_CLASS, min_size=1, max_size=10), pieces=st.integers(2, 4))
-def test_any_document_gives_the_one_pass_result(tmp_path, monkeypatch, classes, pieces) -> None:
+@given(classes=st.lists(_CLASS, min_size=1, max_size=10), pieces=st.integers(2, 4),
+       chunk=st.sampled_from([None, 1, 13, 4096]))
+def test_any_document_gives_the_one_pass_result(
+    tmp_path, monkeypatch, classes, pieces, chunk
+) -> None:
     """Repeated files, comments with '<class ' where a cut may fall, branches, lines out
-    of order or repeated: however it is cut, the result is the one pass's."""
+    of order or repeated, held whole or read in chunks of any size: however it is cut,
+    the result is the one pass's."""
     text = nobranch_doc("".join(
         after + klass("".join(f'<line number="{n}" hits="{h}"{b}/>' for n, h, b in lines), name)
         for name, lines, after in classes
@@ -249,13 +267,16 @@ def test_any_document_gives_the_one_pass_result(tmp_path, monkeypatch, classes, 
         expected = fast_report(path)
     monkeypatch.setattr(cobertura_fast, "PARALLEL_MIN", 0)
     monkeypatch.setattr(cobertura_parallel, "workers", lambda: pieces)
+    if chunk is not None:
+        monkeypatch.setattr(cobertura_fast, "READ_AT_ONCE", 0)
+        monkeypatch.setattr(cobertura_fast, "CHUNK", chunk)
     same(fast_report(path), expected)
 
 
 @given(data=st.binary(max_size=300), pieces=st.integers(1, 6))
 def test_cuts_are_class_starts_in_order(data, pieces) -> None:
     data = data.replace(b"<class ", b"").join([b"", b"<class ", b""]) * 3 + data
-    found = cobertura_parallel.cuts(data, pieces)
+    found = cobertura_parallel.cuts(len(data), pieces, lambda at: data.find(b"<class ", at))
     assert found == sorted(set(found))
     assert len(found) <= pieces - 1
     assert all(0 < at < len(data) and data.startswith(b"<class ", at) for at in found)
@@ -271,3 +292,55 @@ def test_one_process_while_other_threads_run() -> None:
     finally:
         stop.set()
         thread.join()
+
+
+def test_no_process_to_spare_leaves_the_document_to_the_one_pass(
+    tmp_path, forced, monkeypatch
+) -> None:
+    """A container's process limit (fork fails): the workers already started are
+    stopped and the document is read in one pass."""
+    real_fork = os.fork
+    forks: list[int] = []
+
+    def fork() -> int:
+        if forks:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    path = write(tmp_path, doc(body(12)))
+    report = fast_report(path)
+    assert forced["read"] == [False]
+    same(report, read_xml_streaming(path))
+    with pytest.raises(ChildProcessError):
+        os.waitpid(forks[0], os.WNOHANG)
+
+
+def test_a_worker_reaped_by_somebody_else_is_not_trusted(tmp_path, forced, monkeypatch) -> None:
+    real_waitpid = os.waitpid
+
+    def waitpid(pid: int, options: int) -> tuple[int, int]:
+        real_waitpid(pid, options)
+        raise ChildProcessError(10, "No child processes")
+
+    monkeypatch.setattr(os, "waitpid", waitpid)
+    path = write(tmp_path, doc(body(12)))
+    report = fast_report(path)
+    assert forced["read"] == [False]
+    same(report, read_xml_streaming(path))
+
+
+def test_one_process_when_children_are_reaped_unseen() -> None:
+    """SIGCHLD ignored (inherited from a parent): exit statuses would be lost."""
+    import signal
+
+    before = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    try:
+        assert cobertura_parallel.workers() == 1
+    finally:
+        signal.signal(signal.SIGCHLD, before)
+    if threading.active_count() == 1:
+        assert cobertura_parallel.workers() == min(4, len(os.sched_getaffinity(0)))

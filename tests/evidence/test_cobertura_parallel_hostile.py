@@ -35,12 +35,15 @@ def one_pass(path: Path, monkeypatch: pytest.MonkeyPatch) -> Result:
 
 
 def in_pieces(
-    path: Path, monkeypatch: pytest.MonkeyPatch, at: list[int], spawned: list[int]
+    path: Path, monkeypatch: pytest.MonkeyPatch, at: list[int], spawned: list[int],
+    large: bool = False,
 ) -> tuple[Result, bool]:
     """The reader's answer with the document cut at ``at``, and whether the pieces joined
-    (the workers' pids added to ``spawned``)."""
+    (the workers' pids added to ``spawned``). ``large``: as a document too large to hold
+    (each process reads its part of the file)."""
     answers: list[bool] = []
-    real = cobertura_parallel.read
+    name = "read_file" if large else "read"
+    real = getattr(cobertura_parallel, name)
     fork = os.fork
 
     def recorded() -> int:
@@ -49,15 +52,18 @@ def in_pieces(
             spawned.append(pid)
         return pid
 
-    def spy(reader: object, data: bytes, pieces: int) -> bool:
-        answers.append(real(reader, data, pieces))  # type: ignore[arg-type]
-        return answers[-1]
+    def spy(*args: object) -> object:
+        reader = real(*args)
+        answers.append(reader is not None)
+        return reader
 
     with monkeypatch.context() as m:
         m.setattr(cobertura_fast, "PARALLEL_MIN", 0)
         m.setattr(cobertura_parallel, "workers", lambda: len(at) + 1)
-        m.setattr(cobertura_parallel, "cuts", lambda data, pieces: list(at))
-        m.setattr(cobertura_parallel, "read", spy)
+        m.setattr(cobertura_parallel, "cuts", lambda size, pieces, find: list(at))
+        m.setattr(cobertura_parallel, name, spy)
+        if large:
+            m.setattr(cobertura_fast, "READ_AT_ONCE", 0)
         m.setattr(os, "fork", recorded)
         result = cobertura_fast.read_fast(path)
     return result, answers == [True]
@@ -77,7 +83,9 @@ def open_fds() -> set[str]:
     return set(os.listdir("/proc/self/fd"))
 
 
-def check_cuts(path: Path, monkeypatch: pytest.MonkeyPatch, cuts: list[list[int]]) -> int:
+def check_cuts(
+    path: Path, monkeypatch: pytest.MonkeyPatch, cuts: list[list[int]], large: bool = False
+) -> int:
     """Each set of cuts gives the one pass's answer, and no worker or descriptor stays
     behind; how many of them joined."""
     expected = one_pass(path, monkeypatch)
@@ -85,7 +93,7 @@ def check_cuts(path: Path, monkeypatch: pytest.MonkeyPatch, cuts: list[list[int]
     before = open_fds()
     spawned: list[int] = []
     for at in cuts:
-        found, ok = in_pieces(path, monkeypatch, at, spawned)
+        found, ok = in_pieces(path, monkeypatch, at, spawned, large)
         agree(found, expected)
         joined += ok
     assert open_fds() == before
@@ -171,17 +179,19 @@ CRAFTED = {
 }
 
 
+@pytest.mark.parametrize("large", [False, True], ids=["held", "too large to hold"])
 @pytest.mark.parametrize("case", sorted(CRAFTED))
 def test_wherever_a_crafted_document_is_cut_the_answer_is_the_one_pass_s(
-    tmp_path, monkeypatch, case
+    tmp_path, monkeypatch, case, large
 ) -> None:
     """Every '<class' is a cut on its own, and a few pairs and triples of them: the
-    pieces either join into the one pass's figures or leave the document to it."""
+    pieces either join into the one pass's figures or leave the document to it. Held in
+    memory, or read by each process from its part of the file."""
     path = write(tmp_path, CRAFTED[case])
     starts = _class_starts(path.read_bytes())
     assert starts
     sets = [[at] for at in starts] + [starts[::2], starts[1::2], starts[::3], starts[-3:]]
-    joined = check_cuts(path, monkeypatch, [sorted(set(at)) for at in sets if at])
+    joined = check_cuts(path, monkeypatch, [sorted(set(at)) for at in sets if at], large)
     # Some join wherever the one pass gives figures (none of these cuts a file in two);
     # none where it gives none.
     assert bool(joined) == (one_pass(path, monkeypatch) is not None)
@@ -248,9 +258,10 @@ _DAMAGE = st.sampled_from([b"", b"<", b">", b'"', b"/", b"-", b" ", b"&", b"<cla
     damage=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 3), _DAMAGE), max_size=2),
     cuts=st.lists(st.floats(0, 1), min_size=1, max_size=3),
     at_class=st.booleans(),
+    large=st.booleans(),
 )
 def test_any_damaged_document_cut_anywhere_is_the_one_pass_s(
-    tmp_path, monkeypatch, chunks, damage, cuts, at_class
+    tmp_path, monkeypatch, chunks, damage, cuts, at_class, large
 ) -> None:
     """A differential fuzzer: a coverage.py-like document of classes, comments holding a
     class, repeated files, later packages and sources; bytes deleted or XML
@@ -264,7 +275,7 @@ def test_any_damaged_document_cut_anywhere_is_the_one_pass_s(
     if not starts:
         return
     at = sorted({starts[min(int(c * len(starts)), len(starts) - 1)] for c in cuts})
-    check_cuts(path, monkeypatch, [at])
+    check_cuts(path, monkeypatch, [at], large)
 
 
 # The process: the workers are forked copies of whatever process reads the report.
@@ -421,15 +432,15 @@ def _interrupted(path: Path, monkeypatch: pytest.MonkeyPatch, wait: bool) -> int
     finalizer that happened to run then; what counts is what is left behind."""
     real = cobertura_parallel._piece
 
-    def piece(path: Path, data: bytes, start: int, stop: int) -> object:
-        if stop < len(data):  # the first worker only
+    def piece(reader: object, feed: object, start: int, stop: int, last: bool) -> object:
+        if not last:  # the first worker only
             parent = os.getppid()
             for _ in range(100_000 if wait else 0):  # until it sleeps on this pipe
                 with open(f"/proc/{parent}/stat") as f:
                     if f.read().rsplit(")", 1)[1].split()[0] == "S":
                         break
             os.kill(parent, signal.SIGINT)
-        return real(path, data, start, stop)
+        return real(reader, feed, start, stop, last)  # type: ignore[arg-type]
 
     came: list[int] = []
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from gatekeeper.evidence import Evidence, RunContext
 from gatekeeper.model import Annotation, RuleResult, Severity, Status
-from gatekeeper.publish import actions, publish
+from gatekeeper.publish import Published, actions, publish
 from gatekeeper.publish import comment as sticky
 from gatekeeper.publish import status as commit_status
 from tests.fakes.github import FakeGitHub, github_fixture  # noqa: F401
@@ -141,3 +141,31 @@ def test_comment_create_is_not_retried_but_update_is(github, tmp_path) -> None:
                   markdown="three", results=[], comment=True)
     assert out.warnings == [] and len(github.requests("PATCH")) == 2
     assert [c["body"] for c in github.comments[1]] == ["<!-- gatekeeper:p -->\nthree"]
+
+
+def test_nothing_to_publish_is_decided_without_rendering_or_writing(tmp_path) -> None:
+    """A laptop run (no Actions files, no --comment/--status) publishes nothing, so it
+    skips the publishing modules (tests/test_lean_start.py); each way of asking for
+    publishing still does publish."""
+    from gatekeeper.publish import wanted
+
+    def run(comment: bool = False, status: bool = False, **env: str) -> Published:
+        ctx = RunContext(tmp_path, datetime.now(UTC), environ=env)
+        return publish(
+            Evidence(ctx), policy_name="p", approved=False, summary="s",
+            markdown=lambda: "# Report", results=[failing()], report_path="/tmp/r.json",
+            comment=comment, status=status,
+        )
+
+    assert not wanted({"HOME": "/home/me", "GITHUB_ACTIONS": "false"}, comment=False, status=False)
+    assert run(HOME="/home/me") == Published()
+    summary, output = tmp_path / "summary.md", tmp_path / "output"
+    assert wanted({"GITHUB_STEP_SUMMARY": str(summary)}, comment=False, status=False)
+    assert run(GITHUB_STEP_SUMMARY=str(summary)).done == ["job summary"]
+    assert wanted({"GITHUB_OUTPUT": str(output)}, comment=False, status=False)
+    assert run(GITHUB_OUTPUT=str(output)).done == ["step outputs"]
+    assert wanted({"GITHUB_ACTIONS": "true"}, comment=False, status=False)
+    assert run(GITHUB_ACTIONS="true").commands
+    assert wanted({}, comment=True, status=False) and wanted({}, comment=False, status=True)
+    # Asked for, so attempted (this run names no repository: skipped with a warning).
+    assert run(comment=True).warnings and run(status=True).warnings

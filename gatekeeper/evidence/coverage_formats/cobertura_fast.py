@@ -23,10 +23,11 @@ import os
 import re
 import stat
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import repeat
 from operator import add
 from pathlib import Path
+from types import ModuleType
 from typing import BinaryIO
 
 from gatekeeper.evidence.coverage_formats import (
@@ -124,18 +125,18 @@ def read_fast(path: Path) -> tuple[ParsedReport, dict[str, str]] | None:
     try:
         with path.open("rb") as f:
             found = os.fstat(f.fileno())
+            size = found.st_size
             # Only a regular file says its size (a FIFO says 0 and has no end), and only
             # as it was: read at once no more than it said (at most the limit, which the
             # parallel reader relies on too); one that grew since is the streaming
             # reader's, which reads any size in bounded memory.
-            if stat.S_ISREG(found.st_mode) and found.st_size <= READ_AT_ONCE:
-                data = f.read(found.st_size + 1)  # one allocation of the right size
-                if len(data) > found.st_size:
+            if stat.S_ISREG(found.st_mode) and size <= READ_AT_ONCE:
+                data = f.read(size + 1)  # one allocation of the right size
+                if len(data) > size:
                     return None
                 reader = _read_at_once(path, data)
             else:
-                reader = _Reader(ParsedReport(path, "cobertura"))
-                _read_in_pieces(f, reader)
+                reader = _read_large(path, f, size)
         if not reader.closed:
             return None
     except (_Unusual, ReportFormatError, ValueError):
@@ -144,39 +145,59 @@ def read_fast(path: Path) -> tuple[ParsedReport, dict[str, str]] | None:
 
 
 def _read_at_once(path: Path, data: bytes) -> _Reader:
-    """Read a document held whole: on several cores if it is large and this machine has
-    them (see ``cobertura_parallel``), else in one pass. Kept blocks are views of the one
-    buffer, not copies of it (half the memory, a third fewer page faults)."""
-    if len(data) >= PARALLEL_MIN:
-        from gatekeeper.evidence.coverage_formats import cobertura_parallel
-
-        workers = cobertura_parallel.workers()
-        if workers > 1:
-            budget = _budget.get(None)
-            left = budget[0] if budget is not None else 0
-            reader = _Reader.whole_of(path, data)
-            if cobertura_parallel.read(reader, data, workers):
-                return reader
-            # Not provably the same as one pass (a file in two pieces, a cut inside a
-            # comment): one pass decides, from the budget as it was.
-            if budget is not None:
-                budget[0] = left
-    reader = _Reader.whole_of(path, data)
-    reader.feed(data, eof=True)  # at EOF feed uses it all
+    """Read a document held whole, on several cores if it can be (see ``_in_parallel``).
+    Kept blocks are views of the one buffer, not copies of it (half the memory, a third
+    fewer page faults)."""
+    reader = _in_parallel(len(data), lambda parallel, n: parallel.read(path, data, n))
+    if reader is None:
+        reader = _Reader.whole_of(path, data)
+        reader.feed(data, eof=True)  # at EOF feed uses it all
     return reader
 
 
-def _read_in_pieces(f: BinaryIO, reader: _Reader) -> None:
-    """Feed ``reader`` the file ``CHUNK`` bytes at a time (``_Unusual`` past ``MAX_BLOCK``
-    without the end of a token)."""
+def _read_large(path: Path, f: BinaryIO, size: int) -> _Reader:
+    """Read a document too large to hold whole ``CHUNK`` bytes at a time, on several cores
+    (each reading its own part of the file) if it can be (see ``_in_parallel``)."""
+    fd = f.fileno()
+    reader = _in_parallel(size, lambda parallel, n: parallel.read_file(path, fd, size, n))
+    if reader is None:
+        reader = _Reader(ParsedReport(path, "cobertura"))
+        read_in_pieces(f.read, reader)
+    return reader
+
+
+def _in_parallel(size: int, attempt: Callable[[ModuleType, int], _Reader | None]) -> _Reader | None:
+    """``attempt(cobertura_parallel, processes)``'s reader, for a document large enough on
+    a machine that can (``None``: read it in one pass)."""
+    if size < PARALLEL_MIN:
+        return None
+    from gatekeeper.evidence.coverage_formats import cobertura_parallel
+
+    processes = cobertura_parallel.workers()
+    if processes < 2:
+        return None
+    budget = _budget.get(None)
+    left = budget[0] if budget is not None else 0
+    reader = attempt(cobertura_parallel, processes)
+    if reader is None and budget is not None:
+        # Not provably the same as one pass (a file in two pieces, a cut inside a
+        # comment): one pass decides, from the budget as it was.
+        budget[0] = left
+    return reader
+
+
+def read_in_pieces(read: Callable[[int], bytes], reader: _Reader, eof: bool = True) -> bool:
+    """Feed ``reader`` what ``read(CHUNK)`` returns until it returns nothing, which is the
+    document's end if ``eof``; whether the reader used it all (``_Unusual`` past
+    ``MAX_BLOCK`` without the end of a token)."""
     buf = b""
     while True:
-        chunk = f.read(CHUNK)
+        chunk = read(CHUNK)
         buf += chunk
-        used = reader.feed(buf, eof=not chunk)
+        used = reader.feed(buf, eof=eof and not chunk)
         buf = buf[used:]
         if not chunk:
-            return
+            return not buf
         if len(buf) > MAX_BLOCK:
             raise _Unusual
 
@@ -216,6 +237,8 @@ class _Reader:
         self.started = False
         self.closed = False
         self.kept = 0
+        self.keep = KEEP
+        """Bytes of blocks this reader may keep undecoded (``KEEP``)."""
         self.whole: memoryview | None = None
         """The whole document, when it was read at once (``feed`` is given all of it)."""
         self.spans: dict[str, tuple[int, int]] = {}
@@ -399,7 +422,7 @@ class _Reader:
         if filename not in files:
             kept = None if span is None or self.whole is None else self.whole[slice(*span)]
             lazy = self._lazy(filename, block, digits, kept)
-            if isinstance(lazy, LazyLines) and self.kept + len(block) > KEEP:
+            if isinstance(lazy, LazyLines) and self.kept + len(block) > self.keep:
                 files[filename] = lazy.table()  # no room to keep it: decoded now
                 return
             if lazy is not None:

@@ -1,13 +1,15 @@
 """Read a large Cobertura document on several cores, with the one-pass reader's result.
 
 The fast reader's work is per class (a regex proof of the ``<lines>`` block, its counts)
-and a coverage.py report is thousands of classes, so the document held in memory is cut
-at ``<class`` starts into one piece per core. This process reads the first piece; a
-forked copy of it reads each other piece, as the one-pass reader would go on from a
-``<class>`` start (stack ``coverage/packages/package/classes``), and sends back what it
-found in a few ``marshal``-ed lists: per file the counts and the span of its kept block
-in the shared document (or its decoded table), the branch arrays, ``<source>`` texts and
-the line-table budget it used.
+and a coverage.py report is thousands of classes, so the document is cut at ``<class``
+starts into one piece per core. This process reads the first piece; a forked copy of it
+reads each other piece, as the one-pass reader would go on from a ``<class>`` start
+(stack ``coverage/packages/package/classes``), and sends back what it found in a few
+``marshal``-ed lists: per file its decoded table, or, for a document held in memory
+(``read``), its counts and the span of its block in the shared document; the branch
+arrays, ``<source>`` texts and the line-table budget it used. A document too large to
+hold (``read_file``) is read by each process from its own part of the file, ``CHUNK``
+bytes at a time, so memory stays bounded per process.
 
 Pieces join only where the proof holds: each piece but the last must end exactly at the
 next cut with ``classes`` open (a cut inside a comment, or anything else that is not
@@ -38,13 +40,14 @@ import signal
 import sys
 import threading
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from gatekeeper.evidence.coverage_formats import (
     Branches,
     LazyLines,
+    ParsedReport,
     _budget,
     _charge,
     table,
@@ -55,15 +58,22 @@ from gatekeeper.evidence.coverage_formats.cobertura_fast import (
     _Reader,
     _Unusual,
     kept_lines,
+    read_in_pieces,
 )
 
 MAX_WORKERS = 4
 """Pieces at most: past a few, forking and joining cost more than they save."""
+CUT = b"<class "
+WINDOW = 1 << 20
+"""Bytes of a file searched for a cut after each target (a class is rarely this long)."""
 
 Piece = tuple[list[tuple[str, tuple[int, int, int, int] | bytes | bytearray]],
               list[tuple[str, bytes, bytes]], list[str], int]
 """What a worker sends back: files (name, (start, end, missed, covered) of a kept block or
 its table), branches (name, totals, covered, as 16-bit arrays' bytes), sources, budget used."""
+
+Feed = Callable[[_Reader, int, int, bool], bool]
+"""Feed a reader its piece (start, stop, last): whether it ended exactly at ``stop``."""
 
 
 def workers() -> int:
@@ -77,44 +87,102 @@ def workers() -> int:
     return min(MAX_WORKERS, len(os.sched_getaffinity(0)))
 
 
-def cuts(data: bytes, pieces: int) -> list[int]:
-    """Where to cut ``data`` into about ``pieces`` equal pieces: at ``<class `` starts,
-    in ascending order, neither at 0 nor at the end."""
+def cuts(size: int, pieces: int, find: Callable[[int], int]) -> list[int]:
+    """Where to cut a document of ``size`` bytes into about ``pieces`` equal pieces: at
+    ``find(target)``, the first ``<class `` from ``target`` (-1: none), ascending, neither
+    at 0 nor at the end."""
     found: list[int] = []
     for k in range(1, pieces):
-        at = data.find(b"<class ", max(k * len(data) // pieces, found[-1] + 1 if found else 1))
+        at = find(max(k * size // pieces, found[-1] + 1 if found else 1))
         if at < 0:
             break
         found.append(at)
     return found
 
 
-def read(reader: _Reader, data: bytes, pieces: int) -> bool:
-    """Feed ``reader`` (fresh, for all of ``data``) the document, cut into up to ``pieces``
-    read side by side; ``False`` if the pieces do not provably make the one-pass result
-    (``reader`` is then spent: read again with a new one)."""
-    bounds = [0, *cuts(data, pieces), len(data)]
+def read(path: Path, data: bytes, pieces: int) -> _Reader | None:
+    """The reader of ``data``, the whole document, cut into up to ``pieces`` read side by
+    side; ``None`` if the pieces do not provably make the one-pass result."""
+
+    def feed(reader: _Reader, start: int, stop: int, last: bool) -> bool:
+        return reader.feed(data, eof=last, start=start, stop=stop) == stop
+
+    bounds = [0, *cuts(len(data), pieces, lambda at: data.find(CUT, at)), len(data)]
+    return _read(bounds, lambda: _Reader.whole_of(path, data), feed)
+
+
+def read_file(path: Path, fd: int, size: int, pieces: int) -> _Reader | None:
+    """``read`` for a document too large to hold: each process reads its part of the open
+    file ``fd`` (``os.pread``: no shared file position) ``CHUNK`` bytes at a time, and the
+    workers decode their tables (memory per process stays bounded)."""
+
+    def find(target: int) -> int:
+        at = os.pread(fd, WINDOW, target).find(CUT)
+        return target + at if at >= 0 else -1
+
+    def feed(reader: _Reader, start: int, stop: int, last: bool) -> bool:
+        part = _Part(fd, start, None if last else stop)
+        return read_in_pieces(part.read, reader, eof=last) and (last or part.pos == stop)
+
+    def new() -> _Reader:
+        return _Reader(ParsedReport(path, "cobertura"))
+
+    def worker() -> _Reader:
+        reader = new()
+        reader.keep = 0  # a kept block would have to be sent whole: send its table
+        return reader
+
+    bounds = [0, *cuts(size, pieces, find), size]
+    return _read(bounds, new, feed, worker)
+
+
+class _Part:
+    """Reads of one part of a file, from ``pos`` to ``stop`` (``None``: its end)."""
+
+    def __init__(self, fd: int, pos: int, stop: int | None) -> None:
+        self.fd, self.pos, self.stop = fd, pos, stop
+
+    def read(self, size: int) -> bytes:
+        if self.stop is not None:
+            size = min(size, self.stop - self.pos)
+        if size <= 0:
+            return b""
+        chunk = os.pread(self.fd, size, self.pos)
+        self.pos += len(chunk)
+        return chunk
+
+
+def _read(
+    bounds: list[int],
+    new: Callable[[], _Reader],
+    feed: Feed,
+    worker: Callable[[], _Reader] | None = None,
+) -> _Reader | None:
+    """Read the pieces between ``bounds``: the first here with a ``new`` reader, each
+    other in a worker (its reader from ``worker``, default ``new``); join them."""
     if len(bounds) < 3:
-        return False
+        return None
+    reader = new()
     started: list[tuple[int, int]] = []  # workers not reaped yet, their pipes still open
     try:
         with _undisturbed():  # and so is every worker, for good
             for k in range(1, len(bounds) - 1):
-                started.append(_start(reader.report.path, data, bounds[k], bounds[k + 1]))
-        if reader.feed(data, eof=False, stop=bounds[1]) != bounds[1] or not _open(reader):
-            return False
+                last = k == len(bounds) - 2
+                started.append(_start(worker or new, feed, bounds[k], bounds[k + 1], last))
+        if not feed(reader, 0, bounds[1], False) or not _open(reader):
+            return None
         while started:
             piece = _result(started)
             if piece is None or not _join(reader, piece):
-                return False
+                return None
         # The last piece's reader closed the root after the rest of the document.
         reader.stack = []
         reader.closed = True
-        return True
+        return reader
     except OSError:
         # No process or pipe to be had (a runner's limits, which a pull request's tests
         # can exhaust), or no exit status (the kernel reaped a worker): one pass reads.
-        return False
+        return None
     finally:
         with _undisturbed():
             for pid, fd in started:
@@ -143,8 +211,9 @@ def _open(reader: _Reader) -> bool:
     return reader.stack == IN_CLASSES and not reader.closed
 
 
-def _start(path: Path, data: bytes, start: int, stop: int) -> tuple[int, int]:
-    """Fork a worker reading ``data[start:stop]``: its pid and the pipe to read it from."""
+def _start(new: Callable[[], _Reader], feed: Feed, start: int, stop: int, last: bool
+           ) -> tuple[int, int]:
+    """Fork a worker reading one piece: its pid and the pipe to read it from."""
     rfd, wfd = os.pipe()
     try:
         pid = os.fork()
@@ -156,7 +225,7 @@ def _start(path: Path, data: bytes, start: int, stop: int) -> tuple[int, int]:
         code = 1
         try:
             os.close(rfd)
-            piece = _piece(path, data, start, stop)
+            piece = _piece(new(), feed, start, stop, last)
             with os.fdopen(wfd, "wb") as out:
                 out.write(marshal.dumps(piece))
             code = 0
@@ -168,19 +237,18 @@ def _start(path: Path, data: bytes, start: int, stop: int) -> tuple[int, int]:
     return pid, rfd
 
 
-def _piece(path: Path, data: bytes, start: int, stop: int) -> Piece | None:
+def _piece(reader: _Reader, feed: Feed, start: int, stop: int, last: bool) -> Piece | None:
     """Read one piece as the one-pass reader would from a ``<class>`` start; ``None`` if
     it does not end where the next piece starts (or the document there) or is unusual."""
     budget = _budget.get(None)
     left = budget[0] if budget is not None else 0
-    reader = _Reader.whole_of(path, data)
     reader.resume_in_classes()
-    last = stop == len(data)
     try:
-        end = reader.feed(data, eof=last, start=start, stop=stop)
+        if not feed(reader, start, stop, last):
+            return None
     except (_Unusual, ReportFormatError, ValueError):
         return None
-    if end != stop or not (reader.closed if last else _open(reader)):
+    if not (reader.closed if last else _open(reader)):
         return None
     report = reader.report
     files: list[tuple[str, tuple[int, int, int, int] | bytes | bytearray]] = []
@@ -239,12 +307,12 @@ def _join(reader: _Reader, piece: Piece) -> bool:
     earlier piece (the one-pass reader merges those, keeping the stronger state)."""
     files, branches, sources, used = piece
     report = reader.report
-    whole = reader.whole
-    assert whole is not None
     for name, lines in files:
         if name in report.files:
             return False
-        if isinstance(lines, tuple):
+        if isinstance(lines, tuple):  # only a worker of ``read`` sends spans
+            whole = reader.whole
+            assert whole is not None
             start, stop, missed, covered = lines
             report.files[name] = kept_lines(whole[start:stop], missed, covered)
             reader.spans[name] = (start, stop)

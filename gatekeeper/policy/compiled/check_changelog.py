@@ -11,9 +11,8 @@ from gatekeeper.policy.compiled import Invalid as JsonSchemaValuesException
 
 
 REGEX_PATTERNS = {
-    '\\{version\\}': re.compile('\\{version\\}')
+    '\\{version\\}': re.compile('\\{version\\}'),
 }
-REGEX_PATTERNS = {p: re.compile(p) for p in REGEX_PATTERNS}
 
 NoneType = type(None)
 

@@ -12,11 +12,10 @@ from gatekeeper.policy.compiled import Invalid as JsonSchemaValuesException
 
 REGEX_PATTERNS = {
     '^[Hh][Tt][Tt][Pp][Ss]?://': re.compile('^[Hh][Tt][Tt][Pp][Ss]?://'),
-    '^[A-Za-z_][A-Za-z0-9_]*$': re.compile('^[A-Za-z_][A-Za-z0-9_]*\\Z'),
-    '^(/.*)?$': re.compile('^(/.*)?\\Z'),
-    '^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d|w))+$': re.compile('^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d|w))+\\Z')
+    '^[A-Za-z_][A-Za-z0-9_]*$': re.compile('^[A-Za-z_][A-Za-z0-9_]*$'),
+    '^(/.*)?$': re.compile('^(/.*)?$'),
+    '^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d|w))+$': re.compile('^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d|w))+$'),
 }
-REGEX_PATTERNS = {p: re.compile(p) for p in REGEX_PATTERNS}
 
 NoneType = type(None)
 

@@ -11,9 +11,8 @@ from gatekeeper.policy.compiled import Invalid as JsonSchemaValuesException
 
 
 REGEX_PATTERNS = {
-    '^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d|w))+$': re.compile('^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d|w))+\\Z')
+    '^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d|w))+$': re.compile('^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d|w))+$'),
 }
-REGEX_PATTERNS = {p: re.compile(p) for p in REGEX_PATTERNS}
 
 NoneType = type(None)
 

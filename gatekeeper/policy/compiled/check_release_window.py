@@ -11,9 +11,8 @@ from gatekeeper.policy.compiled import Invalid as JsonSchemaValuesException
 
 
 REGEX_PATTERNS = {
-    '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$': re.compile('^([01][0-9]|2[0-3]):[0-5][0-9]\\Z|^24:00\\Z')
+    '^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$': re.compile('^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$'),
 }
-REGEX_PATTERNS = {p: re.compile(p) for p in REGEX_PATTERNS}
 
 NoneType = type(None)
 

@@ -11,9 +11,8 @@ from gatekeeper.policy.compiled import Invalid as JsonSchemaValuesException
 
 
 REGEX_PATTERNS = {
-    '^[A-Za-z0-9][A-Za-z0-9-]*$': re.compile('^[A-Za-z0-9][A-Za-z0-9-]*\\Z')
+    '^[A-Za-z0-9][A-Za-z0-9-]*$': re.compile('^[A-Za-z0-9][A-Za-z0-9-]*$'),
 }
-REGEX_PATTERNS = {p: re.compile(p) for p in REGEX_PATTERNS}
 
 NoneType = type(None)
 

@@ -12,12 +12,11 @@ from gatekeeper.policy.compiled import Invalid as JsonSchemaValuesException
 
 REGEX_PATTERNS = {
     '^https?://': re.compile('^https?://'),
-    '^[A-Za-z_][A-Za-z0-9_]*$': re.compile('^[A-Za-z_][A-Za-z0-9_]*\\Z'),
-    '^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d|w))+$': re.compile('^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d|w))+\\Z'),
-    '^[A-Za-z0-9_.:-]+$': re.compile('^[A-Za-z0-9_.:-]+\\Z'),
-    '^\\d+(?:\\.\\d+)?%$': re.compile('^\\d+(?:\\.\\d+)?%\\Z')
+    '^[A-Za-z_][A-Za-z0-9_]*$': re.compile('^[A-Za-z_][A-Za-z0-9_]*$'),
+    '^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d|w))+$': re.compile('^(?:\\d+(?:\\.\\d+)?(?:ms|s|m|h|d|w))+$'),
+    '^[A-Za-z0-9_.:-]+$': re.compile('^[A-Za-z0-9_.:-]+$'),
+    '^\\d+(?:\\.\\d+)?%$': re.compile('^\\d+(?:\\.\\d+)?%$'),
 }
-REGEX_PATTERNS = {p: re.compile(p) for p in REGEX_PATTERNS}
 
 NoneType = type(None)
 

@@ -11,9 +11,8 @@ from gatekeeper.policy.compiled import Invalid as JsonSchemaValuesException
 
 
 REGEX_PATTERNS = {
-    '^(\\d+(?:\\.\\d+)?)([smhd])$': re.compile('^(\\d+(?:\\.\\d+)?)([smhd])\\Z')
+    '^(\\d+(?:\\.\\d+)?)([smhd])$': re.compile('^(\\d+(?:\\.\\d+)?)([smhd])$'),
 }
-REGEX_PATTERNS = {p: re.compile(p) for p in REGEX_PATTERNS}
 
 NoneType = type(None)
 

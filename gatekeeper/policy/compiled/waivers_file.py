@@ -12,9 +12,8 @@ from gatekeeper.policy.compiled import Invalid as JsonSchemaValuesException
 
 REGEX_PATTERNS = {
     '\\S': re.compile('\\S'),
-    '^[0-9a-fA-F]{7,64}$': re.compile('^[0-9a-fA-F]{7,64}\\Z')
+    '^[0-9a-fA-F]{7,64}$': re.compile('^[0-9a-fA-F]{7,64}$'),
 }
-REGEX_PATTERNS = {p: re.compile(p) for p in REGEX_PATTERNS}
 
 NoneType = type(None)
 
