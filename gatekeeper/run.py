@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 
 @dataclass
 class CheckRequest:
+    """What one `gatekeeper check` judges: the policy, the change (base, head, work tree),
+    the target environment and branch, and the clock."""
+
     policy: Path
     now: datetime
     repo: Path = Path(".")
@@ -205,6 +208,9 @@ NO_DIFF = (
 
 @dataclass
 class VerifyRequest:
+    """What one `gatekeeper verify` judges: the policy and the deployed commit (no base,
+    no diff)."""
+
     policy: Path
     now: datetime
     repo: Path = Path(".")

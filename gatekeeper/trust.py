@@ -43,6 +43,8 @@ class PolicyChoice:
 
 @dataclass(frozen=True)
 class PolicyText:
+    """The policy text a run applies: where it was read (the base or the work tree) and why."""
+
     text: str
     source: str
     """Where the text came from, for messages: a path, or ``REF:PATH`` from git."""

@@ -42,6 +42,8 @@ _MODULES = (
 
 @dataclass(frozen=True)
 class Check:
+    """One kind of rule: its name, its options' schema and its pure ``evaluate``."""
+
     name: str
     title: str
     """One line for ``gatekeeper checks``."""

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class StaleReport:
+    """A coverage report made before what it is read for: what changed after it, and when."""
+
     path: str
     """The report, as the policy names it."""
     made: float

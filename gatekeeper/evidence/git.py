@@ -50,6 +50,8 @@ class ChangedFile:
 
 @dataclass(frozen=True)
 class Commit:
+    """A commit of the range: its SHA, author and whole message."""
+
     sha: str
     author_name: str
     author_email: str

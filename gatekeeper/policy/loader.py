@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule of a policy: id, check, severity, ``when`` conditions and ``with`` options."""
+
     id: str
     check: str
     severity: Severity = Severity.BLOCK
@@ -36,6 +38,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class Policy:
+    """A policy, read and validated (``extends`` bases merged in)."""
+
     name: str
     rules: tuple[Rule, ...]
     source: str
@@ -61,6 +65,8 @@ class Policy:
 
 @dataclass
 class _Problems:
+    """Every problem of one policy document, each at its ``LINE:COL``."""
+
     source: str
     positions: Positions
     items: list[tuple[int, int, str]] = field(default_factory=list)

@@ -37,6 +37,8 @@ MAX_FILE_BYTES = 1024 * 1024
 
 @dataclass(frozen=True)
 class Waiver:
+    """One waiver as written: the rule, why, who approved it, until when, and its scope."""
+
     rule: str
     reason: str
     approved_by: str
@@ -80,6 +82,9 @@ def parse_time(value: Any) -> datetime:
 
 @dataclass(frozen=True)
 class Settings:
+    """What a policy says about its waivers: its rule ids, the longest a waiver may run
+    (``max_waiver_days``) and who may approve one (``waiver_approvers``)."""
+
     rule_ids: frozenset[str]
     max_days: int = DEFAULT_MAX_DAYS
     approvers: tuple[str, ...] = ()

@@ -14,6 +14,8 @@ from gatekeeper.model import EXIT_CODES, Decision, RuleResult, Status, decide, n
 
 @dataclass
 class Report:
+    """One run's results and what they were judged on; the decision follows from them."""
+
     policy_name: str
     policy_path: str
     policy_sha256: str

@@ -42,7 +42,9 @@ import threading
 from array import array
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from gatekeeper.evidence.coverage_formats import (
     Branches,
@@ -163,26 +165,48 @@ def _read(
     if len(bounds) < 3:
         return None
     reader = new()
+
+    def own() -> bool:
+        return feed(reader, 0, bounds[1], False) and _open(reader)
+
+    def work(start: int, stop: int, last: bool) -> Piece | None:
+        return _piece((worker or new)(), feed, start, stop, last)
+
+    if not split_work(bounds, own, work, lambda piece: _join(reader, piece)):
+        return None
+    # The last piece's reader closed the root after the rest of the document.
+    reader.stack = []
+    reader.closed = True
+    return reader
+
+
+def split_work(
+    bounds: list[int],
+    own: Callable[[], bool],
+    work: Callable[[int, int, bool], object],
+    join: Callable[[Any], bool],
+) -> bool:
+    """Between ``bounds``: ``own()`` does the first piece here, a forked worker sends back
+    ``work(start, stop, last)`` of each other piece (``None``: it could not), ``join``
+    takes those in order; whether all three succeeded for every piece. Exceptions of
+    ``own`` and ``join`` go to the caller; workers are ended and reaped whatever happens."""
     started: list[tuple[int, int]] = []  # workers not reaped yet, their pipes still open
     try:
         with _undisturbed():  # and so is every worker, for good
             for k in range(1, len(bounds) - 1):
                 last = k == len(bounds) - 2
-                started.append(_start(worker or new, feed, bounds[k], bounds[k + 1], last))
-        if not feed(reader, 0, bounds[1], False) or not _open(reader):
-            return None
+                started.append(_start(partial(work, bounds[k], bounds[k + 1], last)))
+        if not own():
+            return False
         while started:
             piece = _result(started)
-            if piece is None or not _join(reader, piece):
-                return None
-        # The last piece's reader closed the root after the rest of the document.
-        reader.stack = []
-        reader.closed = True
-        return reader
+            if piece is None or not join(piece):
+                return False
+        return True
     except OSError:
         # No process or pipe to be had (a runner's limits, which a pull request's tests
         # can exhaust), or no exit status (the kernel reaped a worker): one pass reads.
-        return None
+        return False
     finally:
         with _undisturbed():
             for pid, fd in started:
@@ -211,9 +235,9 @@ def _open(reader: _Reader) -> bool:
     return reader.stack == IN_CLASSES and not reader.closed
 
 
-def _start(new: Callable[[], _Reader], feed: Feed, start: int, stop: int, last: bool
-           ) -> tuple[int, int]:
-    """Fork a worker reading one piece: its pid and the pipe to read it from."""
+def _start(work: Callable[[], Any]) -> tuple[int, int]:
+    """Fork a worker that sends back ``work()`` (``marshal``-ed): its pid and the pipe to
+    read it from."""
     rfd, wfd = os.pipe()
     try:
         pid = os.fork()
@@ -225,7 +249,7 @@ def _start(new: Callable[[], _Reader], feed: Feed, start: int, stop: int, last: 
         code = 1
         try:
             os.close(rfd)
-            piece = _piece(new(), feed, start, stop, last)
+            piece = work()
             with os.fdopen(wfd, "wb") as out:
                 out.write(marshal.dumps(piece))
             code = 0
@@ -272,7 +296,7 @@ def _piece(reader: _Reader, feed: Feed, start: int, stop: int, last: bool) -> Pi
     return files, branches, report.sources, used
 
 
-def _result(started: list[tuple[int, int]]) -> Piece | None:
+def _result(started: list[tuple[int, int]]) -> Any:
     """The first worker's piece, once it has exited and is off ``started``; ``None`` if
     it failed or found none."""
     pid, fd = started[0]
@@ -285,7 +309,7 @@ def _result(started: list[tuple[int, int]]) -> Piece | None:
     if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
         return None
     try:
-        piece: Piece | None = marshal.loads(sent)
+        piece = marshal.loads(sent)
     except (EOFError, ValueError, TypeError):
         return None  # it exited without its answer (or with part of one)
     return piece
