@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import threading
 from contextlib import suppress
 from pathlib import Path
 
@@ -34,12 +35,15 @@ def one_pass(path: Path, monkeypatch: pytest.MonkeyPatch) -> Result:
 
 
 def in_pieces(
-    path: Path, monkeypatch: pytest.MonkeyPatch, at: list[int], spawned: list[int]
+    path: Path, monkeypatch: pytest.MonkeyPatch, at: list[int], spawned: list[int],
+    large: bool = False,
 ) -> tuple[Result, bool]:
     """The reader's answer with the document cut at ``at``, and whether the pieces joined
-    (the workers' pids added to ``spawned``)."""
+    (the workers' pids added to ``spawned``). ``large``: as a document too large to hold
+    (each process reads its part of the file)."""
     answers: list[bool] = []
-    real = cobertura_parallel.read
+    name = "read_file" if large else "read"
+    real = getattr(cobertura_parallel, name)
     fork = os.fork
 
     def recorded() -> int:
@@ -48,8 +52,8 @@ def in_pieces(
             spawned.append(pid)
         return pid
 
-    def spy(path: Path, data: bytes, pieces: int) -> object:
-        reader = real(path, data, pieces)
+    def spy(*args: object) -> object:
+        reader = real(*args)
         answers.append(reader is not None)
         return reader
 
@@ -57,7 +61,9 @@ def in_pieces(
         m.setattr(cobertura_fast, "PARALLEL_MIN", 0)
         m.setattr(cobertura_parallel, "workers", lambda: len(at) + 1)
         m.setattr(cobertura_parallel, "cuts", lambda size, pieces, find: list(at))
-        m.setattr(cobertura_parallel, "read", spy)
+        m.setattr(cobertura_parallel, name, spy)
+        if large:
+            m.setattr(cobertura_fast, "READ_AT_ONCE", 0)
         m.setattr(os, "fork", recorded)
         result = cobertura_fast.read_fast(path)
     return result, answers == [True]
@@ -77,7 +83,9 @@ def open_fds() -> set[str]:
     return set(os.listdir("/proc/self/fd"))
 
 
-def check_cuts(path: Path, monkeypatch: pytest.MonkeyPatch, cuts: list[list[int]]) -> int:
+def check_cuts(
+    path: Path, monkeypatch: pytest.MonkeyPatch, cuts: list[list[int]], large: bool = False
+) -> int:
     """Each set of cuts gives the one pass's answer, and no worker or descriptor stays
     behind; how many of them joined."""
     expected = one_pass(path, monkeypatch)
@@ -85,7 +93,7 @@ def check_cuts(path: Path, monkeypatch: pytest.MonkeyPatch, cuts: list[list[int]
     before = open_fds()
     spawned: list[int] = []
     for at in cuts:
-        found, ok = in_pieces(path, monkeypatch, at, spawned)
+        found, ok = in_pieces(path, monkeypatch, at, spawned, large)
         agree(found, expected)
         joined += ok
     assert open_fds() == before
@@ -171,17 +179,19 @@ CRAFTED = {
 }
 
 
+@pytest.mark.parametrize("large", [False, True], ids=["held", "too large to hold"])
 @pytest.mark.parametrize("case", sorted(CRAFTED))
 def test_wherever_a_crafted_document_is_cut_the_answer_is_the_one_pass_s(
-    tmp_path, monkeypatch, case
+    tmp_path, monkeypatch, case, large
 ) -> None:
     """Every '<class' is a cut on its own, and a few pairs and triples of them: the
-    pieces either join into the one pass's figures or leave the document to it."""
+    pieces either join into the one pass's figures or leave the document to it. Held in
+    memory, or read by each process from its part of the file."""
     path = write(tmp_path, CRAFTED[case])
     starts = _class_starts(path.read_bytes())
     assert starts
     sets = [[at] for at in starts] + [starts[::2], starts[1::2], starts[::3], starts[-3:]]
-    joined = check_cuts(path, monkeypatch, [sorted(set(at)) for at in sets if at])
+    joined = check_cuts(path, monkeypatch, [sorted(set(at)) for at in sets if at], large)
     # Some join wherever the one pass gives figures (none of these cuts a file in two);
     # none where it gives none.
     assert bool(joined) == (one_pass(path, monkeypatch) is not None)
@@ -248,9 +258,10 @@ _DAMAGE = st.sampled_from([b"", b"<", b">", b'"', b"/", b"-", b" ", b"&", b"<cla
     damage=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 3), _DAMAGE), max_size=2),
     cuts=st.lists(st.floats(0, 1), min_size=1, max_size=3),
     at_class=st.booleans(),
+    large=st.booleans(),
 )
 def test_any_damaged_document_cut_anywhere_is_the_one_pass_s(
-    tmp_path, monkeypatch, chunks, damage, cuts, at_class
+    tmp_path, monkeypatch, chunks, damage, cuts, at_class, large
 ) -> None:
     """A differential fuzzer: a coverage.py-like document of classes, comments holding a
     class, repeated files, later packages and sources; bytes deleted or XML
@@ -264,7 +275,7 @@ def test_any_damaged_document_cut_anywhere_is_the_one_pass_s(
     if not starts:
         return
     at = sorted({starts[min(int(c * len(starts)), len(starts) - 1)] for c in cuts})
-    check_cuts(path, monkeypatch, [at])
+    check_cuts(path, monkeypatch, [at], large)
 
 
 # The process: the workers are forked copies of whatever process reads the report.
@@ -492,3 +503,74 @@ def test_no_document_read_at_once_fills_what_a_reader_keeps() -> None:
     before kept: they decide alike (keep a block, or decode it for want of room) only
     while no document read at once can hold more than ``KEEP`` bytes of blocks."""
     assert cobertura_fast.PARALLEL_MIN <= cobertura_fast.READ_AT_ONCE <= cobertura_fast.KEEP
+
+
+def _feed_fifo(path: Path, data: bytes) -> threading.Thread:
+    """A FIFO at ``path`` that a thread fills with ``data`` (once, for one reader)."""
+    os.mkfifo(path)
+
+    def write() -> None:
+        with path.open("wb") as out:
+            out.write(data)
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    return thread
+
+
+def test_a_fifo_is_never_read_at_once(tmp_path, monkeypatch) -> None:
+    """A pull request's tests can leave a FIFO where the report should be, its writer
+    running: its size says 0, and reading it "at once" took all it wrote (a writer that
+    never stops: all memory), then cut that into pieces as a document of at most
+    ``READ_AT_ONCE`` bytes. It is read in ``CHUNK`` pieces, like a large file."""
+    text = doc(body(40)).encode()
+    monkeypatch.setattr(cobertura_fast, "READ_AT_ONCE", len(text) // 4)
+    at_once: list[int] = []
+    real = cobertura_fast._read_at_once
+    monkeypatch.setattr(cobertura_fast, "_read_at_once",
+                        lambda path, data: at_once.append(len(data)) or real(path, data))
+    expected = one_pass(write(tmp_path, text), monkeypatch)
+    fifo = tmp_path / "fifo.xml"
+    thread = _feed_fifo(fifo, text)
+    try:
+        found = cobertura_fast.read_fast(fifo)
+    finally:
+        thread.join()
+    assert all(n <= cobertura_fast.READ_AT_ONCE for n in at_once)
+    agree(found, expected)
+
+
+def test_a_file_that_grows_while_read_is_never_read_at_once_past_its_limit(
+    tmp_path, monkeypatch
+) -> None:
+    """Its size was small when asked (a process of the pull request's tests still
+    appending): what is read at once stops a byte past that size, and a document longer
+    than it said is left to the streaming reader."""
+    text = doc(body(40)).encode()
+    path = write(tmp_path, text)
+    monkeypatch.setattr(cobertura_fast, "READ_AT_ONCE", len(text) // 4)
+    real = os.fstat
+
+    def fstat(fd: int) -> os.stat_result:
+        found = real(fd)
+        return os.stat_result((*found[:6], 100, *found[7:]))  # st_size: 100, as it was
+
+    reads: list[int] = []
+    opened = Path.open
+
+    def open_(self: Path, *args: object, **kwargs: object) -> object:
+        f = opened(self, *args, **kwargs)  # type: ignore[arg-type]
+        read = f.read
+
+        def counted(*n: int) -> bytes:
+            data = read(*n)
+            reads.append(len(data))
+            return data
+
+        f.read = counted  # type: ignore[method-assign]
+        return f
+
+    monkeypatch.setattr(os, "fstat", fstat)
+    monkeypatch.setattr(Path, "open", open_)
+    assert cobertura_fast.read_fast(path) is None
+    assert max(reads) == 101

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections import deque
 from collections.abc import Callable, Sequence
 from itertools import repeat
@@ -123,9 +124,17 @@ def read_fast(path: Path) -> tuple[ParsedReport, dict[str, str]] | None:
     """The report and its root's attributes, or ``None`` for the full reader."""
     try:
         with path.open("rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size <= READ_AT_ONCE:
-                reader = _read_at_once(path, f.read())
+            found = os.fstat(f.fileno())
+            size = found.st_size
+            # Only a regular file says its size (a FIFO says 0 and has no end), and only
+            # as it was: read at once no more than it said (at most the limit, which the
+            # parallel reader relies on too); one that grew since is the streaming
+            # reader's, which reads any size in bounded memory.
+            if stat.S_ISREG(found.st_mode) and size <= READ_AT_ONCE:
+                data = f.read(size + 1)  # one allocation of the right size
+                if len(data) > size:
+                    return None
+                reader = _read_at_once(path, data)
             else:
                 reader = _read_large(path, f, size)
         if not reader.closed:
