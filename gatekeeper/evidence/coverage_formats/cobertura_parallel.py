@@ -297,18 +297,18 @@ def _result(started: list[tuple[int, int]]) -> Any:
     """The first worker's piece, once it has exited and is off ``started``; ``None`` if
     it failed or found none."""
     pid, fd = started[0]
-    with open(fd, "rb", closefd=False) as source:
-        sent = source.read()  # may be interrupted: the worker is still on ``started``
+    piece = None
+    # Decoded as it arrives: the whole message and its objects are never both held.
+    with open(fd, "rb", closefd=False) as source:  # may be interrupted: still on ``started``
+        with suppress(EOFError, ValueError, TypeError):  # no answer, or part of one
+            piece = marshal.load(source)
+        source.read()  # to the end: the worker has closed its pipe, it is exiting
     with _undisturbed():
         started.pop(0)
         os.close(fd)
-        _, status = os.waitpid(pid, 0)  # it closed its pipe: it is exiting
+        _, status = os.waitpid(pid, 0)
     if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0:
         return None
-    try:
-        piece = marshal.loads(sent)
-    except (EOFError, ValueError, TypeError):
-        return None  # it exited without its answer (or with part of one)
     return piece
 
 
@@ -328,7 +328,7 @@ def _join(reader: _Reader, piece: Piece) -> bool:
     earlier piece (the one-pass reader merges those, keeping the stronger state)."""
     files, branches, sources, used = piece
     report = reader.report
-    for name, lines in files:
+    for k, (name, lines) in enumerate(files):
         if name in report.files:
             return False
         if isinstance(lines, tuple):  # only a worker of ``read`` sends spans
@@ -339,6 +339,7 @@ def _join(reader: _Reader, piece: Piece) -> bool:
             reader.spans[name] = (start, stop)
         else:
             report.files[name] = bytearray(lines)
+            files[k] = (name, b"")  # its copy is the table now: no need for both
     add_branches(report, branches)
     report.sources.extend(sources)
     _charge(used)

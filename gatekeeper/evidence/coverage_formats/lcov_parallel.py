@@ -144,7 +144,7 @@ def _join(reader: _Reader, part: Any) -> bool:
     earlier part (the one-pass reader merges those)."""
     files, branches, pending, used = part
     report = reader.report
-    for name, lines in files:
+    for k, (name, lines) in enumerate(files):
         if name in report.files:
             return False
         if isinstance(lines, tuple):
@@ -152,6 +152,7 @@ def _join(reader: _Reader, part: Any) -> bool:
             report.files[name] = kept_run(text, top, missed, covered)
         else:
             report.files[name] = bytearray(lines)
+            files[k] = (name, b"")  # its copy is the table now: no need for both
     add_branches(report, branches)
     for name, run, sparse, known in pending:
         found = report.branches[name] = _PendingBranches()
