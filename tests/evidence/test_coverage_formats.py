@@ -638,3 +638,37 @@ def test_filling_impossible_branches_says_what_add_says(total, covered, message)
 
     with pytest.raises(ReportFormatError, match=message):
         Branches().fill([5], total, covered)
+
+
+def test_a_fifo_where_the_report_should_be_is_refused_at_once(tmp_path) -> None:
+    """A change's tests can leave a FIFO at the report's path: opening it would wait for
+    a writer for ever (the gate hangs until the job's timeout). It is refused, as is any
+    file that is not a regular one."""
+    import os
+    import threading
+
+    fifo = tmp_path / "coverage.xml"
+    os.mkfifo(fifo)
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            read_report(fifo)
+        except BaseException as e:  # the outcome is asserted below
+            outcome.append(e)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    if reader.is_alive():  # unblock it before failing
+        with open(fifo, "wb"):
+            pass
+        pytest.fail("read_report waited on a FIFO")
+    assert isinstance(outcome[0], EvidenceError)
+    assert "not a regular file" in str(outcome[0])
+
+
+def test_a_directory_where_the_report_should_be_says_so(tmp_path) -> None:
+    (tmp_path / "coverage.xml").mkdir()
+    with pytest.raises(EvidenceError, match="is a directory, not a coverage report"):
+        read_report(tmp_path / "coverage.xml")

@@ -14,6 +14,7 @@ indexed like the line bytearray (only files with branches have one).
 from __future__ import annotations
 
 import os
+import stat
 from array import array
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -275,9 +276,7 @@ def mark(lines: bytearray, number: int, state: int) -> None:
 def read_report(path: Path) -> ParsedReport:
     """Read one coverage report of any supported format."""
     try:
-        with path.open("rb") as f:
-            head = f.read(4096)
-            size = os.fstat(f.fileno()).st_size
+        head, size = _head(path)
     except FileNotFoundError:
         raise EvidenceError(f"{path}: coverage report not found") from None
     except IsADirectoryError:
@@ -289,6 +288,25 @@ def read_report(path: Path) -> ParsedReport:
         return _read(path, sniff(head))
     finally:
         _budget.reset(token)
+
+
+def _head(path: Path) -> tuple[bytes, int]:
+    """The first 4,096 bytes of the regular file ``path`` and its size. Opened without
+    blocking: a FIFO (which a change's tests can leave where the report should be) would
+    otherwise wait for a writer for ever; it and any other file that is not a regular
+    one (a device, a socket) is refused."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        found = os.fstat(fd)
+        if stat.S_ISDIR(found.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(found.st_mode):
+            raise EvidenceError(
+                f"{path}: not a regular file (a FIFO, device or socket), not a coverage report"
+            )
+        return os.read(fd, 4096), found.st_size
+    finally:
+        os.close(fd)
 
 
 def _read(path: Path, kind: str) -> ParsedReport:
