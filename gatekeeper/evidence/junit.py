@@ -275,11 +275,10 @@ def _clean(text: str) -> str:
 
 def read_junit(path: Path, selection: Selection = Selection(), name: str = "") -> TestCounts:
     """Counts of one JUnit XML file's selected test cases."""
-    from gatekeeper.evidence.coverage_formats import sniff
+    from gatekeeper.evidence.coverage_formats import read_head, sniff
 
     try:
-        with path.open("rb") as f:
-            kind = sniff(f.read(4096))
+        kind = sniff(read_head(path)[0])
     except FileNotFoundError:
         raise EvidenceError(f"{path}: JUnit report not found") from None
     except OSError as e:

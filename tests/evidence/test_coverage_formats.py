@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -640,32 +641,43 @@ def test_filling_impossible_branches_says_what_add_says(total, covered, message)
         Branches().fill([5], total, covered)
 
 
-def test_a_fifo_where_the_report_should_be_is_refused_at_once(tmp_path) -> None:
-    """A change's tests can leave a FIFO at the report's path: opening it would wait for
-    a writer for ever (the gate hangs until the job's timeout). It is refused, as is any
-    file that is not a regular one."""
+def refused_at_once(read: Callable[[Path], object], fifo: Path) -> BaseException:
+    """What ``read(fifo)`` raised, within 10 s (a FIFO without a writer blocks an open
+    for ever: the gate would hang until the job's timeout)."""
     import os
     import threading
 
-    fifo = tmp_path / "coverage.xml"
     os.mkfifo(fifo)
     outcome: list[BaseException] = []
 
-    def read() -> None:
+    def run() -> None:
         try:
-            read_report(fifo)
-        except BaseException as e:  # the outcome is asserted below
+            read(fifo)
+        except BaseException as e:  # the outcome is asserted by the caller
             outcome.append(e)
 
-    reader = threading.Thread(target=read, daemon=True)
+    reader = threading.Thread(target=run, daemon=True)
     reader.start()
     reader.join(timeout=10)
     if reader.is_alive():  # unblock it before failing
         with open(fifo, "wb"):
             pass
-        pytest.fail("read_report waited on a FIFO")
-    assert isinstance(outcome[0], EvidenceError)
-    assert "not a regular file" in str(outcome[0])
+        pytest.fail(f"{read.__name__} waited on a FIFO")
+    return outcome[0]
+
+
+def test_a_fifo_where_the_report_should_be_is_refused_at_once(tmp_path) -> None:
+    """A change's tests can leave a FIFO at the report's path. It is refused, as is any
+    file that is not a regular one."""
+    error = refused_at_once(read_report, tmp_path / "coverage.xml")
+    assert isinstance(error, EvidenceError) and "not a regular file" in str(error)
+
+
+def test_a_fifo_where_a_junit_report_should_be_is_refused(tmp_path) -> None:
+    from gatekeeper.evidence.junit import read_junit
+
+    error = refused_at_once(read_junit, tmp_path / "junit.xml")
+    assert isinstance(error, EvidenceError) and "not a regular file" in str(error)
 
 
 def test_a_directory_where_the_report_should_be_says_so(tmp_path) -> None:

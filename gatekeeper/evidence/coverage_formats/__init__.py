@@ -276,7 +276,7 @@ def mark(lines: bytearray, number: int, state: int) -> None:
 def read_report(path: Path) -> ParsedReport:
     """Read one coverage report of any supported format."""
     try:
-        head, size = _head(path)
+        head, size = read_head(path)
     except FileNotFoundError:
         raise EvidenceError(f"{path}: coverage report not found") from None
     except IsADirectoryError:
@@ -290,20 +290,18 @@ def read_report(path: Path) -> ParsedReport:
         _budget.reset(token)
 
 
-def _head(path: Path) -> tuple[bytes, int]:
-    """The first 4,096 bytes of the regular file ``path`` and its size. Opened without
-    blocking: a FIFO (which a change's tests can leave where the report should be) would
-    otherwise wait for a writer for ever; it and any other file that is not a regular
-    one (a device, a socket) is refused."""
+def read_head(path: Path) -> tuple[bytes, int]:
+    """The first 4,096 bytes of the regular file ``path`` (a report) and its size. Opened
+    without blocking: a FIFO (which a change's tests can leave where the report should
+    be) would otherwise wait for a writer for ever; it and any other file that is not a
+    regular one (a device, a socket) is an ``EvidenceError``."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         found = os.fstat(fd)
         if stat.S_ISDIR(found.st_mode):
             raise IsADirectoryError
         if not stat.S_ISREG(found.st_mode):
-            raise EvidenceError(
-                f"{path}: not a regular file (a FIFO, device or socket), not a coverage report"
-            )
+            raise EvidenceError(f"{path}: not a regular file (a FIFO, device or socket)")
         return os.read(fd, 4096), found.st_size
     finally:
         os.close(fd)
