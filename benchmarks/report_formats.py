@@ -436,7 +436,7 @@ def main() -> int:
         print()
         print(table(rows, args.runs))
         print(f"\nmedians of {args.runs} runs, formats alternating; CPU is the reading "
-              f"process's and its workers' (a Cobertura report of 4 MB or more is read on "
+              f"process's and its workers' (Cobertura from 4 MB and LCOV from 2 MB are read on "
               f"several cores), peak RSS the largest of them (interpreter and imports alone: "
               f"{baseline:.0f} MB)")
         ref = next((r for r in rows if r[0] == "cobertura"), None)
