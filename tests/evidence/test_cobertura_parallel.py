@@ -344,3 +344,20 @@ def test_one_process_when_children_are_reaped_unseen() -> None:
         signal.signal(signal.SIGCHLD, before)
     if threading.active_count() == 1:
         assert cobertura_parallel.workers() == min(4, len(os.sched_getaffinity(0)))
+
+
+@pytest.mark.parametrize(
+    ("cpu_max", "cores"),
+    [("max 100000\n", 4), ("100000 100000\n", 1), ("150000 100000\n", 1),
+     ("250000 100000\n", 2), ("50000 100000\n", 1), ("garbage", 4), (None, 4)],
+)
+def test_a_container_s_cpu_limit_bounds_the_workers(tmp_path, monkeypatch, cpu_max, cores) -> None:
+    """A container limited to one CPU (docker --cpus=1, a pod's limit) sees all of its
+    host's cores: one process reads there."""
+    limit = tmp_path / "cpu.max"
+    if cpu_max is not None:
+        limit.write_text(cpu_max)
+    monkeypatch.setattr(cobertura_parallel, "CPU_MAX", limit)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _: set(range(8)))
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    assert cobertura_parallel.workers() == cores

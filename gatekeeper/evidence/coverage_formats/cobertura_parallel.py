@@ -86,7 +86,24 @@ def workers() -> int:
         or signal.getsignal(signal.SIGCHLD) != signal.SIG_DFL
     ):
         return 1
-    return min(MAX_WORKERS, len(os.sched_getaffinity(0)))
+    return min(MAX_WORKERS, len(os.sched_getaffinity(0)), _quota())
+
+
+CPU_MAX = Path("/sys/fs/cgroup/cpu.max")
+"""cgroup v2's CPU limit of this process's group (a container's ``--cpus``, a pod's limit)."""
+
+
+def _quota() -> int:
+    """Cores this process's cgroup may use at once (``MAX_WORKERS`` if unlimited or not
+    known). A container limited to one CPU still sees every core of its host in its
+    affinity: workers there would only take turns, and be throttled."""
+    try:
+        quota, period = CPU_MAX.read_text().split()[:2]
+        if quota == "max":
+            return MAX_WORKERS
+        return max(1, int(quota) // int(period))
+    except (OSError, ValueError):
+        return MAX_WORKERS
 
 
 def cuts(size: int, pieces: int, find: Callable[[int], int]) -> list[int]:
