@@ -27,8 +27,8 @@ def hook(event, args):
 sys.addaudithook(hook)
 sys.argv = ["gatekeeper", *sys.argv[2:]]
 try:
-    from gatekeeper.cli import main
-    main()
+    from gatekeeper.cli import cli
+    cli(prog_name="gatekeeper")  # main() would end the process, probe and all
 except SystemExit as e:
     code = e.code
 with open(OUT, "w") as f:

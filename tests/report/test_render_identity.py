@@ -238,8 +238,8 @@ def test_a_json_run_loads_only_the_json_renderer(repo: RepoFactory, tmp_path: Pa
     policy = write_policy(tmp_path / "p.yml", [{"id": "w", "check": "release-window"}])
     probe = (
         "import sys\n"
-        "from gatekeeper.cli import main\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "from gatekeeper.cli import cli\n"  # main() would end the process, probe and all
+        "try:\n    cli(prog_name='gatekeeper')\nexcept SystemExit:\n    pass\n"
         "print(' '.join(sorted(sys.modules)), file=sys.stderr)\n"
     )
     args = ["check", "-p", str(policy), "--repo", str(repo.path), "--base", "HEAD~1",
