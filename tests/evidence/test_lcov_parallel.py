@@ -20,6 +20,7 @@ from gatekeeper.evidence.coverage_formats import (
     read_report,
 )
 from gatekeeper.evidence.coverage_formats.lcov import read_lcov_lines
+from tests.evidence.test_cobertura_fast import _charged
 from tests.evidence.test_lcov_fast import (
     COVERAGE_PY,
     GENINFO,
@@ -176,23 +177,12 @@ def test_more_table_than_text_is_left_to_the_one_pass(tmp_path, forced, monkeypa
 
 def test_the_budget_is_the_one_pass_s(tmp_path, forced, monkeypatch) -> None:
     """Workers' charges are added here: a read in parts charges what one pass does."""
-    from gatekeeper.evidence.coverage_formats import _budget
-
-    def charged(read: Callable[[Path], object], path: Path) -> int:
-        budget = [1 << 40]
-        token = _budget.set(budget)
-        try:
-            assert read(path) is not None
-        finally:
-            _budget.reset(token)
-        return (1 << 40) - budget[0]
-
     path = write(tmp_path, report(10))
-    parallel = charged(lcov_fast.read_fast, path)
+    parallel = _charged(lcov_fast.read_fast, path)
     assert forced["read"] == [True]
     with monkeypatch.context() as m:
         m.setattr(lcov_fast, "PARALLEL_MIN", 1 << 40)
-        assert charged(lcov_fast.read_fast, path) == parallel > 0
+        assert _charged(lcov_fast.read_fast, path) == parallel > 0
 
 
 def test_cuts_are_just_after_end_of_record_lines(tmp_path) -> None:

@@ -38,8 +38,8 @@ from gatekeeper.evidence.coverage_formats import (
     LazyLines,
     ParsedReport,
     ReportFormatError,
-    _budget,
     _charge,
+    in_parallel,
     table,
 )
 
@@ -145,10 +145,10 @@ def read_fast(path: Path) -> tuple[ParsedReport, dict[str, str]] | None:
 
 
 def _read_at_once(path: Path, data: bytes) -> _Reader:
-    """Read a document held whole, on several cores if it can be (see ``_in_parallel``).
+    """Read a document held whole, on several cores if it can be (see ``in_parallel``).
     Kept blocks are views of the one buffer, not copies of it (half the memory, a third
     fewer page faults)."""
-    reader = _in_parallel(len(data), lambda parallel, n: parallel.read(path, data, n))
+    reader = in_parallel(len(data), PARALLEL_MIN, lambda n: _parallel().read(path, data, n))
     if reader is None:
         reader = _Reader.whole_of(path, data)
         reader.feed(data, eof=True)  # at EOF feed uses it all
@@ -157,33 +157,20 @@ def _read_at_once(path: Path, data: bytes) -> _Reader:
 
 def _read_large(path: Path, f: BinaryIO, size: int) -> _Reader:
     """Read a document too large to hold whole ``CHUNK`` bytes at a time, on several cores
-    (each reading its own part of the file) if it can be (see ``_in_parallel``)."""
+    (each reading its own part of the file) if it can be (see ``in_parallel``)."""
     fd = f.fileno()
-    reader = _in_parallel(size, lambda parallel, n: parallel.read_file(path, fd, size, n))
+    reader = in_parallel(size, PARALLEL_MIN, lambda n: _parallel().read_file(path, fd, size, n))
     if reader is None:
         reader = _Reader(ParsedReport(path, "cobertura"))
         read_in_pieces(f.read, reader)
     return reader
 
 
-def _in_parallel(size: int, attempt: Callable[[ModuleType, int], _Reader | None]) -> _Reader | None:
-    """``attempt(cobertura_parallel, processes)``'s reader, for a document large enough on
-    a machine that can (``None``: read it in one pass)."""
-    if size < PARALLEL_MIN:
-        return None
+def _parallel() -> ModuleType:
+    """``cobertura_parallel``, imported when a document is large enough to need it."""
     from gatekeeper.evidence.coverage_formats import cobertura_parallel
 
-    processes = cobertura_parallel.workers()
-    if processes < 2:
-        return None
-    budget = _budget.get(None)
-    left = budget[0] if budget is not None else 0
-    reader = attempt(cobertura_parallel, processes)
-    if reader is None and budget is not None:
-        # Not provably the same as one pass (a file in two pieces, a cut inside a
-        # comment): one pass decides, from the budget as it was.
-        budget[0] = left
-    return reader
+    return cobertura_parallel
 
 
 def read_in_pieces(read: Callable[[int], bytes], reader: _Reader, eof: bool = True) -> bool:

@@ -53,6 +53,7 @@ from gatekeeper.evidence.coverage_formats import (
     ReportFormatError,
     _budget,
     _charge,
+    in_parallel,
 )
 
 CHUNK = 256 << 10
@@ -136,19 +137,13 @@ def read_fast(path: Path) -> ParsedReport | None:
 def _in_parallel(path: Path, fd: int, size: int) -> _Reader | None:
     """The reader of a report large enough, read on several cores where this machine can
     (``lcov_parallel``); ``None``: read it in one pass."""
-    if size < PARALLEL_MIN:
-        return None
-    from gatekeeper.evidence.coverage_formats import cobertura_parallel, lcov_parallel
 
-    processes = cobertura_parallel.workers()
-    if processes < 2:
-        return None
-    budget = _budget.get(None)
-    left = budget[0] if budget is not None else 0
-    reader = lcov_parallel.read(path, fd, size, processes)
-    if reader is None and budget is not None:
-        budget[0] = left  # the one pass decides, from the budget as it was
-    return reader
+    def attempt(processes: int) -> _Reader | None:
+        from gatekeeper.evidence.coverage_formats import lcov_parallel
+
+        return lcov_parallel.read(path, fd, size, processes)
+
+    return in_parallel(size, PARALLEL_MIN, attempt)
 
 
 def read_records(
