@@ -354,7 +354,7 @@ def _emit(
 
     # Each format rendered once: standard output, the files and the job summary share it.
     rendered = Rendered(report)
-    click.echo(_for_stdout(report, fmt, rendered), nl=False)
+    printed = _print(_for_stdout(report, fmt, rendered))
     for out_fmt, path in targets:
         _write(path, rendered[out_fmt])
     json_out = next((p for f, p in targets if f == "json"), None)
@@ -367,7 +367,20 @@ def _emit(
         err=lambda line: click.echo(_redacted(line, environ), err=True),
         markdown=lambda: rendered["markdown"],
     )
+    if not printed:
+        raise BrokenPipeError  # the exit for a reader that left (the command wrapper's)
     sys.exit(report.exit_code)
+
+
+def _print(text: str) -> bool:
+    """Print ``text`` (a report) on standard output; ``False`` if its reader has left
+    (`gatekeeper check ... | head`). What is still owed after it, the report files, the
+    job summary, the comment and status, a deployment's answer, is done all the same."""
+    try:
+        click.echo(text, nl=False)
+    except BrokenPipeError:
+        return False
+    return True
 
 
 def _redacted(line: str, environ: Any) -> str:
@@ -763,13 +776,15 @@ def deployment_gate(
         reason = " ".join(str(e).split())[: deployment.MAX_COMMENT - 40]
         deployment.answer(gh.GitHubClient(config), event, False, f"No decision: {reason}")
         raise
-    click.echo(_for_stdout(report, fmt), nl=False)
+    printed = _print(_for_stdout(report, fmt))
     approved = report.decision is Decision.APPROVE
     note = deployment.comment(report, gh.config(evidence).run_url)
     deployment.answer(gh.client(evidence), event, approved, note)
     click.echo(
         f"deployment to {event.environment} {'approved' if approved else 'rejected'}", err=True
     )
+    if not printed:
+        raise BrokenPipeError  # the exit for a reader that left (the command wrapper's)
     sys.exit(report.exit_code)
 
 
@@ -796,6 +811,8 @@ def _exit_now(ending: SystemExit) -> None:
     atexit._run_exitfuncs()
     status = code or 0
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:
+            continue  # started with it closed (`>&-`): Python's exit skips it too
         try:
             stream.flush()
         except (OSError, ValueError):

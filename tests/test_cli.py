@@ -239,3 +239,31 @@ def test_a_closed_pipe_is_not_an_internal_error(tmp_path) -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 1
     assert "internal error" not in err and "Traceback" not in err, err
+
+
+def test_a_closed_pipe_still_gets_the_files_and_the_job_summary(
+    release: RepoFactory, tmp_path: Path
+) -> None:
+    """`gatekeeper check ... | head`: the reader of standard output leaves before the
+    report is printed. The report files and the job summary are still written (a later
+    step, or the reviewer, reads them), and the exit is still non-zero."""
+    import os
+
+    policy = write_policy(tmp_path / "p.yml", [FREEZE_RULE])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    env |= {"PYTHONUNBUFFERED": "1", "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md")}
+    for k in ("GITHUB_TOKEN", "GH_TOKEN"):
+        env.pop(k, None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gatekeeper", "check", "--policy", str(policy), "--repo",
+         str(release.path), "--base", "main", "--now", "2027-01-05T10:00:00Z",
+         "--output", f"json={tmp_path}/r.json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before the process has printed anything
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 1, err
+    assert "Traceback" not in err, err
+    assert json.loads((tmp_path / "r.json").read_text())["decision"] == "approve"
+    assert "Release" in (tmp_path / "summary.md").read_text()

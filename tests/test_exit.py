@@ -56,3 +56,14 @@ def test_the_interpreter_is_not_torn_down() -> None:
     done = run("--version", before=kept)
     assert done.returncode == 0
     assert "torn down" not in done.stdout
+
+
+def test_without_standard_streams_the_exit_code_is_kept() -> None:
+    """Started with standard output or error closed (``>&-``: Python makes the stream
+    ``None``), the command's code stands: no AttributeError turning 0 into 1."""
+    for closed in ("sys.stdout = None", "sys.stderr = None", "sys.stdout = sys.stderr = None"):
+        done = run("--version", before=closed)
+        assert done.returncode == 0, (closed, done.stderr)
+        assert "Traceback" not in done.stderr
+    usage = run("no-such-command", before="sys.stderr = None")
+    assert usage.returncode == 2

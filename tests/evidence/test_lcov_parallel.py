@@ -226,3 +226,65 @@ def test_any_report_gives_the_one_pass_result(
     assert (found is None) == (expected is None)
     if found is not None:
         same(found, expected)  # type: ignore[arg-type]
+
+
+def _record(name: str, top: int, branches: str) -> str:
+    return f"SF:{name}\nDA:{top},1\n{branches}end_of_record\n"
+
+
+def test_a_part_charged_more_than_the_one_pass_leaves_it_to_the_one_pass(
+    tmp_path, forced, monkeypatch
+) -> None:
+    """A worker sees the whole budget, not what the parts before it leave: it may keep a
+    BRDA run (charged for 6-digit lines) where the one pass, with less left, takes the
+    compact array. The join then runs out of budget: that is the one pass's to decide,
+    not an error out of the fast reader (the one pass accepts this report)."""
+    from gatekeeper.evidence.coverage_formats import _budget
+
+    first = _record("a.c", 150_000, "BRDA:150000,0,0,1\nBRDA:150000,0,1,0\n")
+    second = _record("b.c", 100_000, "BRDA:100000,0,0,1\nBRDA:100000,0,1,-\n")
+    pad = report(50)  # the worker's part is nearly all the file: nearly all the budget
+    padding = _charged(lambda p: one_pass(p, monkeypatch), write(tmp_path, pad, "pad.info"))
+    path = write(tmp_path, first + second + pad)
+    monkeypatch.setattr(lcov_parallel, "cuts", lambda size, pieces, find: [len(first) - 1])
+    # a.c: its table and a kept run (8 MB for 6-digit lines); b.c: its table and,
+    # with ~1 MB left in the one pass, a compact array; then the padding.
+    budget = [2 * 150_001 + 8 * 10**6 + 56 + 2 * 100_001 + 8 * 100_001 + 64 + padding + 5000]
+    token = _budget.set(budget)
+    try:
+        fast = lcov_fast.read_fast(path)
+    finally:
+        _budget.reset(token)
+    assert forced["read"] == [False]
+    assert fast is not None
+    same(fast, one_pass(path, monkeypatch))  # type: ignore[arg-type]
+    assert fast.branches["b.c"].counts() == (2, 1)
+
+
+def test_a_worker_s_tables_are_bounded_by_its_part_not_the_whole_budget(tmp_path) -> None:
+    """A worker starts with the whole run's budget, and all of them read at once: a
+    hostile part (a line given twice at 999,999: decoded, a 1 MB table per 40 bytes)
+    could make every worker allocate the budget's worth of tables at the same time,
+    a multiple of the one pass's memory, before its part is found to have more table
+    than text. Each worker is held to what its part's text could plausibly describe."""
+    import tracemalloc
+
+    from gatekeeper.evidence.coverage_formats import _budget
+
+    good = report(200)
+    bombs = "".join(f"SF:b{i}.c\nDA:999999,1\nDA:999999,1\nend_of_record\n" for i in range(30))
+    path = write(tmp_path, good + bombs)
+    start = len(good) - 1  # just after the "\nend_of_record" of the good records
+    fd = os.open(path, os.O_RDONLY)
+    token = _budget.set([64 << 20])
+    tracemalloc.start()
+    try:
+        size = path.stat().st_size
+        part = lcov_parallel._part(path, fd, start, size, True, 0, (size - start) / size)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        _budget.reset(token)
+        os.close(fd)
+    assert part is None
+    assert peak < 4 << 20, peak  # not 30 tables of 1 MB

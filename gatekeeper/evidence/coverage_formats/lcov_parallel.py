@@ -79,18 +79,31 @@ def read(path: Path, fd: int, size: int, parts: int) -> _Reader | None:
         return read_records(reader, FilePart(fd, 0, bounds[1]).read, last=False)
 
     def work(start: int, stop: int, last: bool) -> Part | None:
-        return _part(path, fd, start, stop, last, share)
+        return _part(path, fd, start, stop, last, share, (stop - start) / size)
 
-    if not split_work(bounds, own, work, lambda part: _join(reader, part)):
+    try:
+        if not split_work(bounds, own, work, lambda part: _join(reader, part)):
+            return None
+    except ReportFormatError:
+        # Out of line-table budget here is not the one pass's answer: a worker sees the
+        # whole budget, not what the parts before it leave, and may keep a BRDA run (charged
+        # for every line its digits allow) where the one pass would build a compact array.
         return None
     return reader
 
 
-def _part(path: Path, fd: int, start: int, stop: int, last: bool, kept: int) -> Part | None:
+def _part(
+    path: Path, fd: int, start: int, stop: int, last: bool, kept: int, fraction: float = 1.0
+) -> Part | None:
     """Read one part as the one-pass reader would after an ``end_of_record`` (``kept``:
-    bytes of runs to count as kept already); ``None`` if it does not end where the next
-    part starts (or as the file may) or is unusual."""
+    bytes of runs to count as kept already), with ``fraction`` of the line-table budget
+    left; ``None`` if it does not end where the next part starts (or as the file may) or
+    is unusual."""
     budget = _budget.get(None)
+    if budget is not None:
+        # Its part's share: workers read at the same time, and each with the whole budget
+        # could hold that much in tables at once (a multiple of the one pass's memory).
+        budget[0] = int(budget[0] * fraction)
     left = budget[0] if budget is not None else 0
     reader = _Reader(ParsedReport(path, "lcov"))
     reader.kept = kept
