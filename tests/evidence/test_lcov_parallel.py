@@ -288,3 +288,33 @@ def test_a_worker_s_tables_are_bounded_by_its_part_not_the_whole_budget(tmp_path
         os.close(fd)
     assert part is None
     assert peak < 4 << 20, peak  # not 30 tables of 1 MB
+
+
+def _kept_bytes(report: object) -> int:
+    """Bytes of DA and BRDA runs a result keeps undecoded (what KEEP bounds)."""
+    total = 0
+    for lines in report.files.values():  # type: ignore[attr-defined]
+        if isinstance(lines, LazyLines) and lines._table is None:
+            total += len(lines._decode.args[0])  # type: ignore[union-attr]
+    for found in report.branches.values():  # type: ignore[attr-defined]
+        total += len(getattr(found, "run", None) or b"")
+    return total
+
+
+def test_kept_runs_stay_within_keep_in_parts_as_in_one_pass(
+    tmp_path, forced, monkeypatch
+) -> None:
+    """KEEP bounds the runs kept undecoded; a BRDA run was kept whenever the count was
+    below it, so each part (starting at its share) could overshoot by a whole run (up to
+    MAX_RECORD): the parts together by one run each, past the one pass's bound."""
+    for module in (lcov_fast, lcov_parallel):
+        monkeypatch.setattr(module, "KEEP", 600)
+    brdas = "".join(f"BRDA:{n},0,{b},1\n" for n in range(1, 40) for b in range(3))
+    das = "".join(f"DA:{n},1\n" for n in range(1, 41))
+    text = "".join(f"SF:w{i}.c\n{das}{brdas}end_of_record\n" for i in range(9))
+    path = write(tmp_path, text)
+    fast = lcov_fast.read_fast(path)
+    assert forced["read"] == [True] and fast is not None
+    alone = one_pass(path, monkeypatch)
+    assert _kept_bytes(fast) <= 600 and _kept_bytes(alone) <= 600  # (before a look builds)
+    same(fast, alone)  # type: ignore[arg-type]

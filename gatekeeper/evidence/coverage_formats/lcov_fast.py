@@ -365,7 +365,9 @@ class _Reader:
         """A file's first BRDA lines, as branches built on first use."""
         pending = _PendingBranches()
         block = body[regions[0][0] : regions[0][1]] if proven else _one_run(body, regions)
-        if block is not None and self.kept < KEEP:
+        # (Room for the whole run, as for a DA run: a part read on its own starts at its
+        # share of KEEP, and "some room left" let each part overshoot by a whole run.)
+        if block is not None and self.kept + len(block) <= KEEP:
             # One run of BRDA lines: counted as bytes, kept as they are, and charged for
             # the arrays its line numbers could need: numbers no longer than the file's
             # last DA line (the usual case), or of six digits at most.
