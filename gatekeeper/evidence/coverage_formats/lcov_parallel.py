@@ -27,6 +27,7 @@ from gatekeeper.evidence.coverage_formats import (
     ParsedReport,
     _budget,
     _charge,
+    lcov_fast,
     table,
 )
 from gatekeeper.evidence.coverage_formats.cobertura_parallel import (
@@ -39,7 +40,6 @@ from gatekeeper.evidence.coverage_formats.cobertura_parallel import (
 )
 from gatekeeper.evidence.coverage_formats.lcov_fast import (
     _END,
-    KEEP,
     ReportFormatError,
     _PendingBranches,
     _Reader,
@@ -71,7 +71,8 @@ def read(path: Path, fd: int, size: int, parts: int) -> _Reader | None:
     bounds = [0, *cuts(size, parts, find), size]
     if len(bounds) < 3:
         return None
-    share = KEEP - KEEP // (len(bounds) - 1)  # runs already "kept": room for a share
+    keep = lcov_fast.KEEP
+    share = keep - keep // (len(bounds) - 1)  # runs already "kept": room for a share
     reader = _Reader(ParsedReport(path, "lcov"))
     reader.kept = share
 
