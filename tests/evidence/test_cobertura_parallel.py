@@ -18,6 +18,7 @@ from gatekeeper.evidence.coverage_formats import (
     _budget,
     cobertura_fast,
     cobertura_parallel,
+    parallel,
     read_report,
     states,
 )
@@ -65,7 +66,7 @@ def forced(request, monkeypatch) -> dict[str, list[bool]]:
         return read
 
     monkeypatch.setattr(cobertura_fast, "PARALLEL_MIN", 0)
-    monkeypatch.setattr(cobertura_parallel, "workers", lambda: 3)
+    monkeypatch.setattr(parallel, "workers", lambda: 3)
     monkeypatch.setattr(cobertura_parallel, "read", spy(cobertura_parallel.read))
     monkeypatch.setattr(cobertura_parallel, "read_file", spy(cobertura_parallel.read_file))
     if request.param == "read in parts":
@@ -187,14 +188,14 @@ def test_no_worker_is_left_behind(tmp_path, forced, monkeypatch) -> None:
     """Workers of a read that stops early (the first piece is unusual) are ended and
     reaped: no process runs on, no zombie stays."""
     spawned: list[int] = []
-    real = cobertura_parallel._start
+    real = parallel._start
 
     def start(*args: object) -> tuple[int, int]:
         pid, fd = real(*args)  # type: ignore[arg-type]
         spawned.append(pid)
         return pid, fd
 
-    monkeypatch.setattr(cobertura_parallel, "_start", start)
+    monkeypatch.setattr(parallel, "_start", start)
     text = doc(body(12)).replace('<line number="1" hits="1"', '<line number="1" hits="1" x="&lt;"', 1)
     path = write(tmp_path, text)
     assert cobertura_fast.read_fast(path) is None
@@ -266,7 +267,7 @@ def test_any_document_gives_the_one_pass_result(
         m.setattr(cobertura_fast, "PARALLEL_MIN", 1 << 40)
         expected = fast_report(path)
     monkeypatch.setattr(cobertura_fast, "PARALLEL_MIN", 0)
-    monkeypatch.setattr(cobertura_parallel, "workers", lambda: pieces)
+    monkeypatch.setattr(parallel, "workers", lambda: pieces)
     if chunk is not None:
         monkeypatch.setattr(cobertura_fast, "READ_AT_ONCE", 0)
         monkeypatch.setattr(cobertura_fast, "CHUNK", chunk)
@@ -288,7 +289,7 @@ def test_one_process_while_other_threads_run() -> None:
     thread = threading.Thread(target=stop.wait)
     thread.start()
     try:
-        assert cobertura_parallel.workers() == 1
+        assert parallel.workers() == 1
     finally:
         stop.set()
         thread.join()
@@ -339,11 +340,11 @@ def test_one_process_when_children_are_reaped_unseen() -> None:
 
     before = signal.signal(signal.SIGCHLD, signal.SIG_IGN)
     try:
-        assert cobertura_parallel.workers() == 1
+        assert parallel.workers() == 1
     finally:
         signal.signal(signal.SIGCHLD, before)
     if threading.active_count() == 1:
-        assert cobertura_parallel.workers() == min(4, len(os.sched_getaffinity(0)))
+        assert parallel.workers() == min(4, len(os.sched_getaffinity(0)))
 
 
 @pytest.mark.parametrize(
@@ -357,7 +358,7 @@ def test_a_container_s_cpu_limit_bounds_the_workers(tmp_path, monkeypatch, cpu_m
     limit = tmp_path / "cpu.max"
     if cpu_max is not None:
         limit.write_text(cpu_max)
-    monkeypatch.setattr(cobertura_parallel, "CPU_MAX", limit)
+    monkeypatch.setattr(parallel, "CPU_MAX", limit)
     monkeypatch.setattr(os, "sched_getaffinity", lambda _: set(range(8)))
     monkeypatch.setattr(threading, "active_count", lambda: 1)
-    assert cobertura_parallel.workers() == cores
+    assert parallel.workers() == cores

@@ -21,7 +21,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gatekeeper.evidence.coverage_formats import ParsedReport, cobertura_fast, cobertura_parallel
+from gatekeeper.evidence.coverage_formats import (
+    ParsedReport,
+    cobertura_fast,
+    cobertura_parallel,
+    parallel,
+)
 from tests.evidence.test_cobertura_fast import doc, klass, same, write
 from tests.evidence.test_cobertura_parallel import body
 
@@ -59,7 +64,7 @@ def in_pieces(
 
     with monkeypatch.context() as m:
         m.setattr(cobertura_fast, "PARALLEL_MIN", 0)
-        m.setattr(cobertura_parallel, "workers", lambda: len(at) + 1)
+        m.setattr(parallel, "workers", lambda: len(at) + 1)
         m.setattr(cobertura_parallel, "cuts", lambda size, pieces, find: list(at))
         m.setattr(cobertura_parallel, name, spy)
         if large:
@@ -294,7 +299,7 @@ def forced(monkeypatch) -> list[int]:
         return pid
 
     monkeypatch.setattr(cobertura_fast, "PARALLEL_MIN", 0)
-    monkeypatch.setattr(cobertura_parallel, "workers", lambda: 3)
+    monkeypatch.setattr(parallel, "workers", lambda: 3)
     monkeypatch.setattr(os, "fork", fork)
     return spawned
 
@@ -313,7 +318,7 @@ def test_a_fork_that_fails_leaves_the_document_to_the_one_pass(tmp_path, monkeyp
     """No process left to fork (a runner's process limit, which the tests of a pull
     request can exhaust): read in one pass, no pipe left open, no error."""
     monkeypatch.setattr(cobertura_fast, "PARALLEL_MIN", 0)
-    monkeypatch.setattr(cobertura_parallel, "workers", lambda: 3)
+    monkeypatch.setattr(parallel, "workers", lambda: 3)
     path = write(tmp_path, doc(body(12)))
     expected = one_pass(path, monkeypatch)
     calls = []
@@ -389,7 +394,7 @@ def test_no_worker_is_forked_unless_sigchld_is_left_alone(handler) -> None:
     pid free for another process, which SIGKILL could then reach."""
     old = signal.signal(signal.SIGCHLD, handler)
     try:
-        assert cobertura_parallel.workers() == 1
+        assert parallel.workers() == 1
     finally:
         signal.signal(signal.SIGCHLD, old)
 
@@ -484,7 +489,7 @@ def test_the_caller_s_garbage_is_not_collected_in_a_worker(tmp_path, monkeypatch
             with ran.open("a") as f:
                 f.write(f"{os.getpid()}\n")
 
-    start = cobertura_parallel._start
+    start = parallel._start
 
     def garbage_then_start(*args: object) -> tuple[int, int]:
         cycle = Finalized()
@@ -492,7 +497,7 @@ def test_the_caller_s_garbage_is_not_collected_in_a_worker(tmp_path, monkeypatch
         del cycle
         return start(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(cobertura_parallel, "_start", garbage_then_start)
+    monkeypatch.setattr(parallel, "_start", garbage_then_start)
     assert cobertura_fast.read_fast(path) is not None
     gc.collect()
     assert ran.read_text().split() == [str(os.getpid())] * 2

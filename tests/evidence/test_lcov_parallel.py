@@ -17,6 +17,7 @@ from gatekeeper.evidence.coverage_formats import (
     cobertura_parallel,
     lcov_fast,
     lcov_parallel,
+    parallel,
     read_report,
 )
 from gatekeeper.evidence.coverage_formats.lcov import read_lcov_lines
@@ -58,7 +59,7 @@ def forced(monkeypatch) -> dict[str, list[bool]]:
     monkeypatch.setattr(lcov_fast, "PARALLEL_MIN", 0)
     monkeypatch.setattr(lcov_fast, "CHUNK", 97)
     monkeypatch.setattr(lcov_fast, "TINY_AFTER", 1 << 40)
-    monkeypatch.setattr(cobertura_parallel, "workers", lambda: 3)
+    monkeypatch.setattr(parallel, "workers", lambda: 3)
     monkeypatch.setattr(lcov_parallel, "read", spy)
     return outcome
 
@@ -201,7 +202,7 @@ def test_cuts_are_just_after_end_of_record_lines(tmp_path) -> None:
 
     with pytest.MonkeyPatch.context() as m:
         m.setattr(lcov_parallel, "cuts", spy)
-        m.setattr(cobertura_parallel, "workers", lambda: 4)
+        m.setattr(parallel, "workers", lambda: 4)
         with path.open("rb") as f:
             lcov_parallel.read(path, f.fileno(), len(data), 4)
     assert len(seen) == 3
@@ -224,7 +225,7 @@ def test_any_report_gives_the_one_pass_result(
     expected = one_pass(path, monkeypatch)
     monkeypatch.setattr(lcov_fast, "PARALLEL_MIN", 0)
     monkeypatch.setattr(lcov_fast, "CHUNK", chunk)
-    monkeypatch.setattr(cobertura_parallel, "workers", lambda: parts)
+    monkeypatch.setattr(parallel, "workers", lambda: parts)
     found = lcov_fast.read_fast(path)
     assert (found is None) == (expected is None)
     if found is not None:

@@ -22,11 +22,9 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from operator import le
 from pathlib import Path
-from typing import TypeVar, overload
+from typing import overload
 
 from gatekeeper.errors import EvidenceError
-
-T = TypeVar("T")
 
 NOT_MEASURED, MISSED, COVERED = 0, 1, 2
 MAX_LINE = 1_000_000
@@ -245,26 +243,6 @@ class Branches:
             if b.covered[n] > out.covered[n]:
                 out.covered[n] = b.covered[n]
         return out
-
-
-def in_parallel(size: int, minimum: int, attempt: Callable[[int], T | None]) -> T | None:
-    """``attempt(processes)``'s answer for a report of ``size`` bytes (at least
-    ``minimum``) where several processes may read it (``cobertura_parallel.workers``);
-    ``None``: read it in one pass. If the attempt gives up, the line-table budget is as
-    it was before it: the one pass decides."""
-    if size < minimum:
-        return None
-    from gatekeeper.evidence.coverage_formats.cobertura_parallel import workers
-
-    processes = workers()
-    if processes < 2:
-        return None
-    budget = _budget.get(None)
-    left = budget[0] if budget is not None else 0
-    found = attempt(processes)
-    if found is None and budget is not None:
-        budget[0] = left
-    return found
 
 
 def _charge(grow: int) -> None:

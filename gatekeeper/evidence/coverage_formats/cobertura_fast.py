@@ -39,7 +39,6 @@ from gatekeeper.evidence.coverage_formats import (
     ParsedReport,
     ReportFormatError,
     _charge,
-    in_parallel,
     table,
 )
 
@@ -145,10 +144,10 @@ def read_fast(path: Path) -> tuple[ParsedReport, dict[str, str]] | None:
 
 
 def _read_at_once(path: Path, data: bytes) -> _Reader:
-    """Read a document held whole, on several cores if it can be (see ``in_parallel``).
+    """Read a document held whole, on several cores if it can be (see ``_in_parallel``).
     Kept blocks are views of the one buffer, not copies of it (half the memory, a third
     fewer page faults)."""
-    reader = in_parallel(len(data), PARALLEL_MIN, lambda n: _parallel().read(path, data, n))
+    reader = _in_parallel(len(data), lambda parallel, n: parallel.read(path, data, n))
     if reader is None:
         reader = _Reader.whole_of(path, data)
         reader.feed(data, eof=True)  # at EOF feed uses it all
@@ -157,20 +156,23 @@ def _read_at_once(path: Path, data: bytes) -> _Reader:
 
 def _read_large(path: Path, f: BinaryIO, size: int) -> _Reader:
     """Read a document too large to hold whole ``CHUNK`` bytes at a time, on several cores
-    (each reading its own part of the file) if it can be (see ``in_parallel``)."""
+    (each reading its own part of the file) if it can be (see ``_in_parallel``)."""
     fd = f.fileno()
-    reader = in_parallel(size, PARALLEL_MIN, lambda n: _parallel().read_file(path, fd, size, n))
+    reader = _in_parallel(size, lambda parallel, n: parallel.read_file(path, fd, size, n))
     if reader is None:
         reader = _Reader(ParsedReport(path, "cobertura"))
         read_in_pieces(f.read, reader)
     return reader
 
 
-def _parallel() -> ModuleType:
-    """``cobertura_parallel``, imported when a document is large enough to need it."""
-    from gatekeeper.evidence.coverage_formats import cobertura_parallel
+def _in_parallel(size: int, attempt: Callable[[ModuleType, int], _Reader | None]) -> _Reader | None:
+    """``attempt(cobertura_parallel, processes)``'s reader for a document large enough,
+    where several processes may read it (``parallel.in_parallel``); ``None``: one pass."""
+    if size < PARALLEL_MIN:
+        return None
+    from gatekeeper.evidence.coverage_formats import cobertura_parallel, parallel
 
-    return cobertura_parallel
+    return parallel.in_parallel(lambda processes: attempt(cobertura_parallel, processes))
 
 
 def read_in_pieces(read: Callable[[int], bytes], reader: _Reader, eof: bool = True) -> bool:

@@ -53,7 +53,6 @@ from gatekeeper.evidence.coverage_formats import (
     ReportFormatError,
     _budget,
     _charge,
-    in_parallel,
 )
 
 CHUNK = 256 << 10
@@ -136,14 +135,12 @@ def read_fast(path: Path) -> ParsedReport | None:
 
 def _in_parallel(path: Path, fd: int, size: int) -> _Reader | None:
     """The reader of a report large enough, read on several cores where this machine can
-    (``lcov_parallel``); ``None``: read it in one pass."""
+    (``lcov_parallel``, ``parallel.in_parallel``); ``None``: read it in one pass."""
+    if size < PARALLEL_MIN:
+        return None
+    from gatekeeper.evidence.coverage_formats import lcov_parallel, parallel
 
-    def attempt(processes: int) -> _Reader | None:
-        from gatekeeper.evidence.coverage_formats import lcov_parallel
-
-        return lcov_parallel.read(path, fd, size, processes)
-
-    return in_parallel(size, PARALLEL_MIN, attempt)
+    return parallel.in_parallel(lambda processes: lcov_parallel.read(path, fd, size, processes))
 
 
 def read_records(

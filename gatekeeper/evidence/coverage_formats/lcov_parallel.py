@@ -3,7 +3,7 @@
 LCOV is a sequence of records, each ended by an ``end_of_record`` line, and the fast
 reader reads each record on its own: so the file is cut just after ``end_of_record``
 lines into one part per core. This process reads the first part; a forked worker
-(``cobertura_parallel.split_work``: signals blocked, reaped whatever happens) reads each
+(``parallel.split_work``: signals blocked, reaped whatever happens) reads each
 other part from the open file (``os.pread``) as the one-pass reader would go on after an
 ``end_of_record``, decodes its tables and branch arrays and sends them back.
 
@@ -17,7 +17,6 @@ read in one pass, which decides.
 
 from __future__ import annotations
 
-import os
 from array import array
 from pathlib import Path
 from typing import Any
@@ -30,14 +29,6 @@ from gatekeeper.evidence.coverage_formats import (
     lcov_fast,
     table,
 )
-from gatekeeper.evidence.coverage_formats.cobertura_parallel import (
-    WINDOW,
-    FilePart,
-    add_branches,
-    cuts,
-    sent_branches,
-    split_work,
-)
 from gatekeeper.evidence.coverage_formats.lcov_fast import (
     _END,
     ReportFormatError,
@@ -46,6 +37,14 @@ from gatekeeper.evidence.coverage_formats.lcov_fast import (
     _Unusual,
     kept_run,
     read_records,
+)
+from gatekeeper.evidence.coverage_formats.parallel import (
+    FilePart,
+    add_branches,
+    cuts,
+    file_finder,
+    sent_branches,
+    split_work,
 )
 
 Kept = tuple[bytes, int, int, int]
@@ -64,11 +63,8 @@ def read(path: Path, fd: int, size: int, parts: int) -> _Reader | None:
     """The reader of the open file ``fd`` (``size`` bytes) cut into up to ``parts`` read
     side by side; ``None`` if the parts do not provably make the one-pass result."""
 
-    def find(target: int) -> int:
-        at = os.pread(fd, WINDOW, target).find(_CUT)
-        return target + at + len(_END) if at >= 0 else -1
-
-    bounds = [0, *cuts(size, parts, find), size]
+    # Just after the end_of_record: the next part starts with its "\n", as records do.
+    bounds = [0, *cuts(size, parts, file_finder(fd, _CUT, after=len(_END))), size]
     if len(bounds) < 3:
         return None
     keep = lcov_fast.KEEP
