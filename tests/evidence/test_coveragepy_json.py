@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableSequence, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -417,23 +417,29 @@ def test_any_document_reads_as_the_whole_reader_reads_it(tmp_path, text, size):
     assert not used  # streamed, repeated keys included
 
 
+def mutate(data: st.DataObject, items: MutableSequence[Any], alphabet: Sequence[Any]) -> None:
+    """One to three cuts, insertions, replacements or deletions of ``items`` in place,
+    each with an element of ``alphabet``."""
+    for _ in range(data.draw(st.integers(1, 3))):
+        at = data.draw(st.integers(0, len(items)))
+        item = data.draw(st.sampled_from(alphabet))
+        action = data.draw(st.sampled_from(["cut", "insert", "replace", "drop"]))
+        if action == "cut":
+            del items[at:]
+        elif action == "insert":
+            items.insert(at, item)
+        elif at < len(items):
+            if action == "replace":
+                items[at] = item
+            else:
+                del items[at]
+
+
 @SETTINGS
 @given(text=documents(), size=st.sampled_from(CHUNKS), data=st.data())
 def test_a_corrupted_document_reads_as_the_whole_reader_reads_it(tmp_path, text, size, data):
     raw = bytearray(text.encode("utf-8", "surrogatepass"))
-    for _ in range(data.draw(st.integers(1, 3))):
-        at = data.draw(st.integers(0, len(raw)))
-        byte = data.draw(st.sampled_from(b'{}[]:,"\\ 0123456789-.eE\n\xff\xc3\xed'))
-        action = data.draw(st.sampled_from(["cut", "insert", "replace", "drop"]))
-        if action == "cut":
-            del raw[at:]
-        elif action == "insert":
-            raw.insert(at, byte)
-        elif at < len(raw):
-            if action == "replace":
-                raw[at] = byte
-            else:
-                del raw[at]
+    mutate(data, raw, b'{}[]:,"\\ 0123456789-.eE\n\xff\xc3\xed')
     path = write(tmp_path, bytes(raw))
     with chunk(size):
         assert outcome(cj.read_json, path) == outcome(cj._read_whole, path)

@@ -23,7 +23,14 @@ from hypothesis import strategies as st
 from gatekeeper.evidence.coverage_formats import _jsonstream
 from gatekeeper.evidence.coverage_formats import coveragepy_json as cj
 from gatekeeper.evidence.coverage_formats import coveragepy_json_fast as fast
-from tests.evidence.test_coveragepy_json import CHUNKS, assert_alike, chunk, outcome, write
+from tests.evidence.test_coveragepy_json import (
+    CHUNKS,
+    assert_alike,
+    chunk,
+    mutate,
+    outcome,
+    write,
+)
 
 
 @contextmanager
@@ -378,19 +385,7 @@ def entry_texts(draw: st.DrawFn) -> str:
 
 def corrupt(data: st.DataObject, text: str) -> str:
     chars = list(text)
-    for _ in range(data.draw(st.integers(1, 3))):
-        at = data.draw(st.integers(0, len(chars)))
-        char = data.draw(st.sampled_from('{}[]:,"\\ 0123456789-.eE\n\t\x01ntfu\u0662'))
-        action = data.draw(st.sampled_from(["cut", "insert", "replace", "drop"]))
-        if action == "cut":
-            del chars[at:]
-        elif action == "insert":
-            chars.insert(at, char)
-        elif at < len(chars):
-            if action == "replace":
-                chars[at] = char
-            else:
-                del chars[at]
+    mutate(data, chars, '{}[]:,"\\ 0123456789-.eE\n\t\x01ntfu\u0662')
     return "".join(chars)
 
 
